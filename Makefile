@@ -1,0 +1,40 @@
+# Soothe: every target sets itself up from a fresh clone (nothing installed by hand).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+SITE    = $(shell $(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+
+.PHONY: setup test lint demo bench soak deploy clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip setuptools
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+setup: $(STAMP)
+
+# micropython-esp32-stubs installs bare .pyi files that mypy ignores in
+# site-packages (shared/FIELD-NOTES.md); copy them into typings/ and point mypy there.
+typings/.stamp: $(STAMP)
+	rm -rf typings && mkdir -p typings/shed typings/stubs
+	cp -r $(SITE)/stdlib typings/shed/stdlib
+	cp -r $(SITE)/_mpy_shed typings/stubs/_mpy_shed
+	cd $(SITE) && cp $$(sed -n 's/^\([A-Za-z0-9_]*\.pyi\),.*/\1/p' micropython_esp32_stubs-*.dist-info/RECORD) $(CURDIR)/typings/stubs/
+	touch $@
+
+lint: typings/.stamp
+	$(BIN)/mypy --config-file mypy-firmware.ini firmware
+
+test: setup lint
+	$(BIN)/pytest
+
+demo: setup
+	$(BIN)/soothe demo
+
+bench: setup
+	$(BIN)/soothe bench
+
+clean:
+	rm -rf $(VENV) typings build *.egg-info .pytest_cache .mypy_cache

@@ -1,0 +1,339 @@
+"""Simulated board for the MicroPython unix port: the real firmware, fake hardware.
+
+- pulse sensor: a CSV recording or the synthetic generator (ppg_synth) with known beats;
+- LED and motor: every command is written with its virtual time to a trace file;
+- button: presses scheduled in virtual time (--press 600s:short);
+- clock: virtual; asyncio's own ticks are redirected, so `asyncio.sleep_ms`
+  in the firmware sleeps in virtual time, as fast as possible or at --speed X;
+- flash: a littlefs2 image in a file (vfs.VfsLfs2 over FileBlockDevice);
+- serial: stdin/stdout, which `soothe sim` connects to a pseudo-terminal.
+
+Arguments: sim [--ppg FILE --rate HZ | --synthetic --seed N --plan P] [--flash IMG]
+               [--speed X | --fast] [--duration D] [--trace FILE] [--press T:short|long]
+               [--device-id ID] [--start UNIX_S] [--cut-after-writes N]
+"""
+import sys
+import os
+import select
+import asyncio
+
+import ppg_synth
+from clock import Clock
+from compat import ticks_diff
+
+BLOCK_SIZE = 4096
+
+
+class PowerCut(BaseException):
+    """Raised when the simulated supply dies (--cut-after-writes)."""
+
+
+class VirtualTime:
+    """Virtual milliseconds that drive asyncio's scheduler (patched into asyncio.core)."""
+
+    def __init__(self, speed=0.0, stop_ms=-1):
+        self.now = 0
+        self.start = 0
+        self.speed = speed
+        self.stop_ms = stop_ms
+        self.stopped = False
+        self._on_stop = []
+
+    def ticks_ms(self):
+        return self.now
+
+    def on_stop(self, fn):
+        self._on_stop.append(fn)
+
+    def elapsed_ms(self):
+        return self.now - self.start
+
+    def install(self):
+        import asyncio.core as core
+        import time
+
+        # The C task queue stamps the tasks it wakes (create_task, events, I/O) with
+        # the real ticks.  Virtual time starts 2**40 ms (35 years) ahead of real time,
+        # so such tasks are always due at once and never move the virtual clock.
+        self.now = self.start = time.ticks_ms() + (1 << 40)
+        core.ticks = self.ticks_ms
+        io = core._io_queue
+        real_wait = io.wait_io_event
+        vt = self
+
+        def wait_io_event(dt):
+            if dt <= 0:
+                real_wait(dt)
+                return
+            if vt.stopped:
+                real_wait(-1)  # the clock has stopped: only the serial port is alive
+                return
+            head = core._task_queue.peek()
+            target = head.ph_key if head is not None else vt.now + dt
+            if vt.stop_ms >= 0 and ticks_diff(target, vt.start + vt.stop_ms) > 0:
+                vt.stopped = True
+                for fn in vt._on_stop:
+                    fn()
+                el = vt.elapsed_ms()
+                sys.stderr.write("sim: stopped at t=%d.%03d s\n" % (el // 1000, el % 1000))
+                real_wait(-1)
+                return
+            real_wait(int(dt / vt.speed) if vt.speed > 0 else 0)
+            head = core._task_queue.peek()
+            if head is not None and ticks_diff(head.ph_key, vt.now) > 0:
+                vt.now = head.ph_key  # nothing else to do before then: jump
+
+        io.wait_io_event = wait_io_event
+
+
+class FileBlockDevice:
+    """Block device over an image file; counts programs and erases (flash wear)."""
+
+    def __init__(self, path, blocks=512, cut_after_writes=-1):
+        self.path = path
+        self.blocks = blocks
+        self.writes = 0
+        self.erases = 0
+        self.cut_after = cut_after_writes
+        self.new = False
+        try:
+            size = os.stat(path)[6]
+        except OSError:
+            size = 0
+        if size == 0:  # missing, or created empty (0600) by `soothe sim`
+            self.new = True
+            with open(path, "wb") as f:
+                chunk = b"\xff" * BLOCK_SIZE
+                for _ in range(blocks):
+                    f.write(chunk)
+        self.f = open(path, "r+b")
+
+    def readblocks(self, block, buf, offset=0):
+        self.f.seek(block * BLOCK_SIZE + offset)
+        self.f.readinto(buf)
+
+    def writeblocks(self, block, buf, offset=None):
+        if offset is None:
+            offset = 0
+        if self.cut_after >= 0 and self.writes >= self.cut_after:
+            # Power dies mid-program: half the bytes land, then nothing more.
+            self.f.seek(block * BLOCK_SIZE + offset)
+            self.f.write(memoryview(buf)[: len(buf) // 2])
+            self.f.flush()
+            raise PowerCut()
+        self.writes += 1
+        self.f.seek(block * BLOCK_SIZE + offset)
+        self.f.write(buf)
+        self.f.flush()
+
+    def ioctl(self, op, arg):
+        if op == 4:
+            return self.blocks
+        if op == 5:
+            return BLOCK_SIZE
+        if op == 6:
+            self.erases += 1
+            return 0
+        if op == 3:
+            self.f.flush()
+        return 0
+
+
+class SimSensor:
+    adc_max = 4095
+    flat_range = 8
+
+    def __init__(self, source, rate_hz, vt):
+        self.source = source
+        self.rate_hz = rate_hz
+        self.block = max(1, rate_hz // 4)  # 250 ms blocks, like a FIFO burst
+        self.vt = vt
+        self.blocks = 0
+        self.exhausted = False
+
+    async def read_block(self, buf):
+        self.blocks += 1
+        due = (self.blocks * self.block * 1000) // self.rate_hz
+        await asyncio.sleep_ms(due - self.vt.elapsed_ms())
+        n = 0 if self.exhausted else self.source.fill(buf, self.block)
+        if n < self.block:
+            # Recording finished: the sensor sees no skin (flat, as in no contact).
+            self.exhausted = True
+            for i in range(n, self.block):
+                buf[i] = 0
+        return self.block
+
+
+class Trace:
+    """Writes actuator commands as lines: '<t_ms> <device> <values...>'."""
+
+    def __init__(self, path, vt):
+        self.vt = vt
+        self.f = open(path, "w") if path else None
+
+    def write(self, device, *values):
+        if self.f is not None:
+            self.f.write("%d %s %s\n" % (self.vt.elapsed_ms(), device, " ".join(str(v) for v in values)))
+            self.f.flush()
+
+
+class SimLED:
+    def __init__(self, trace):
+        self.trace = trace
+        self.rgb = (0, 0, 0)
+
+    def set_rgb(self, r, g, b):
+        if (r, g, b) != self.rgb:
+            self.rgb = (r, g, b)
+            self.trace.write("led", r, g, b)
+
+
+class SimMotor:
+    def __init__(self, trace):
+        self.trace = trace
+        self.duty = 0
+
+    def set(self, duty_pct):
+        if duty_pct != self.duty:
+            self.duty = duty_pct
+            self.trace.write("motor", duty_pct)
+
+
+class SimButton:
+    """Pressed state as a function of virtual time, from a schedule of presses."""
+
+    SHORT_MS = 200
+    LONG_MS = 1500
+
+    def __init__(self, presses, vt):
+        self.presses = presses  # [(start_ms, duration_ms)]
+        self.vt = vt
+
+    def pressed(self):
+        now = self.vt.elapsed_ms()
+        for start, dur in self.presses:
+            if start <= now < start + dur:
+                return True
+        return False
+
+
+class SimSerial:
+    """The device's USB serial port: stdin/stdout, connected to a pty by `soothe sim`."""
+
+    def __init__(self):
+        self._in = sys.stdin.buffer
+        self._out = sys.stdout.buffer
+        self._reader = asyncio.StreamReader(self._in)
+        self._poll = select.poll()
+        self._poll.register(self._in, select.POLLIN)
+        self.bytes_out = 0
+
+    async def read(self):
+        data = await self._reader.read(1)
+        if not data:
+            await asyncio.sleep_ms(0)
+            return b""
+        more = bytearray(data)
+        while len(more) < 256 and self._poll.poll(0):
+            b = self._in.read(1)
+            if not b:
+                break
+            more.extend(b)
+        return bytes(more)
+
+    async def write(self, data):
+        self._out.write(data)
+        self.bytes_out += len(data)
+        await asyncio.sleep_ms(0)
+
+
+def _parse_args(argv):
+    opts = {"ppg": None, "rate": 100, "seed": 1, "plan": None, "flash": "soothe-flash.img",
+            "speed": 0.0, "duration": None, "trace": None, "press": [], "device_id": None,
+            "start": 1767600000, "cut": -1, "invert": False}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        val = argv[i + 1] if i + 1 < len(argv) else None
+        i += 2
+        if a == "--ppg":
+            opts["ppg"] = val
+        elif a == "--rate":
+            opts["rate"] = int(val)
+        elif a == "--seed":
+            opts["seed"] = int(val)
+        elif a == "--plan":
+            opts["plan"] = val
+        elif a == "--flash":
+            opts["flash"] = val
+        elif a == "--speed":
+            opts["speed"] = float(val)
+        elif a == "--duration":
+            opts["duration"] = ppg_synth.parse_duration_ms(val)
+        elif a == "--trace":
+            opts["trace"] = val
+        elif a == "--press":
+            at, _, kind = val.partition(":")
+            opts["press"].append((ppg_synth.parse_duration_ms(at),
+                                  SimButton.LONG_MS if kind == "long" else SimButton.SHORT_MS))
+        elif a == "--device-id":
+            opts["device_id"] = val
+        elif a == "--start":
+            opts["start"] = int(val)
+        elif a == "--cut-after-writes":
+            opts["cut"] = int(val)
+        elif a in ("--fast", "--synthetic", "--invert"):
+            i -= 1
+            if a == "--invert":
+                opts["invert"] = True
+        else:
+            raise ValueError("unknown simulator option %s" % a)
+    return opts
+
+
+class SimBoard:
+    name = "sim"
+    data_dir = "/flash"
+
+    def __init__(self, argv):
+        o = _parse_args(argv)
+        self.opts = o
+        self.vt = VirtualTime(o["speed"], o["duration"] if o["duration"] is not None else -1)
+        self.vt.install()
+        # Firmware ticks count from 0 like a fresh ESP32 (and fit its 30-bit ticks).
+        self.clock = Clock(self.vt.elapsed_ms, o["start"] * 1000, is_set=True)
+        if o["ppg"]:
+            import csvsource
+
+            source = csvsource.CSVSamples(o["ppg"])
+        else:
+            plan = ppg_synth.parse_plan(o["plan"]) if o["plan"] else None
+            source = ppg_synth.SyntheticPPG(o["rate"], plan, seed=o["seed"], inverted=o["invert"],
+                                            record_beats=False)
+        self.sensor = SimSensor(source, o["rate"], self.vt)
+        self.trace = Trace(o["trace"], self.vt)
+        self.led = SimLED(self.trace)
+        self.motor = SimMotor(self.trace)
+        self.button = SimButton(o["press"], self.vt)
+        self.serial = SimSerial()
+        self.device_id = o["device_id"] or "sim-%04d" % o["seed"]
+        self.bdev = FileBlockDevice(o["flash"], cut_after_writes=o["cut"])
+
+    def fs_mount(self):
+        import vfs
+
+        if self.bdev.new:
+            vfs.VfsLfs2.mkfs(self.bdev)
+        # A mount failure on an existing image is an error, never a silent reformat.
+        vfs.mount(vfs.VfsLfs2(self.bdev), self.data_dir)
+
+    def on_stop(self, fn):
+        self.vt.on_stop(fn)
+
+    def report_error(self, name, exc):
+        sys.stderr.write("sim: task %s failed: " % name)
+        sys.print_exception(exc, sys.stderr)
+
+    def deinit(self):
+        self.led.set_rgb(0, 0, 0)
+        self.motor.set(0)

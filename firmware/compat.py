@@ -1,0 +1,62 @@
+"""The few names that differ between MicroPython and CPython.
+
+Pure-logic modules import `const`, `native` and the ticks helpers from here, so
+the same file runs on the ESP32, under the unix port and under CPython tests.
+"""
+try:
+    from micropython import const  # noqa: F401
+
+    IS_MICROPYTHON = True
+except ImportError:  # CPython
+
+    def const(x):  # type: ignore[no-redef]
+        return x
+
+    IS_MICROPYTHON = False
+
+# `@micropython.native` is recognised by the MicroPython compiler only when
+# written literally, so modules that want it do:
+#     try: import micropython
+#     except ImportError: from compat import mp_shim as micropython
+
+
+class mp_shim:
+    """CPython stand-in for the `micropython` decorators (no-ops)."""
+
+    @staticmethod
+    def native(f):
+        return f
+
+    @staticmethod
+    def viper(f):
+        return f
+
+
+try:
+    from time import ticks_ms, ticks_diff, ticks_add  # type: ignore[attr-defined]
+except ImportError:  # CPython
+    import time as _time
+
+    _PERIOD = 1 << 30
+    _HALF = _PERIOD >> 1
+
+    def ticks_ms():  # type: ignore[misc]
+        return int(_time.monotonic() * 1000) & (_PERIOD - 1)
+
+    def ticks_add(t, delta):  # type: ignore[misc]
+        return (t + delta) & (_PERIOD - 1)
+
+    def ticks_diff(a, b):  # type: ignore[misc]
+        return ((a - b + _HALF) & (_PERIOD - 1)) - _HALF
+
+
+def isqrt(n):
+    """Integer square root (floor) without floats, so it allocates nothing."""
+    if n <= 0:
+        return 0
+    x = n
+    y = (x + 1) >> 1
+    while y < x:
+        x = y
+        y = (x + n // x) >> 1
+    return x

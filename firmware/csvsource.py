@@ -1,0 +1,114 @@
+"""PPG samples from a CSV recording: one sample per row, or a named column.
+
+Used by the simulated board (`soothe sim --ppg`) and by `soothe replay`, under
+MicroPython and CPython.  Malformed input raises CSVError with the line number
+and what to fix.  Float recordings (e.g. normalised -1..1) are scaled to
+integer ADC-like counts from the first rows, because the detector works in integers.
+"""
+
+
+class CSVError(ValueError):
+    pass
+
+
+def _split(line):
+    for sep in (",", ";", "\t"):
+        if sep in line:
+            return [c.strip().strip('"') for c in line.split(sep)]
+    return [line.strip().strip('"')]
+
+
+class CSVSamples:
+    def __init__(self, path, column=None):
+        try:
+            self._f = open(path)
+        except OSError:
+            raise CSVError("cannot open PPG file %s: check the path" % path)
+        self.path = path
+        self.line_no = 0
+        self.col = 0
+        self.scale = 1.0
+        self.offset = 0.0
+        self.done = False
+        first = self._next_line()
+        if first is None:
+            raise CSVError("%s is empty: need one sample per row" % path)
+        cells = _split(first)
+        header = False
+        for cell in cells:
+            try:
+                float(cell)
+            except ValueError:
+                header = True
+        if header:
+            if column is not None:
+                if column not in cells:
+                    raise CSVError("%s has no column %r (columns: %s)" % (path, column, ", ".join(cells)))
+                self.col = cells.index(column)
+            else:
+                self.col = 0
+            self._head = []
+        else:
+            if column is not None and not column.isdigit():
+                raise CSVError("%s has no header row, so --column must be a number" % path)
+            self.col = int(column) if column is not None else 0
+            self._head = [self._parse(first)]
+        # Look ahead to choose an integer scale for float data.
+        while len(self._head) < 200:
+            line = self._next_line()
+            if line is None:
+                break
+            self._head.append(self._parse(line))
+        if not self._head:
+            raise CSVError("%s has a header but no samples" % path)
+        lo = min(self._head)
+        hi = max(self._head)
+        fractional = any(v != int(v) for v in self._head)
+        if fractional or hi - lo < 64:
+            span = hi - lo if hi > lo else 1.0
+            self.scale = 2000.0 / span
+            self.offset = lo
+        self._i = 0
+
+    def _next_line(self):
+        while True:
+            line = self._f.readline()
+            if not line:
+                return None
+            self.line_no += 1
+            line = line.strip()
+            if line and not line.startswith("#"):
+                return line
+
+    def _parse(self, line):
+        cells = _split(line)
+        if self.col >= len(cells):
+            raise CSVError("%s line %d: expected at least %d columns, found %d"
+                           % (self.path, self.line_no, self.col + 1, len(cells)))
+        try:
+            return float(cells[self.col])
+        except ValueError:
+            raise CSVError("%s line %d: %r is not a number" % (self.path, self.line_no, cells[self.col]))
+
+    def _to_int(self, v):
+        if self.scale == 1.0:
+            return int(v)
+        return int((v - self.offset) * self.scale)
+
+    def fill(self, buf, count):
+        """Writes up to count samples; returns how many (0 at the end of the file)."""
+        n = 0
+        while n < count:
+            if self._i < len(self._head):
+                v = self._head[self._i]
+                self._i += 1
+            else:
+                line = self._next_line()
+                if line is None:
+                    self.done = True
+                    self._f.close()
+                    break
+                v = self._parse(line)
+            buf[n] = self._to_int(v)
+            n += 1
+        return n

@@ -1,0 +1,206 @@
+"""Rolling HRV on the device: HR, RMSSD, SDNN, pNN50 over 60 s / 5 min, and coherence.
+
+Input: beats (device ticks in ms, RR in ms, flag) one at a time; only OK beats
+count, and a successive difference only when both of its beats are OK.
+Output: integer fixed-point figures in attributes (hr_bpm_x100, rmssd_ms_x10, ...).
+Cost: add_beat() is O(1) integer work into pre-allocated arrays; window() walks the
+window in integers; coherence() (every 5 s) is a 128-point, 26-bin DFT in floats.
+"""
+from array import array
+import math
+
+from compat import const, ticks_diff, isqrt
+
+CAPACITY = const(1200)  # 5 min at 220 bpm plus margin
+_COH_POINTS = const(128)  # 64 s at 2 Hz
+_COH_BINS = const(27)  # up to 0.42 Hz at 1/64 Hz spacing
+_DIFF_CLAMP = const(500)  # keeps integer sums inside 31-bit small ints on the ESP32
+
+
+class RollingHRV:
+    def __init__(self):
+        self._t = array("i", [0] * CAPACITY)
+        self._rr = array("H", [0] * CAPACITY)
+        self._ok = array("b", [0] * CAPACITY)
+        self._head = 0
+        self._count = 0
+        # Results of the last window() call.
+        self.beats = 0
+        self.artefacts = 0
+        self.hr_bpm_x100 = 0
+        self.rmssd_ms_x10 = 0
+        self.sdnn_ms_x10 = 0
+        self.pnn50_x10 = 0  # per mille
+        # Results of the last coherence() call.
+        self.coherence_x100 = 0
+        self.resonance_mhz = 0
+        self._grid = array("f", [0.0] * _COH_POINTS)
+        self._cos = array("f", [math.cos(2 * math.pi * i / _COH_POINTS) for i in range(_COH_POINTS)])
+        self._power = array("f", [0.0] * _COH_BINS)
+
+    def add_beat(self, t_ms, rr_ms, ok):
+        h = self._head
+        self._t[h] = t_ms
+        self._rr[h] = rr_ms if rr_ms < 65535 else 65535
+        self._ok[h] = 1 if ok else 0
+        self._head = (h + 1) % CAPACITY
+        if self._count < CAPACITY:
+            self._count += 1
+
+    def clear(self):
+        self._count = 0
+
+    def window(self, now_ms, span_ms):
+        """Time-domain figures over the beats of the last span_ms; returns the OK beat count."""
+        t = self._t
+        rr = self._rr
+        okf = self._ok
+        i = self._head
+        n = 0
+        bad = 0
+        total = 0
+        nd = 0
+        sum_d2 = 0
+        nn50 = 0
+        prev = -1
+        for _ in range(self._count):
+            i = (i - 1) % CAPACITY
+            if ticks_diff(now_ms, t[i]) > span_ms:
+                break
+            if okf[i]:
+                r = rr[i]
+                n += 1
+                total += r
+                if prev >= 0:
+                    d = prev - r
+                    if d < 0:
+                        d = -d
+                    if d > 50:
+                        nn50 += 1
+                    if d > _DIFF_CLAMP:
+                        d = _DIFF_CLAMP
+                    sum_d2 += d * d
+                    nd += 1
+                prev = r
+            else:
+                bad += 1
+                prev = -1
+        self.beats = n
+        self.artefacts = bad
+        if n < 2:
+            self.hr_bpm_x100 = self.rmssd_ms_x10 = self.sdnn_ms_x10 = self.pnn50_x10 = 0
+            return n
+        mean = total // n
+        self.hr_bpm_x100 = (6000000 * n + total // 2) // total
+        dev2 = 0
+        i = self._head
+        for _ in range(n + bad):
+            i = (i - 1) % CAPACITY
+            if okf[i]:
+                d = rr[i] - mean
+                if d > _DIFF_CLAMP or d < -_DIFF_CLAMP:
+                    d = _DIFF_CLAMP
+                dev2 += d * d
+        # Sample SDNN (n - 1), RMSSD over the successive differences.
+        self.sdnn_ms_x10 = isqrt((dev2 * 100) // (n - 1)) if n > 1 else 0
+        if nd:
+            self.rmssd_ms_x10 = isqrt((sum_d2 * 100) // nd)
+            self.pnn50_x10 = (nn50 * 1000) // nd
+        else:
+            self.rmssd_ms_x10 = self.pnn50_x10 = 0
+        return n
+
+    def coherence(self, now_ms):
+        """Coherence over the last 64 s of OK RR, resampled at 2 Hz.
+
+        peak = power in a 0.030 Hz window around the highest peak in 0.04-0.26 Hz,
+        total = power over 0.0033-0.4 Hz, ratio = peak / (total - peak)
+        (HeartMath's coherence ratio).  Returns False without enough beats.
+        """
+        t = self._t
+        rr = self._rr
+        okf = self._ok
+        grid = self._grid
+        # Walk back from the newest beat, filling the grid from its end (linear interpolation).
+        i = self._head
+        gi = _COH_POINTS - 1
+        g_age = 0  # age (ms) of grid point gi
+        nxt_age = -1
+        nxt_rr = 0
+        used = 0
+        for _ in range(self._count):
+            i = (i - 1) % CAPACITY
+            if not okf[i]:
+                continue
+            age = ticks_diff(now_ms, t[i])
+            r = rr[i]
+            if nxt_age < 0:
+                while gi >= 0 and g_age <= age:
+                    grid[gi] = r
+                    gi -= 1
+                    g_age += 500
+            else:
+                while gi >= 0 and g_age <= age:
+                    f = (g_age - nxt_age) / (age - nxt_age) if age > nxt_age else 0.0
+                    grid[gi] = nxt_rr + (r - nxt_rr) * f
+                    gi -= 1
+                    g_age += 500
+            used += 1
+            nxt_age = age
+            nxt_rr = r
+            if gi < 0:
+                break
+        if used < 16 or gi > 8:
+            self.coherence_x100 = 0
+            self.resonance_mhz = 0
+            return False
+        while gi >= 0:  # pad the oldest few points with the oldest RR
+            grid[gi] = nxt_rr
+            gi -= 1
+        # Remove the linear trend, then Hann window.
+        sx = 0.0
+        sy = 0.0
+        sxy = 0.0
+        sxx = 0.0
+        for k in range(_COH_POINTS):
+            y = grid[k]
+            sx += k
+            sy += y
+            sxy += k * y
+            sxx += k * k
+        slope = (_COH_POINTS * sxy - sx * sy) / (_COH_POINTS * sxx - sx * sx)
+        icpt = (sy - slope * sx) / _COH_POINTS
+        cos = self._cos
+        q = _COH_POINTS // 4
+        for k in range(_COH_POINTS):
+            grid[k] = (grid[k] - icpt - slope * k) * (0.5 - 0.5 * cos[k])
+        power = self._power
+        for b in range(1, _COH_BINS):
+            re = 0.0
+            im = 0.0
+            idx = 0
+            for k in range(_COH_POINTS):
+                v = grid[k]
+                re += v * cos[idx]
+                im += v * cos[(idx + q) % _COH_POINTS]
+                idx = (idx + b) % _COH_POINTS
+            power[b] = re * re + im * im
+        # Peak in 0.04-0.26 Hz: bins 3..16 at 1/64 Hz.
+        pk = 3
+        for b in range(3, 17):
+            if power[b] > power[pk]:
+                pk = b
+        peak = power[pk] + 0.46 * (power[pk - 1] + power[pk + 1])
+        total = 0.0
+        for b in range(1, 26):  # 0.0156..0.39 Hz (0.0033 Hz is below the first bin)
+            total += power[b]
+        rest = total - peak
+        ratio = peak / rest if rest > 0 else 0.0
+        self.coherence_x100 = int(ratio * 100) if ratio < 100 else 10000
+        a = power[pk - 1]
+        b = power[pk]
+        c = power[pk + 1]
+        den = a - 2 * b + c
+        off = 0.5 * (a - c) / den if den < 0 else 0.0
+        self.resonance_mhz = int((pk + off) * 1000 / 64)
+        return True

@@ -1,0 +1,125 @@
+"""Device side of the serial protocol (wire.py): frames in, answers out.
+
+Input: bytes from the USB serial port.  Output: frames written through an
+async `send(frame)`.  Bad frames get an ERR frame and the device keeps
+measuring; nothing here touches the sensor path.
+"""
+import struct
+
+import records
+import wire
+from settings import ConfigError
+
+FIRMWARE_VERSION = "0.1.0"
+_DATA_CHUNK = 900  # records per DATA frame stay under wire.MAX_FRAME
+
+
+def _kbd_intr(value):
+    try:
+        import micropython
+
+        micropython.kbd_intr(value)
+    except (ImportError, AttributeError):
+        pass
+
+
+class Link:
+    def __init__(self, send, log, clock, settings, device_id, on_event=None):
+        self.send = send
+        self.log = log
+        self.clock = clock
+        self.settings = settings
+        self.device_id = device_id
+        self.on_event = on_event  # (kind, data) -> None, logs host actions
+        self.deframer = wire.Deframer(limit=wire.MAX_REQUEST * 2)
+        self.live = False
+        self.frames_in = 0
+        self.errors = 0
+
+    async def feed(self, data):
+        for frame in self.deframer.feed(data):
+            await self.handle(frame)
+
+    async def _reply(self, opcode, body):
+        await self.send(wire.encode(opcode | wire.RESPONSE, body))
+
+    async def _error(self, code, message):
+        self.errors += 1
+        await self.send(wire.encode(wire.ERR, wire.error_body(code, message)))
+
+    async def handle(self, frame):
+        try:
+            opcode, body = wire.decode(frame)
+        except wire.FrameError as e:
+            await self._error(wire.E_CRC, str(e))
+            return
+        self.frames_in += 1
+        try:
+            await self._dispatch(opcode, body)
+        except (IndexError, ValueError, struct.error) as e:
+            await self._error(wire.E_BAD_ARGS, "%s: %s" % (wire.NAMES.get(opcode, hex(opcode)), e))
+
+    async def _dispatch(self, opcode, body):
+        log = self.log
+        if opcode == wire.HELLO:
+            # Binary frames may hold 0x03: keep Ctrl-C from interrupting the app.
+            _kbd_intr(-1)
+            await self._reply(opcode, wire.hello_body(
+                FIRMWARE_VERSION, self.device_id, self.clock.unix_ms(), self.clock.is_set,
+                log.oldest_seq(), log.flushed_seq, log.acked_seq))
+        elif opcode == wire.TIME:
+            (unix_ms,) = struct.unpack("<Q", body)
+            before = self.clock.set_unix_ms(unix_ms)
+            if self.on_event:
+                self.on_event(records.EV_TIME_SET, struct.pack("<q", unix_ms - before))
+            await self._reply(opcode, bytes([wire.OK]) + struct.pack("<Q", before))
+        elif opcode == wire.GET:
+            from_seq, max_bytes = struct.unpack("<IH", body)
+            await self._send_data(from_seq, max_bytes)
+        elif opcode == wire.ACK:
+            (upto,) = struct.unpack("<I", body)
+            acked = log.ack(upto)
+            await self._reply(opcode, bytes([wire.OK]) + struct.pack("<I", acked))
+        elif opcode == wire.CONFIG:
+            op = body[0]
+            key, pos = wire.unpack_str(body, 1)
+            try:
+                if op == 1:
+                    value, _ = wire.unpack_str(body, pos)
+                    self.settings.set(key, value)
+                    if self.on_event:
+                        self.on_event(records.EV_CONFIG, (key + "=" + value).encode()[:60])
+                value = self.settings.get(key)
+            except ConfigError as e:
+                await self._error(wire.E_CONFIG, str(e))
+                return
+            await self._reply(opcode, bytes([wire.OK]) + wire.pack_str(key) + wire.pack_str(str(value)))
+        elif opcode == wire.LIVE:
+            self.live = bool(body[0])
+            await self._reply(opcode, bytes([wire.OK, 1 if self.live else 0]))
+        elif opcode == wire.REPL:
+            self.live = False
+            _kbd_intr(3)
+            await self._reply(opcode, bytes([wire.OK]))
+        else:
+            await self._error(wire.E_UNKNOWN, "unknown opcode 0x%02x" % opcode)
+
+    async def _send_data(self, from_seq, max_bytes):
+        """DATA frames of whole flushed records from from_seq, then END."""
+        log = self.log
+        sent = 0
+        seq = max(from_seq, 1)
+        while sent < max_bytes:
+            out = bytearray(struct.pack("<BI", wire.OK, seq))
+            n, next_seq = log.read(seq, min(_DATA_CHUNK, max_bytes - sent) + 5, out)
+            if not n:
+                break
+            await self._reply(wire.DATA, out)
+            sent += len(out) - 5
+            seq = next_seq
+        await self._reply(wire.END, bytes([wire.OK]) + struct.pack("<II", seq, log.flushed_seq))
+
+    async def send_live(self, t_unix_ms, rr_ms, flag, state, hr_x100, rmssd_x10, coherence_x100):
+        if self.live:
+            await self._reply(wire.LIVE, bytes([wire.OK]) + struct.pack(
+                "<QHBBHHH", t_unix_ms, rr_ms, flag, state, hr_x100, rmssd_x10, coherence_x100))

@@ -1,0 +1,208 @@
+"""Append-only record log in segment files on the flash filesystem.
+
+Records (records.py) are buffered in RAM and written by flush(), the only
+commit point on littlefs; only flushed records are offered to the host.  A new
+segment starts after every boot and at about 64 KB, named by its first seq
+(`%08x.seg`).  The host's acknowledged seq (low-water mark) lives in `acked`,
+replaced atomically (temp file + rename).  Reading stops at the first bad record
+of a segment (a torn write after a power cut) and carries on with the next one.
+"""
+import os
+import struct
+
+import records
+from compat import const
+
+_SEG_SUFFIX = ".seg"
+_PENDING_MAX = const(4096)
+
+
+def _exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+class RecordLog:
+    def __init__(self, root, segment_bytes=65536):
+        self.root = root
+        self.dir = root + "/log"
+        self.segment_bytes = segment_bytes
+        self._pending = bytearray(_PENDING_MAX)
+        self._plen = 0
+        self._file = None
+        self._seg_size = 0
+        self.next_seq = 1  # seq the next append gets
+        self.flushed_seq = 0  # highest seq on flash
+        self.acked_seq = 0
+        self.flushes = 0
+        self.dropped = 0
+
+    # ---- start-up -----------------------------------------------------------
+    def open(self):
+        if not _exists(self.root):
+            os.mkdir(self.root)
+        if not _exists(self.dir):
+            os.mkdir(self.dir)
+        self.acked_seq = self._read_acked()
+        last = 0
+        for first in self.segments():
+            last = max(last, first - 1)
+            end = self._scan_last_seq(first)
+            if end > last:
+                last = end
+        self.flushed_seq = last
+        self.next_seq = max(last, self.acked_seq) + 1
+        return self
+
+    def segments(self):
+        """First seqs of the segment files, oldest first."""
+        firsts = []
+        for name in os.listdir(self.dir):
+            if name.endswith(_SEG_SUFFIX):
+                try:
+                    firsts.append(int(name[: -len(_SEG_SUFFIX)], 16))
+                except ValueError:
+                    pass
+        firsts.sort()
+        return firsts
+
+    def _seg_path(self, first):
+        return "%s/%08x%s" % (self.dir, first, _SEG_SUFFIX)
+
+    def _read_acked(self):
+        try:
+            with open(self.root + "/acked", "rb") as f:
+                data = f.read()
+            if len(data) == 8 and records.crc32(data, 0, 4) == struct.unpack("<I", data[4:])[0]:
+                return struct.unpack("<I", data[:4])[0]
+        except OSError:
+            pass
+        return 0
+
+    def _scan_last_seq(self, first):
+        last = first - 1
+        for _rtype, seq, _payload in self.iter_segment(first):
+            last = seq
+        return last
+
+    def iter_segment(self, first):
+        """Yields (type, seq, payload) of one segment; stops at the first bad record."""
+        try:
+            f = open(self._seg_path(first), "rb")
+        except OSError:
+            return
+        try:
+            head = bytearray(records.HEADER)
+            expect = first
+            while True:
+                if f.readinto(head) != records.HEADER:
+                    return
+                h = records.parse_header(head)
+                if h is None:
+                    return
+                rtype, plen, seq = h
+                if seq != expect:
+                    return
+                rest = f.read(plen + records.TRAILER)
+                if len(rest) != plen + records.TRAILER:
+                    return
+                whole = bytes(head) + rest
+                if not records.check(whole):
+                    return
+                yield rtype, seq, memoryview(whole)[records.HEADER : records.HEADER + plen]
+                expect += 1
+        finally:
+            f.close()
+
+    # ---- writing ------------------------------------------------------------
+    def append(self, rtype, payload, plen):
+        """Buffers one record; returns its seq.  Flushes first if the buffer is full."""
+        if self._plen + plen + records.OVERHEAD > _PENDING_MAX:
+            self.flush()
+        seq = self.next_seq
+        self._plen = records.frame(self._pending, self._plen, rtype, seq, payload, plen)
+        self.next_seq = seq + 1
+        return seq
+
+    def pending_bytes(self):
+        return self._plen
+
+    def flush(self):
+        """Commits buffered records to flash (littlefs commits on flush only)."""
+        if not self._plen:
+            return
+        if self._file is None or self._seg_size >= self.segment_bytes:
+            self._roll()
+        data = memoryview(self._pending)[: self._plen]
+        self._file.write(data)
+        self._file.flush()
+        self._seg_size += self._plen
+        self.flushed_seq = self.next_seq - 1
+        self._plen = 0
+        self.flushes += 1
+
+    def _roll(self):
+        if self._file is not None:
+            self._file.close()
+        first = struct.unpack_from("<I", self._pending, 4)[0]
+        self._file = open(self._seg_path(first), "wb")
+        self._seg_size = 0
+
+    def close(self):
+        self.flush()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    # ---- reading for the host ----------------------------------------------
+    def oldest_seq(self):
+        segs = self.segments()
+        return max(segs[0], self.acked_seq + 1) if segs else self.flushed_seq + 1
+
+    def read(self, from_seq, max_bytes, out):
+        """Appends whole flushed records with seq >= from_seq to bytearray `out`,
+        at most max_bytes (at least one record).  Returns (records, next_seq)."""
+        segs = self.segments()
+        start = 0
+        for i, first in enumerate(segs):
+            if first <= from_seq:
+                start = i
+        n = 0
+        next_seq = from_seq
+        for first in segs[start:]:
+            for rtype, seq, payload in self.iter_segment(first):
+                if seq < next_seq:
+                    continue
+                if seq > self.flushed_seq:
+                    return n, next_seq
+                size = len(payload) + records.OVERHEAD
+                if n and len(out) + size > max_bytes:
+                    return n, next_seq
+                pos = len(out)
+                out.extend(bytes(size))
+                records.frame(out, pos, rtype, seq, payload, len(payload))
+                n += 1
+                next_seq = seq + 1
+        return n, next_seq
+
+    def ack(self, upto_seq):
+        """Records the host's low-water mark atomically and deletes fully synced segments."""
+        upto_seq = min(upto_seq, self.flushed_seq)
+        if upto_seq <= self.acked_seq:
+            return self.acked_seq
+        data = bytearray(8)
+        struct.pack_into("<I", data, 0, upto_seq)
+        struct.pack_into("<I", data, 4, records.crc32(data, 0, 4))
+        tmp = self.root + "/acked.tmp"
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.rename(tmp, self.root + "/acked")
+        self.acked_seq = upto_seq
+        segs = self.segments()
+        for i in range(len(segs) - 1):  # never the newest: it may still grow
+            if segs[i + 1] - 1 <= upto_seq:
+                os.remove(self._seg_path(segs[i]))
+        return upto_seq

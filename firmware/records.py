@@ -1,0 +1,309 @@
+"""Log record format: the one definition the device writes and the host decodes.
+
+Record frame on flash (little-endian):
+
+    off  size  field
+    0    1     magic 0xA5
+    1    1     type (BOOT, MINUTE, EVENT, GAP)
+    2    2     payload length n
+    4    4     seq: +1 per record, never reused, survives reboots
+    8    n     payload
+    8+n  4     CRC-32 (binascii.crc32) over bytes 1 .. 8+n
+
+MINUTE payload (one per minute of wearing, RR and summary together so the
+12-byte frame overhead is paid once a minute):
+
+    u32 unix_s   start of the minute (device clock)
+    u8  state    0 no-reading, 1 threat, 2 drive, 3 soothe, 4 unclassified
+    u8  quality  OK beats in the minute, percent
+    u16 hr_bpm_x100, rmssd_ms_x10, sdnn_ms_x10 (60 s window)
+    u16 coherence_x100, resonance_mhz (64 s window)
+    u16 first_ms offset of the first beat after unix_s
+    varint count; RR: varint(first rr_ms), then varint(zigzag(rr - previous rr))
+    u8  nflags; nflags x (varint beat index, u8 flag)   (beats.FLAG_NAMES)
+BOOT payload: u32 unix_s, u8 clock_set, str version, str board   (str = u8 len + utf-8)
+EVENT payload: u32 unix_s, u16 ms, u8 kind, u8 len, bytes
+GAP payload: u32 unix_s, u32 lost_from_seq, u32 count, u8 reason
+"""
+import binascii
+import struct
+
+from compat import const
+
+MAGIC = const(0xA5)
+HEADER = const(8)
+TRAILER = const(4)
+OVERHEAD = const(12)
+MAX_PAYLOAD = const(900)  # one record always fits one wire frame
+
+BOOT = const(1)
+MINUTE = const(2)
+EVENT = const(3)
+GAP = const(4)
+TYPE_NAMES = {BOOT: "boot", MINUTE: "minute", EVENT: "event", GAP: "gap"}
+
+# EVENT kinds
+EV_CONTACT_LOST = const(1)
+EV_CONTACT_BACK = const(2)
+EV_STATE = const(3)
+EV_TIME_SET = const(4)
+EV_CONFIG = const(5)
+EV_TASK_ERROR = const(6)
+EV_BUTTON = const(7)
+EVENT_NAMES = {
+    EV_CONTACT_LOST: "contact_lost",
+    EV_CONTACT_BACK: "contact_back",
+    EV_STATE: "state",
+    EV_TIME_SET: "time_set",
+    EV_CONFIG: "config",
+    EV_TASK_ERROR: "task_error",
+    EV_BUTTON: "button",
+}
+
+# 4 = pulse present but no state stage yet: shown as such, never as a guessed state
+STATE_NAMES = ("no-reading", "threat", "drive", "soothe", "unclassified")
+
+_MINUTE_HEAD = "<IBBHHHHHH"
+MINUTE_HEAD_LEN = const(18)
+
+
+def crc32(data, start=0, end=-1):
+    if end < 0:
+        end = len(data)
+    return binascii.crc32(memoryview(data)[start:end]) & 0xFFFFFFFF
+
+
+def frame(buf, pos, rtype, seq, payload, plen):
+    """Writes one record into bytearray buf at pos; returns the new end position."""
+    buf[pos] = MAGIC
+    buf[pos + 1] = rtype
+    struct.pack_into("<HI", buf, pos + 2, plen, seq)
+    buf[pos + HEADER : pos + HEADER + plen] = memoryview(payload)[:plen]
+    end = pos + HEADER + plen
+    struct.pack_into("<I", buf, end, crc32(buf, pos + 1, end))
+    return end + TRAILER
+
+
+def parse_header(head):
+    """(type, length, seq) from 8 header bytes, or None if the magic is wrong."""
+    if len(head) < HEADER or head[0] != MAGIC:
+        return None
+    plen, seq = struct.unpack_from("<HI", head, 2)
+    if plen > MAX_PAYLOAD:
+        return None
+    return head[1], plen, seq
+
+
+def check(record):
+    """True when a whole framed record (header+payload+crc) is intact."""
+    n = len(record)
+    if n < OVERHEAD or record[0] != MAGIC:
+        return False
+    plen = struct.unpack_from("<H", record, 2)[0]
+    if plen + OVERHEAD != n:
+        return False
+    return struct.unpack_from("<I", record, n - 4)[0] == crc32(record, 1, n - 4)
+
+
+def iter_records(blob):
+    """Yields (type, seq, payload memoryview) over concatenated records; stops at the first bad one."""
+    pos = 0
+    n = len(blob)
+    mv = memoryview(blob)
+    while pos + OVERHEAD <= n:
+        h = parse_header(mv[pos : pos + HEADER])
+        if h is None:
+            return
+        rtype, plen, seq = h
+        end = pos + OVERHEAD + plen
+        if end > n or not check(mv[pos:end]):
+            return
+        yield rtype, seq, mv[pos + HEADER : pos + HEADER + plen]
+        pos = end
+
+
+# ---- varint / zigzag, written into pre-allocated buffers -------------------
+def put_varint(buf, pos, value):
+    while value >= 0x80:
+        buf[pos] = (value & 0x7F) | 0x80
+        value >>= 7
+        pos += 1
+    buf[pos] = value
+    return pos + 1
+
+
+def get_varint(buf, pos):
+    shift = 0
+    value = 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        if b < 0x80:
+            return value, pos
+        shift += 7
+
+
+def zigzag(v):
+    return (v << 1) if v >= 0 else ((-v << 1) - 1)
+
+
+def unzigzag(u):
+    return (u >> 1) if not (u & 1) else -((u + 1) >> 1)
+
+
+def put_str(buf, pos, text):
+    data = text.encode()
+    buf[pos] = len(data)
+    buf[pos + 1 : pos + 1 + len(data)] = data
+    return pos + 1 + len(data)
+
+
+def get_str(buf, pos):
+    n = buf[pos]
+    return bytes(buf[pos + 1 : pos + 1 + n]).decode(), pos + 1 + n
+
+
+class MinuteBuilder:
+    """Accumulates one minute of beats into a pre-allocated payload (no allocation per beat)."""
+
+    MAX_BEATS = 240  # 220 bpm fits
+
+    def __init__(self):
+        self.buf = bytearray(MAX_PAYLOAD)
+        self.flags = bytearray(2 * 64)
+        self.reset(0)
+
+    def reset(self, unix_s):
+        self.unix_s = unix_s
+        self.count = 0
+        self.first_ms = 0
+        self.prev_rr = 0
+        self.nflags = 0
+        self.ok = 0
+        self._pos = 0  # RR bytes written after the head
+        self._rr = memoryview(self.buf)[MINUTE_HEAD_LEN + 3 :]
+
+    def add(self, offset_ms, rr_ms, flag):
+        if self.count >= self.MAX_BEATS or self._pos > len(self._rr) - 8:
+            return False
+        if self.count == 0:
+            self.first_ms = 0 if offset_ms < 0 else (offset_ms if offset_ms < 65535 else 65535)
+            self._pos = put_varint(self._rr, self._pos, rr_ms)
+        else:
+            self._pos = put_varint(self._rr, self._pos, zigzag(rr_ms - self.prev_rr))
+        self.prev_rr = rr_ms
+        if flag:
+            if self.nflags < 64:
+                self.flags[2 * self.nflags] = self.count
+                self.flags[2 * self.nflags + 1] = flag
+                self.nflags += 1
+        else:
+            self.ok += 1
+        self.count += 1
+        return True
+
+    def finish(self, state, hr_x100, rmssd_x10, sdnn_x10, coh_x100, res_mhz):
+        """Packs the head and flags; returns the payload length (payload is self.buf)."""
+        quality = (self.ok * 100) // self.count if self.count else 0
+        struct.pack_into(
+            _MINUTE_HEAD, self.buf, 0, self.unix_s, state, quality,
+            min(hr_x100, 65535), min(rmssd_x10, 65535), min(sdnn_x10, 65535),
+            min(coh_x100, 65535), min(res_mhz, 65535), self.first_ms,
+        )
+        # count as a fixed 3-byte varint slot so the RR bytes need not move
+        c = self.count
+        self.buf[MINUTE_HEAD_LEN] = (c & 0x7F) | 0x80
+        self.buf[MINUTE_HEAD_LEN + 1] = ((c >> 7) & 0x7F) | 0x80
+        self.buf[MINUTE_HEAD_LEN + 2] = (c >> 14) & 0x7F
+        pos = MINUTE_HEAD_LEN + 3 + self._pos
+        self.buf[pos] = self.nflags
+        pos += 1
+        for i in range(self.nflags):
+            pos = put_varint(self.buf, pos, self.flags[2 * i])
+            self.buf[pos] = self.flags[2 * i + 1]
+            pos += 1
+        return pos
+
+
+def decode_minute(payload):
+    """dict with the summary and the beats [(t_ms_from_unix_s, rr_ms, flag)] of a MINUTE payload."""
+    (unix_s, state, quality, hr, rmssd, sdnn, coh, res, first_ms) = struct.unpack_from(_MINUTE_HEAD, payload, 0)
+    count, pos = get_varint(payload, MINUTE_HEAD_LEN)
+    rrs = []
+    prev = 0
+    for i in range(count):
+        v, pos = get_varint(payload, pos)
+        prev = v if i == 0 else prev + unzigzag(v)
+        rrs.append(prev)
+    nflags = payload[pos]
+    pos += 1
+    flags = [0] * count
+    for _ in range(nflags):
+        idx, pos = get_varint(payload, pos)
+        flags[idx] = payload[pos]
+        pos += 1
+    beats = []
+    base = first_ms - (rrs[0] if count else 0)  # time of the beat before the first
+    for i in range(count):
+        t = base + rrs[i]
+        beats.append((t, rrs[i], flags[i]))
+        if flags[i] != 1:  # an EXTRA beat's interval is merged into the next one
+            base = t
+    return {
+        "unix_s": unix_s,
+        "state": STATE_NAMES[state] if state < len(STATE_NAMES) else str(state),
+        "quality_pct": quality,
+        "hr_bpm": hr / 100.0,
+        "rmssd_ms": rmssd / 10.0,
+        "sdnn_ms": sdnn / 10.0,
+        "coherence": coh / 100.0,
+        "resonance_hz": res / 1000.0,
+        "beats": beats,
+    }
+
+
+def encode_boot(buf, unix_s, clock_set, version, board):
+    struct.pack_into("<IB", buf, 0, unix_s, 1 if clock_set else 0)
+    pos = put_str(buf, 5, version)
+    return put_str(buf, pos, board)
+
+
+def decode_boot(payload):
+    unix_s, clock_set = struct.unpack_from("<IB", payload, 0)
+    version, pos = get_str(payload, 5)
+    board, _ = get_str(payload, pos)
+    return {"unix_s": unix_s, "clock_set": bool(clock_set), "version": version, "board": board}
+
+
+def encode_event(buf, unix_s, ms, kind, data=b""):
+    struct.pack_into("<IHBB", buf, 0, unix_s, ms, kind, len(data))
+    buf[8 : 8 + len(data)] = data
+    return 8 + len(data)
+
+
+def decode_event(payload):
+    unix_s, ms, kind, n = struct.unpack_from("<IHBB", payload, 0)
+    return {"unix_s": unix_s, "ms": ms, "kind": EVENT_NAMES.get(kind, str(kind)), "data": bytes(payload[8 : 8 + n])}
+
+
+def encode_gap(buf, unix_s, lost_from, count, reason):
+    struct.pack_into("<IIIB", buf, 0, unix_s, lost_from, count, reason)
+    return 13
+
+
+def decode_gap(payload):
+    unix_s, lost_from, count, reason = struct.unpack_from("<IIIB", payload, 0)
+    return {"unix_s": unix_s, "lost_from_seq": lost_from, "count": count, "reason": reason}
+
+
+def decode(rtype, payload):
+    if rtype == MINUTE:
+        return decode_minute(payload)
+    if rtype == BOOT:
+        return decode_boot(payload)
+    if rtype == EVENT:
+        return decode_event(payload)
+    if rtype == GAP:
+        return decode_gap(payload)
+    return {"raw": bytes(payload).hex()}

@@ -1,0 +1,183 @@
+"""Serial wire protocol: COBS frames with CRC-32, and the message table.
+
+Frame on the wire:  COBS( opcode u8 | body | CRC-32 LE of opcode+body ) 0x00
+A response carries the request's opcode | 0x80, then a status byte (0 = OK);
+ERR (0x7F) answers a frame that could not be parsed.  Host->device frames stay
+under 64 bytes (the ESP32 stdin ring holds about 260); device->host <= 1 KB.
+This module is the one definition: the host imports it from firmware/.
+
+    opcode     request body                 response body (after status)
+    HELLO 01   -                            str version, str device_id, u64 unix_ms,
+                                            u8 clock_set, u32 oldest, u32 newest, u32 acked
+    TIME  02   u64 unix_ms                  u64 previous unix_ms
+    GET   03   u32 from_seq, u16 max_bytes  DATA frames, then END
+    DATA  04   (device->host only)          u32 first_seq | framed records (records.py)
+    END   05   (device->host only)          u32 next_seq, u32 newest
+    ACK   06   u32 upto_seq                 u32 acked
+    CONFIG 07  u8 op (0 get, 1 set), str key, str value   str key, str value
+    LIVE  08   u8 on                        u8 on
+    REPL  09   -                            - (restores Ctrl-C, then the REPL is reachable)
+    ERR   7F   -                            u8 code, str message
+"""
+import binascii
+import struct
+
+from compat import const
+
+HELLO = const(0x01)
+TIME = const(0x02)
+GET = const(0x03)
+DATA = const(0x04)
+END = const(0x05)
+ACK = const(0x06)
+CONFIG = const(0x07)
+LIVE = const(0x08)
+REPL = const(0x09)
+ERR = const(0x7F)
+RESPONSE = const(0x80)
+
+OK = const(0)
+E_CRC = const(1)
+E_UNKNOWN = const(2)
+E_BAD_ARGS = const(3)
+E_BUSY = const(4)
+E_CONFIG = const(5)
+
+MAX_FRAME = const(1024)  # decoded bytes, device->host
+MAX_REQUEST = const(64)  # decoded bytes, host->device
+
+NAMES = {HELLO: "HELLO", TIME: "TIME", GET: "GET", DATA: "DATA", END: "END", ACK: "ACK",
+         CONFIG: "CONFIG", LIVE: "LIVE", REPL: "REPL", ERR: "ERR"}
+
+
+class FrameError(ValueError):
+    pass
+
+
+def crc32(data):
+    return binascii.crc32(data) & 0xFFFFFFFF
+
+
+def cobs_encode(data):
+    """COBS (Cheshire & Baker 1999): no 0x00 inside; the caller adds the delimiter."""
+    out = bytearray(len(data) + len(data) // 254 + 2)
+    code_pos = 0
+    code = 1
+    o = 1
+    for b in data:
+        if b == 0:
+            out[code_pos] = code
+            code_pos = o
+            o += 1
+            code = 1
+        else:
+            out[o] = b
+            o += 1
+            code += 1
+            if code == 0xFF:
+                out[code_pos] = code
+                code_pos = o
+                o += 1
+                code = 1
+    out[code_pos] = code
+    return bytes(out[:o])
+
+
+def cobs_decode(data):
+    out = bytearray()
+    i = 0
+    n = len(data)
+    while i < n:
+        code = data[i]
+        if code == 0:
+            raise FrameError("zero byte inside a frame")
+        i += 1
+        end = i + code - 1
+        if end > n:
+            raise FrameError("truncated frame")
+        out.extend(data[i:end])
+        i = end
+        if code < 0xFF and i < n:
+            out.append(0)
+    return bytes(out)
+
+
+def encode(opcode, body=b""):
+    """One wire frame: COBS(opcode|body|crc) + 0x00."""
+    raw = bytes([opcode]) + bytes(body)
+    raw += struct.pack("<I", crc32(raw))
+    return cobs_encode(raw) + b"\x00"
+
+
+def decode(frame):
+    """(opcode, body) from a frame without its 0x00 delimiter; FrameError when bad."""
+    raw = cobs_decode(frame)
+    if len(raw) < 5:
+        raise FrameError("frame too short")
+    if struct.unpack("<I", raw[-4:])[0] != crc32(raw[:-4]):
+        raise FrameError("CRC mismatch")
+    return raw[0], raw[1:-4]
+
+
+class Deframer:
+    """Splits a byte stream at 0x00 delimiters; drops over-long runs (line garbage)."""
+
+    def __init__(self, limit=MAX_FRAME * 2):
+        self.buf = bytearray()
+        self.limit = limit
+        self.overflows = 0
+
+    def feed(self, data):
+        """Returns the complete frames (without delimiter) found so far."""
+        frames = []
+        for b in data:
+            if b == 0:
+                if self.buf:
+                    frames.append(bytes(self.buf))
+                    self.buf = bytearray()
+            elif len(self.buf) < self.limit:
+                self.buf.append(b)
+            else:
+                self.overflows += 1
+                self.buf = bytearray()
+        return frames
+
+
+# ---- small body helpers (struct + length-prefixed strings) -----------------
+def pack_str(text):
+    data = text.encode() if isinstance(text, str) else bytes(text)
+    if len(data) > 255:
+        raise ValueError("string too long for the wire")
+    return bytes([len(data)]) + data
+
+
+def unpack_str(body, pos):
+    n = body[pos]
+    if pos + 1 + n > len(body):
+        raise FrameError("string runs past the frame")
+    return bytes(body[pos + 1 : pos + 1 + n]).decode(), pos + 1 + n
+
+
+def hello_body(version, device_id, unix_ms, clock_set, oldest, newest, acked):
+    return (bytes([OK]) + pack_str(version) + pack_str(device_id)
+            + struct.pack("<QBIII", unix_ms, 1 if clock_set else 0, oldest, newest, acked))
+
+
+def parse_hello(body):
+    if not body or body[0] != OK:
+        raise FrameError("HELLO failed")
+    version, pos = unpack_str(body, 1)
+    device_id, pos = unpack_str(body, pos)
+    unix_ms, clock_set, oldest, newest, acked = struct.unpack_from("<QBIII", body, pos)
+    return {"version": version, "device_id": device_id, "unix_ms": unix_ms,
+            "clock_set": bool(clock_set), "oldest_seq": oldest, "newest_seq": newest, "acked_seq": acked}
+
+
+def error_body(code, message):
+    return bytes([code]) + pack_str(message[:200])
+
+
+def parse_error(body):
+    code = body[0] if body else 0
+    msg = unpack_str(body, 1)[0] if len(body) > 1 else ""
+    return code, msg

@@ -1,0 +1,207 @@
+"""`soothe` command line: a table of commands, each a thin wrapper over the library.
+
+Errors the user can fix print as one line `soothe: error: ...` with exit code 2.
+"""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .device import Device, DeviceError, find_port, open_port
+from .simulator import SimError, Simulator
+from .store import Store
+from .sync import Progress, sync
+
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(EXIT_USAGE, "soothe: error: %s\n" % message)
+
+
+def _parse_sim_common(p):
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--ppg", metavar="FILE", help="feed the pulse sensor from a CSV recording")
+    src.add_argument("--synthetic", action="store_true", help="built-in generator with known beats (default)")
+    p.add_argument("--rate", type=int, default=100, metavar="HZ", help="sample rate, 25..500 (default 100)")
+    p.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
+    p.add_argument("--plan", help="generator plan, e.g. rest:10m,stress:5m (kinds: rest stress soothe active nocontact)")
+    p.add_argument("--flash", default="soothe-flash.img", metavar="IMAGE", help="littlefs image file (kept between runs)")
+    speed = p.add_mutually_exclusive_group()
+    speed.add_argument("--speed", type=float, metavar="X", help="virtual seconds per real second")
+    speed.add_argument("--fast", action="store_true", help="as fast as possible (default)")
+    p.add_argument("--duration", metavar="D", help="simulate this much wearing (90s, 10m, 2h), then stop the clock")
+    p.add_argument("--trace", metavar="FILE", help="write LED/motor commands with their virtual time here")
+    p.add_argument("--press", action="append", default=[], metavar="T:KIND",
+                   help="press the button at virtual time T (short or long), e.g. 600s:short")
+    p.add_argument("--device-id", help="device id the simulator reports")
+    p.add_argument("--heapsize", help="MicroPython heap, e.g. 64k like an ESP32 without PSRAM")
+
+
+def _make_sim(args):
+    if args.ppg and not Path(args.ppg).is_file():
+        raise CommandError("PPG file %s not found" % args.ppg)
+    if not 25 <= args.rate <= 500:
+        raise CommandError("--rate must be 25..500 Hz")
+    if args.speed is not None and args.speed <= 0:
+        raise CommandError("--speed must be above 0")
+    from .fw import ppg_synth
+
+    try:
+        if args.duration:
+            ppg_synth.parse_duration_ms(args.duration)
+        if args.plan:
+            ppg_synth.parse_plan(args.plan)
+        for p in args.press:
+            at, _, kind = p.partition(":")
+            ppg_synth.parse_duration_ms(at)
+            if kind not in ("short", "long"):
+                raise ValueError("--press %s: use T:short or T:long" % p)
+    except ValueError as e:
+        raise CommandError(str(e)) from e
+    return Simulator(args.flash, ppg=args.ppg, rate=args.rate, seed=args.seed, plan=args.plan,
+                     speed=args.speed, duration=args.duration, trace=args.trace, presses=args.press,
+                     device_id=args.device_id, heapsize=args.heapsize)
+
+
+def do_sim(args):
+    sim = _make_sim(args)
+    try:
+        port = sim.start()
+    except SimError as e:
+        raise CommandError(str(e)) from e
+    print("port: %s" % port, flush=True)
+    shown = 0
+    try:
+        while sim.alive():
+            time.sleep(0.1)
+            while shown < len(sim.stderr_lines):
+                print(sim.stderr_lines[shown], flush=True)
+                shown += 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stop()
+    for line in sim.stderr_lines[shown:]:
+        print(line, flush=True)
+    return 0 if sim.proc.returncode in (0, -15, None) else 1
+
+
+def _open_device(port):
+    try:
+        return Device(open_port(port or find_port()))
+    except DeviceError as e:
+        raise CommandError(str(e)) from e
+
+
+def print_hello(hello, offset_ms=None):
+    print("device %s, firmware %s, log seq %d..%d (acked %d)" % (
+        hello["device_id"], hello["version"], hello["oldest_seq"], hello["newest_seq"], hello["acked_seq"]))
+    if offset_ms is not None:
+        print("device clock was %+.1f s off; set from this computer" % (offset_ms / 1000.0))
+
+
+def do_sync(args):
+    dev = _open_device(args.port)
+    store = Store(args.db)
+    try:
+        result = sync(dev, store, progress=Progress())
+    except DeviceError as e:
+        raise CommandError(str(e) + " - run sync again to resume") from e
+    except KeyboardInterrupt:
+        print("soothe: sync interrupted; what was stored is kept, run sync again to resume", file=sys.stderr)
+        return 130
+    finally:
+        dev.close()
+        store.close()
+    print_hello(result.hello, result.clock_offset_ms)
+    print(result.summary_line())
+    return 0
+
+
+def print_minutes(store, device_id, limit=10):
+    rows = store.db.execute(
+        "SELECT datetime(unix_s,'unixepoch'), state, quality_pct, hr_bpm, rmssd_ms, sdnn_ms, coherence, beats "
+        "FROM minutes WHERE device_id=? ORDER BY unix_s", (device_id,)).fetchall()
+    print("%-19s %-10s %4s %6s %7s %6s %5s %5s" % ("minute (UTC)", "state", "q%", "HR", "RMSSD", "SDNN", "coh", "beats"))
+    step = max(1, len(rows) // limit)
+    for r in rows[::step]:
+        print("%-19s %-10s %4d %6.1f %7.1f %6.1f %5.2f %5d" % r)
+    beats = store.db.execute("SELECT COUNT(*), SUM(flag=0) FROM beats WHERE device_id=?", (device_id,)).fetchone()
+    print("%d minutes, %d beats (%d clean) stored for %s" % (len(rows), beats[0] or 0, beats[1] or 0, device_id))
+
+
+def do_demo(args):
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    flash = out / "flash.img"
+    db = out / "soothe.db"
+    for f in (flash, db):
+        if f.exists():
+            f.unlink()
+    print("simulating %s of wearing on the simulated board (real firmware, MicroPython unix port)..." % args.duration)
+    sim = Simulator(flash, seed=args.seed, duration=args.duration, trace=out / "trace.txt")
+    t0 = time.monotonic()
+    with sim:
+        print("port: %s" % sim.port, flush=True)
+        try:
+            sim.wait_stopped(timeout=600)
+        except SimError as e:
+            raise CommandError(str(e)) from e
+        print("simulated %s in %.1f s" % (args.duration, time.monotonic() - t0))
+        dev = Device(open_port(sim.port))
+        store = Store(db)
+        try:
+            result = sync(dev, store, progress=Progress())
+            print_hello(result.hello, result.clock_offset_ms)
+            print(result.summary_line())
+            print_minutes(store, result.hello["device_id"])
+        finally:
+            dev.close()
+            store.close()
+    print("database: %s" % db)
+    return 0
+
+
+def build_parser():
+    parser = Parser(prog="soothe", description="Soothe: compassion-focused HRV biofeedback wearable, host tool.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    p = sub.add_parser("sim", help="run the real firmware on the simulated board; prints `port: /dev/pts/N`")
+    _parse_sim_common(p)
+    p.set_defaults(func=do_sim)
+
+    p = sub.add_parser("sync", help="sync the device's log to the local database and set its clock")
+    p.add_argument("--port", help="serial port (default: auto-detect an ESP32 by USB VID:PID)")
+    p.add_argument("--db", help="SQLite database (default: ~/.local/share/soothe/soothe.db)")
+    p.set_defaults(func=do_sync)
+
+    p = sub.add_parser("demo", help="simulate a stretch of wearing, sync it and print what arrived")
+    p.add_argument("--duration", default="60m", help="how much wearing to simulate (default 60m)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", default="out/demo", help="folder for the flash image and database")
+    p.set_defaults(func=do_demo)
+
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args) or 0
+    except CommandError as e:
+        print("soothe: error: %s" % e, file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

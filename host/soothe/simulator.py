@@ -1,0 +1,133 @@
+"""Runs the real firmware on the simulated board under the MicroPython unix port.
+
+The firmware's stdin/stdout is one side of a pseudo-terminal; the other side's
+path (`/dev/pts/N`) is what the host opens with pyserial, as it would a
+`/dev/ttyUSB0`.  This process keeps that side open too, so the device never
+sees a hang-up when a host disconnects between syncs.
+"""
+import os
+import subprocess
+import threading
+import time
+import tty
+from pathlib import Path
+
+from .fw import FIRMWARE_DIR, micropython_binary, micropython_env
+
+
+class SimError(Exception):
+    pass
+
+
+def _private_file(path):
+    """Creates an empty file only the user can read (health data lives there)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+    os.chmod(path, 0o600)
+
+
+class Simulator:
+    def __init__(self, flash, ppg=None, rate=100, seed=1, plan=None, speed=None, duration=None,
+                 trace=None, presses=(), device_id=None, heapsize=None, cut_after_writes=None,
+                 invert=False, start=None):
+        self.argv = ["sim", "--flash", str(Path(flash).resolve()), "--rate", str(rate)]
+        if ppg:
+            if not Path(ppg).is_file():
+                raise SimError("PPG file %s not found" % ppg)
+            self.argv += ["--ppg", str(Path(ppg).resolve())]
+        else:
+            self.argv += ["--synthetic", "--seed", str(seed)]
+            if plan:
+                self.argv += ["--plan", plan]
+        if speed:
+            self.argv += ["--speed", str(speed)]
+        else:
+            self.argv += ["--fast"]
+        if duration:
+            self.argv += ["--duration", str(duration)]
+        if trace:
+            _private_file(trace)
+            self.argv += ["--trace", str(Path(trace).resolve())]
+        for p in presses:
+            self.argv += ["--press", p]
+        if device_id:
+            self.argv += ["--device-id", device_id]
+        if cut_after_writes is not None:
+            self.argv += ["--cut-after-writes", str(cut_after_writes)]
+        if invert:
+            self.argv += ["--invert"]
+        if start is not None:
+            self.argv += ["--start", str(int(start))]
+        self.flash = Path(flash)
+        self.heapsize = heapsize
+        self.proc = None
+        self.port = None
+        self.stopped = threading.Event()
+        self.stderr_lines = []
+        self._slave = None
+
+    def start(self):
+        _private_file(self.flash)
+        master, slave = os.openpty()
+        tty.setraw(master)
+        tty.setraw(slave)
+        self.port = os.ttyname(slave)
+        self._slave = slave
+        cmd = [micropython_binary()]
+        if self.heapsize:
+            cmd += ["-X", "heapsize=%s" % self.heapsize]
+        cmd += [str(FIRMWARE_DIR / "main.py")] + self.argv
+        self.proc = subprocess.Popen(cmd, stdin=master, stdout=master, stderr=subprocess.PIPE,
+                                     env=micropython_env())
+        os.close(master)
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+        return self.port
+
+    def _read_stderr(self):
+        for raw in self.proc.stderr:
+            line = raw.decode(errors="replace").rstrip()
+            self.stderr_lines.append(line)
+            if line.startswith("sim: stopped"):
+                self.stopped.set()
+        self.stopped.set()
+
+    def wait_stopped(self, timeout=None):
+        """Waits until the simulated duration has run (the firmware flushed its log)."""
+        if not self.stopped.wait(timeout):
+            raise SimError("simulator did not finish within %s s" % timeout)
+        if self.proc.poll() is not None and self.proc.returncode != 0:
+            raise SimError("simulator exited with %s: %s" % (self.proc.returncode, " | ".join(self.stderr_lines[-5:])))
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self._slave is not None:
+            os.close(self._slave)
+            self._slave = None
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def wait_for(predicate, timeout, interval=0.05):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()

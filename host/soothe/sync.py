@@ -1,0 +1,100 @@
+"""`soothe sync`: handshake, set the device clock, pull new records, store, then ACK.
+
+Resumes from the highest seq already stored for the device: records are stored
+(one transaction per batch) before they are acknowledged, so a sync cut at any
+point loses nothing and the next one carries on.
+"""
+import sys
+import time
+from dataclasses import dataclass, field
+
+from .fw import records
+
+
+@dataclass
+class SyncResult:
+    hello: dict
+    clock_offset_ms: int = 0
+    new_records: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    days: list = field(default_factory=list)
+    gaps: list = field(default_factory=list)
+
+    def summary_line(self):
+        days = ", ".join(self.days) if self.days else "none"
+        gaps = "%d gap(s)" % len(self.gaps) if self.gaps else "no gaps"
+        return "synced %d new record(s) from %s (%d bytes in %.1f s); days: %s; %s" % (
+            self.new_records, self.hello["device_id"], self.bytes, self.seconds, days, gaps)
+
+
+class Progress:
+    """One self-updating line on stderr: bytes, records and rate."""
+
+    def __init__(self, stream=None, enabled=True):
+        self.stream = stream or sys.stderr
+        self.enabled = enabled and self.stream.isatty()
+        self.t0 = time.monotonic()
+
+    def update(self, nbytes, nrecords, newest_seq, seq):
+        if not self.enabled:
+            return
+        dt = max(time.monotonic() - self.t0, 1e-6)
+        total = max(newest_seq, 1)
+        done = min(seq, total)
+        width = 24
+        filled = int(width * done / total)
+        self.stream.write("\r[%s%s] %d records, %d bytes, %.1f kB/s" % (
+            "#" * filled, "." * (width - filled), nrecords, nbytes, nbytes / dt / 1000))
+        self.stream.flush()
+
+    def done(self):
+        if self.enabled:
+            self.stream.write("\n")
+
+
+def sync(device, store, batch_bytes=8192, progress=None, set_clock=True):
+    t0 = time.monotonic()
+    hello = device.hello()
+    result = SyncResult(hello=hello)
+    dev_id = hello["device_id"]
+    if set_clock:
+        now_ms = int(time.time() * 1000)
+        before = device.set_time(now_ms)
+        result.clock_offset_ms = before - now_ms
+    store.note_device(dev_id, hello["version"], time.time())
+    stored = store.max_seq(dev_id)
+    if stored > hello["acked_seq"]:
+        device.ack(stored)  # stored last time but the ACK never arrived
+    seq = max(stored + 1, hello["oldest_seq"])
+    if stored and hello["oldest_seq"] > stored + 1:
+        result.gaps.append((stored + 1, hello["oldest_seq"] - 1))
+    newest = hello["newest_seq"]
+    bytes_before = device.bytes_in
+    first_new = None
+    while seq <= newest:
+        batch, next_seq, newest = device.get(seq, batch_bytes)
+        if not batch:
+            break
+        result.new_records += store.add_batch(dev_id, batch)
+        first_new = first_new if first_new is not None else batch[0][0]
+        device.ack(batch[-1][0])
+        seq = next_seq
+        result.bytes = device.bytes_in - bytes_before
+        if progress:
+            progress.update(result.bytes, result.new_records, newest, seq)
+    if progress:
+        progress.done()
+    result.bytes = device.bytes_in - bytes_before
+    result.seconds = time.monotonic() - t0
+    if first_new is not None:
+        rows = store.db.execute(
+            "SELECT DISTINCT date(unix_s, 'unixepoch') FROM minutes WHERE device_id=? AND seq>=? ORDER BY 1",
+            (dev_id, first_new)).fetchall()
+        result.days = [r[0] for r in rows]
+    result.gaps += [g for g in store.gaps(dev_id) if g not in result.gaps]
+    gap_events = store.db.execute("SELECT COUNT(*) FROM events WHERE device_id=? AND kind=?",
+                                  (dev_id, records.TYPE_NAMES[records.GAP])).fetchone()[0]
+    if gap_events:
+        result.gaps.append(("device reported", gap_events))
+    return result
