@@ -20,12 +20,13 @@ setup: $(STAMP)
 typings/.stamp: $(STAMP)
 	rm -rf typings && mkdir -p typings/shed typings/stubs
 	cp -r $(SITE)/stdlib typings/shed/stdlib
+	cp -r $(SITE)/stubs typings/shed/stubs
 	cp -r $(SITE)/_mpy_shed typings/stubs/_mpy_shed
 	cd $(SITE) && cp $$(sed -n 's/^\([A-Za-z0-9_]*\.pyi\),.*/\1/p' micropython_esp32_stubs-*.dist-info/RECORD) $(CURDIR)/typings/stubs/
 	touch $@
 
 lint: typings/.stamp
-	$(BIN)/mypy --config-file mypy-firmware.ini firmware
+	$(BIN)/mypy --config-file mypy-firmware.ini $(filter-out firmware/__init__.py,$(wildcard firmware/*.py))
 
 test: setup lint
 	$(BIN)/pytest

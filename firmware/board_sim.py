@@ -49,7 +49,7 @@ class VirtualTime:
         return self.now - self.start
 
     def install(self):
-        import asyncio.core as core
+        import asyncio.core as core  # type: ignore[import-not-found]  # MicroPython-only module
         import time
 
         # The C task queue stamps the tasks it wakes (create_task, events, I/O) with

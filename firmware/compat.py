@@ -9,7 +9,7 @@ try:
     IS_MICROPYTHON = True
 except ImportError:  # CPython
 
-    def const(x):  # type: ignore[no-redef]
+    def const(x):  # type: ignore
         return x
 
     IS_MICROPYTHON = False
@@ -40,13 +40,13 @@ except ImportError:  # CPython
     _PERIOD = 1 << 30
     _HALF = _PERIOD >> 1
 
-    def ticks_ms():  # type: ignore[misc]
+    def ticks_ms():  # type: ignore
         return int(_time.monotonic() * 1000) & (_PERIOD - 1)
 
-    def ticks_add(t, delta):  # type: ignore[misc]
+    def ticks_add(t, delta):  # type: ignore
         return (t + delta) & (_PERIOD - 1)
 
-    def ticks_diff(a, b):  # type: ignore[misc]
+    def ticks_diff(a, b):  # type: ignore
         return ((a - b + _HALF) & (_PERIOD - 1)) - _HALF
 
 
