@@ -55,7 +55,7 @@ class VirtualTime:
         # The C task queue stamps the tasks it wakes (create_task, events, I/O) with
         # the real ticks.  Virtual time starts 2**40 ms (35 years) ahead of real time,
         # so such tasks are always due at once and never move the virtual clock.
-        self.now = self.start = time.ticks_ms() + (1 << 40)
+        self.now = self.start = time.ticks_ms() + (1 << 40)  # type: ignore[operator]
         core.ticks = self.ticks_ms
         io = core._io_queue
         real_wait = io.wait_io_event
@@ -250,11 +250,11 @@ class SimSerial:
 def _parse_args(argv):
     opts = {"ppg": None, "rate": 100, "seed": 1, "plan": None, "flash": "soothe-flash.img",
             "speed": 0.0, "duration": None, "trace": None, "press": [], "device_id": None,
-            "start": 1767600000, "cut": -1, "invert": False}
+            "start": 1767600000, "cut": -1, "invert": False}  # type: dict
     i = 0
     while i < len(argv):
         a = argv[i]
-        val = argv[i + 1] if i + 1 < len(argv) else None
+        val = argv[i + 1] if i + 1 < len(argv) else ""
         i += 2
         if a == "--ppg":
             opts["ppg"] = val
@@ -291,6 +291,15 @@ def _parse_args(argv):
     return opts
 
 
+def _make_source(o):
+    if o["ppg"]:
+        import csvsource
+
+        return csvsource.CSVSamples(o["ppg"])
+    plan = ppg_synth.parse_plan(o["plan"]) if o["plan"] else None
+    return ppg_synth.SyntheticPPG(o["rate"], plan, seed=o["seed"], inverted=o["invert"], record_beats=False)
+
+
 class SimBoard:
     name = "sim"
     data_dir = "/flash"
@@ -302,15 +311,7 @@ class SimBoard:
         self.vt.install()
         # Firmware ticks count from 0 like a fresh ESP32 (and fit its 30-bit ticks).
         self.clock = Clock(self.vt.elapsed_ms, o["start"] * 1000, is_set=True)
-        if o["ppg"]:
-            import csvsource
-
-            source = csvsource.CSVSamples(o["ppg"])
-        else:
-            plan = ppg_synth.parse_plan(o["plan"]) if o["plan"] else None
-            source = ppg_synth.SyntheticPPG(o["rate"], plan, seed=o["seed"], inverted=o["invert"],
-                                            record_beats=False)
-        self.sensor = SimSensor(source, o["rate"], self.vt)
+        self.sensor = SimSensor(_make_source(o), o["rate"], self.vt)
         self.trace = Trace(o["trace"], self.vt)
         self.led = SimLED(self.trace)
         self.motor = SimMotor(self.trace)
@@ -323,16 +324,16 @@ class SimBoard:
         import vfs
 
         if self.bdev.new:
-            vfs.VfsLfs2.mkfs(self.bdev)
+            vfs.VfsLfs2.mkfs(self.bdev)  # type: ignore[arg-type]
         # A mount failure on an existing image is an error, never a silent reformat.
-        vfs.mount(vfs.VfsLfs2(self.bdev), self.data_dir)
+        vfs.mount(vfs.VfsLfs2(self.bdev), self.data_dir)  # type: ignore
 
     def on_stop(self, fn):
         self.vt.on_stop(fn)
 
     def report_error(self, name, exc):
         sys.stderr.write("sim: task %s failed: " % name)
-        sys.print_exception(exc, sys.stderr)
+        sys.print_exception(exc, sys.stderr)  # type: ignore[arg-type]
 
     def deinit(self):
         self.led.set_rgb(0, 0, 0)

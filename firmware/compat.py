@@ -41,7 +41,7 @@ except ImportError:  # CPython
     _HALF = _PERIOD >> 1
 
     def ticks_ms():  # type: ignore
-        return int(_time.monotonic() * 1000) & (_PERIOD - 1)
+        return int(_time.monotonic() * 1000) & (_PERIOD - 1)  # type: ignore[attr-defined]
 
     def ticks_add(t, delta):  # type: ignore
         return (t + delta) & (_PERIOD - 1)

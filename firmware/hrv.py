@@ -197,10 +197,9 @@ class RollingHRV:
         rest = total - peak
         ratio = peak / rest if rest > 0 else 0.0
         self.coherence_x100 = int(ratio * 100) if ratio < 100 else 10000
-        a = power[pk - 1]
-        b = power[pk]
-        c = power[pk + 1]
-        den = a - 2 * b + c
-        off = 0.5 * (a - c) / den if den < 0 else 0.0
+        left = power[pk - 1]
+        right = power[pk + 1]
+        den = left - 2 * power[pk] + right
+        off = 0.5 * (left - right) / den if den < 0 else 0.0
         self.resonance_mhz = int((pk + off) * 1000 / 64)
         return True

@@ -136,9 +136,10 @@ class RecordLog:
             return
         if self._file is None or self._seg_size >= self.segment_bytes:
             self._roll()
-        data = memoryview(self._pending)[: self._plen]
-        self._file.write(data)
-        self._file.flush()
+        f = self._file
+        assert f is not None
+        f.write(memoryview(self._pending)[: self._plen])
+        f.flush()
         self._seg_size += self._plen
         self.flushed_seq = self.next_seq - 1
         self._plen = 0

@@ -1,0 +1,255 @@
+"""Pure firmware logic, run unchanged under CPython and the MicroPython unix port."""
+import pytest
+
+SYNTH_RUN = """
+import json, ppg_synth, beats
+from array import array
+def run(plan, fs=100, inverted=False, seed=1):
+    g = ppg_synth.SyntheticPPG(fs, ppg_synth.parse_plan(plan), seed=seed, inverted=inverted)
+    d = beats.BeatDetector(fs)
+    blk = max(1, fs // 4)
+    buf = array('i', [0] * blk)
+    total = g.total_ms * fs // 1000
+    det = []
+    contact = []
+    while g.n < total:
+        g.fill(buf, blk)
+        d.process(buf, blk)
+        contact.append((g.n * 1000 // fs, d.contact))
+        while d.available():
+            i = d.pop()
+            det.append(((d.beat_n[i] + d.beat_off32[i] / 32) / fs, d.beat_rr_us[i], d.beat_flag[i]))
+    return [b / 1e6 for b in g.beats_us], det, contact
+"""
+
+
+def _match(truth, det, skip_s=5.0, tol_s=0.05):
+    """Pairs detections with true beats after a constant fiducial offset (median)."""
+    later = [t for t in truth if t > skip_s]
+    offsets = sorted(d[0] - min(later, key=lambda x: abs(x - d[0])) for d in det if d[0] > skip_s)
+    off = offsets[len(offsets) // 2]
+    matched = {}
+    for t, rr, flag in det:
+        if t <= skip_s:
+            continue
+        j = min(range(len(truth)), key=lambda k: abs(truth[k] + off - t))
+        if abs(truth[j] + off - t) < tol_s:
+            matched[j] = (t, rr, flag)
+    return later, matched
+
+
+@pytest.mark.parametrize("plan,fs,inverted", [
+    ("rest:90s", 100, False),
+    ("rest:90s", 100, True),
+    ("stress:60s", 50, False),
+    ("rest=190:45s", 200, False),
+    ("rest=35:90s", 100, False),
+])
+def test_beats_found_with_subsample_timing(interp, plan, fs, inverted):
+    truth, det, _ = interp(SYNTH_RUN + "print(json.dumps(run(%r, %d, %r)))" % (plan, fs, inverted))
+    later, matched = _match(truth, det)
+    assert len(matched) >= len(later) - 1, "missed beats"
+    kept = [list(m) for m in matched.values()]
+    extra = [d for d in det if d[0] > 5.0 and list(d) not in kept]
+    assert len(extra) <= 1, "false beats: %r" % extra[:3]
+    errors = []
+    for j, (t, rr, flag) in matched.items():
+        if j - 1 in matched:
+            true_rr_ms = (truth[j] - truth[j - 1]) * 1000
+            errors.append(abs(rr / 1000 - true_rr_ms))
+            assert flag == 0
+    errors.sort()
+    # Far below the 1000/fs ms sample grid: the parabola refines the max-slope point.
+    assert errors[len(errors) // 2] < 0.25 * 1000 / fs
+    assert errors[-1] < 1000 / fs
+
+
+def test_no_contact_detected_within_3s(interp):
+    truth, det, contact = interp(SYNTH_RUN + "print(json.dumps(run('rest:40s,nocontact:20s,rest:30s')))")
+    by_ms = dict(contact)
+    assert by_ms[39750] is True
+    lost_at = min(t for t, c in contact if t > 40000 and not c)
+    assert lost_at - 40000 <= 3000
+    assert all(not c for t, c in contact if 43000 <= t < 60000)
+    assert any(c for t, c in contact if t > 75000), "contact must come back"
+    # Nothing detected in the flat stretch is called a good beat.
+    assert not [d for d in det if 41.0 < d[0] < 60.0 and d[2] == 0]
+
+
+def test_rr_artefacts_are_flagged(interp):
+    # Drive the classifier directly with beat positions: regular 800 ms, then an
+    # extra beat (split interval), a missed beat (double) and an ectopic pair.
+    code = """
+import json, beats
+d = beats.BeatDetector(100)
+d._learned = True
+d.contact = True
+pos = [0]
+out = []
+def beat(ms):
+    d._cand_prev = 90; d._cand_max = 100; d._cand_next = 90; d._amp = 100
+    pos[0] += ms
+    d._cand_n = pos[0] // 10
+    d._finish_candidate()
+    while d.available():
+        i = d.pop(); out.append((d.beat_rr_us[i] // 1000, d.beat_flag[i]))
+for _ in range(10): beat(800)
+beat(300); beat(500)          # extra beat splitting an 800 ms interval
+for _ in range(4): beat(800)
+beat(1600)                    # missed beat
+for _ in range(4): beat(800)
+beat(480); beat(1120)         # premature beat and compensatory pause
+beat(800)
+print(json.dumps(out))
+"""
+    out = interp(code)
+    flags = [f for _, f in out]
+    names = ["ok", "extra", "missed", "ectopic", "short", "noise"]
+    # The first beat has no interval, so 9 regular intervals come first.
+    assert [names[f] for f in flags[:9]] == ["ok"] * 9
+    assert [names[f] for f in flags[8:11]] == ["ok", "extra", "ok"]
+    assert out[10][0] == 800  # the merged interval
+    assert names[flags[15]] == "missed"
+    assert [names[f] for f in flags[20:22]] == ["ectopic", "ectopic"]
+    assert names[flags[-1]] == "ok"
+    assert len(out) == 23
+
+
+def test_hrv_metrics_match_hand_computed(interp):
+    code = """
+import json, hrv
+h = hrv.RollingHRV()
+rr = [800, 810, 790, 850, 780, 800]
+t = 0
+for r in rr:
+    t += r
+    h.add_beat(t, r, True)
+h.window(t, 60000)
+print(json.dumps([h.beats, h.hr_bpm_x100, h.rmssd_ms_x10, h.sdnn_ms_x10, h.pnn50_x10]))
+"""
+    beats, hr, rmssd, sdnn, pnn50 = interp(code)
+    # diffs: 10, -20, 60, -70, 20 -> mean square (100+400+3600+4900+400)/5 = 1880
+    assert beats == 6
+    assert hr == round(6000000 * 6 / 4830)  # 74.53 bpm
+    assert rmssd == 433  # sqrt(1880) = 43.36 ms
+    # mean 805; deviations -5,5,-15,45,-25,-5 -> 2950/5 = 590 -> 24.29 ms
+    assert sdnn == 242
+    assert pnn50 == 400  # 2 of 5 differences above 50 ms
+
+
+def test_coherence_finds_breathing_peak(interp):
+    code = """
+import json, math, hrv, ppg_synth
+def series(rhythmic):
+    h = hrv.RollingHRV()
+    g = ppg_synth.SyntheticPPG(seed=7)
+    t = 0
+    for k in range(120):
+        if rhythmic:
+            r = int(1000 + 60 * math.sin(2 * math.pi * 0.1 * t / 1000.0))
+        else:
+            r = int(1000 + 40 * g._gauss())
+        t += r
+        h.add_beat(t, r, True)
+    return [h.coherence(t), h.coherence_x100, h.resonance_mhz]
+print(json.dumps([series(True), series(False)]))
+"""
+    (ok, coh, res_mhz), (ok2, coh_noise, _) = interp(code)
+    assert ok and ok2
+    assert abs(res_mhz - 100) <= 8  # 0.1 Hz = 6 breaths/min
+    # A breathing rhythm concentrates power around its peak; white RR noise does not.
+    assert coh > 200
+    assert coh_noise < 100
+
+
+def test_wire_frames_roundtrip_and_reject_corruption(interp):
+    code = """
+import json, wire
+cases = [b'', b'\\x00', b'\\x00' * 5, bytes(range(256)), b'\\xff' * 600, bytes(253) + b'\\x01']
+ok = [wire.cobs_decode(wire.cobs_encode(c)) == c for c in cases]
+nozero = [0 not in wire.cobs_encode(c) for c in cases]
+f = wire.encode(wire.GET, b'\\x01\\x00\\x00\\x00\\x00\\x10')
+bad = bytearray(f[:-1]); bad[3] ^= 0x10
+try:
+    wire.decode(bytes(bad)); caught = False
+except wire.FrameError:
+    caught = True
+d = wire.Deframer()
+frames = d.feed(b'junk\\x00' + f + b'\\x03\\x03' + f)
+print(json.dumps([ok, nozero, caught, wire.decode(f[:-1])[0], len(frames)]))
+"""
+    ok, nozero, caught, op, nframes = interp(code)
+    assert all(ok) and all(nozero)
+    assert caught
+    assert op == 0x03
+    assert nframes == 3  # junk, the first frame, then the second with leading junk (rejected later by CRC)
+
+
+def test_minute_record_roundtrip(interp):
+    code = """
+import json, records
+m = records.MinuteBuilder()
+m.reset(1767600000)
+for i, (rr, flag) in enumerate([(812, 0), (790, 0), (300, 1), (800, 0), (1650, 2), (805, 0)]):
+    m.add(40 + i * 700, rr, flag)
+n = m.finish(4, 7412, 433, 238, 150, 101)
+buf = bytearray(1024)
+end = records.frame(buf, 0, records.MINUTE, 42, m.buf, n)
+recs = list(records.iter_records(buf[:end] + b'\\xa5\\x02garbage'))
+rtype, seq, payload = recs[0]
+d = records.decode_minute(payload)
+buf[10] ^= 1
+print(json.dumps([len(recs), seq, n, d['hr_bpm'], d['rmssd_ms'], d['state'], d['beats'], records.check(buf[:end])]))
+"""
+    nrec, seq, n, hr, rmssd, state, beats, still_ok = interp(code)
+    assert nrec == 1 and seq == 42
+    assert hr == 74.12 and rmssd == 43.3 and state == "unclassified"
+    assert [b[1] for b in beats] == [812, 790, 300, 800, 1650, 805]
+    assert [b[2] for b in beats] == [0, 0, 1, 0, 2, 0]
+    # Beat times: the extra beat's interval is merged into the next one.
+    assert [b[0] for b in beats] == [40, 830, 1130, 1630, 3280, 4085]
+    assert not still_ok
+    assert n < 40  # six beats of RR in a few bytes
+
+
+def test_settings_reject_out_of_range_and_keep_old(interp):
+    code = """
+import json, settings
+s = settings.Settings()
+s.set('flush_s', '50')
+msgs = []
+for key, value in (('flush_s', '5'), ('flush_s', 'abc'), ('nope', '1')):
+    try:
+        s.set(key, value)
+    except settings.ConfigError as e:
+        msgs.append(str(e))
+print(json.dumps([s.get('flush_s'), msgs]))
+"""
+    value, msgs = interp(code)
+    assert value == 50
+    assert msgs[0] == "flush_s=5 is out of range: use 30..60"
+    assert "must be a number" in msgs[1]
+    assert msgs[2].startswith("unknown setting 'nope'")
+
+
+def test_csv_errors_name_the_line(interp):
+    code = """
+import json, csvsource
+open('/tmp/soothe-bad.csv', 'w').write('ppg\\n512\\n600\\nabc\\n')
+out = []
+try:
+    s = csvsource.CSVSamples('/tmp/soothe-bad.csv')
+    buf = [0] * 10
+    s.fill(buf, 10)
+except csvsource.CSVError as e:
+    out.append(str(e))
+open('/tmp/soothe-empty.csv', 'w').write('')
+try:
+    csvsource.CSVSamples('/tmp/soothe-empty.csv')
+except csvsource.CSVError as e:
+    out.append(str(e))
+print(json.dumps(out))
+"""
+    bad, empty = interp(code)
+    assert bad == "/tmp/soothe-bad.csv line 4: 'abc' is not a number"
+    assert "is empty" in empty
