@@ -20,6 +20,12 @@ from settings import Settings
 
 _METRICS_MS = 5000
 _MINUTE_MS = 60000
+_UI_MS = 20
+_DEBOUNCE_MS = 40
+_LONG_PRESS_MS = 1000
+_BUZZ_MS = 80
+_BLINK_PERIOD_MS = 4000
+_BLINK_ON_MS = 100
 
 
 class App:
@@ -106,6 +112,47 @@ class App:
         self.minute.reset(self.minute.unix_s + ticks_diff(next_tick, self._minute_tick) // 1000)
         self._minute_tick = next_tick
 
+    async def ui(self):
+        """Button (debounced, short/long press) and the no-reading LED blink.
+
+        Polls every 20 ms; a press shorter than LONG_PRESS_MS is short.  A short
+        buzz acknowledges every press.  With no reading the LED blinks dim white
+        (one 100 ms blink every 4 s) and is otherwise off: it never guesses a state.
+        """
+        board = self.board
+        button = board.button
+        led = board.led
+        motor = board.motor
+        pressed_for = 0
+        quiet_for = 0
+        blink_ms = 0
+        buzz_ms = 0
+        while self.running:
+            await asyncio.sleep_ms(_UI_MS)
+            if button.pressed():
+                pressed_for += _UI_MS
+                quiet_for = 0
+            else:
+                quiet_for += _UI_MS
+                if pressed_for >= _DEBOUNCE_MS and quiet_for >= _DEBOUNCE_MS:
+                    kind = b"long" if pressed_for >= _LONG_PRESS_MS else b"short"
+                    self.event(records.EV_BUTTON, kind)
+                    buzz_ms = _BUZZ_MS
+                    pressed_for = 0
+                elif quiet_for >= _DEBOUNCE_MS:
+                    pressed_for = 0
+            if buzz_ms > 0:
+                motor.set(self.settings.get("motor_intensity_pct"))
+                buzz_ms -= _UI_MS
+            else:
+                motor.set(0)
+            if self.state == 0:
+                blink_ms = (blink_ms + _UI_MS) % _BLINK_PERIOD_MS
+                level = (255 * self.settings.get("led_brightness_pct")) // 100 if blink_ms < _BLINK_ON_MS else 0
+                led.set_rgb(level, level, level)
+            else:
+                led.set_rgb(0, 0, 0)  # the state stage (issue 4) will colour it
+
     async def flusher(self):
         while self.running:
             await asyncio.sleep_ms(self.settings.get("flush_s") * 1000)
@@ -137,6 +184,7 @@ class App:
             self.supervise("sense", self.sense),
             self.supervise("flush", self.flusher),
             self.supervise("serial", self.serial),
+            self.supervise("ui", self.ui),
         )
 
 

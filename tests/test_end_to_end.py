@@ -49,7 +49,7 @@ def test_sim_and_sync_through_the_cli(soothe_cmd, tmp_path):
         proc.wait(10)
 
 
-def _records_of(tmp_path, name, **kw):
+def _records_of(tmp_path, name, **kw):  # noqa: D401 - returns (SyncResult, rows)
     sim = Simulator(tmp_path / (name + ".img"), **kw)
     with sim:
         sim.wait_stopped(timeout=120)
@@ -122,3 +122,24 @@ def test_help_lists_commands(soothe_cmd):
     assert r.returncode == 0
     for name in ("sim", "sync", "demo"):
         assert "\n    %s " % name in r.stdout
+
+
+def test_button_presses_led_and_motor_are_recorded(tmp_path):
+    trace = tmp_path / "trace.txt"
+    result, rows = _records_of(tmp_path, "ui", seed=5, duration="3m", trace=trace,
+                               presses=["30s:short", "90s:long"], plan="rest:2m,nocontact:1m")
+    lines = [ln.split() for ln in trace.read_text().splitlines()]
+    motor = [(int(t), int(v[0])) for t, dev, *v in lines if dev == "motor"]
+    # Each press is acknowledged by an 80 ms buzz after release and debounce.
+    assert motor == [(30220, 60), (30300, 0), (91520, 60), (91600, 0)]
+    leds = [(int(t), tuple(map(int, v))) for t, dev, *v in lines if dev == "led"]
+    # Dim white blinks only while there is no reading: at start-up and after contact is lost.
+    blink_times = [t for t, rgb in leds if rgb != (0, 0, 0)]
+    assert blink_times and all(t < 5000 or t > 120000 for t in blink_times)
+    assert all(rgb in ((20, 20, 20), (0, 0, 0)) for _, rgb in leds)
+    store = Store(tmp_path / "ui.db")
+    presses = [bytes(r[0]) for r in store.db.execute("SELECT data FROM events WHERE kind='button' ORDER BY seq")]
+    lost = store.db.execute("SELECT unix_ms FROM events WHERE kind='contact_lost'").fetchall()
+    store.close()
+    assert presses == [b"short", b"long"]
+    assert len(lost) == 1 and lost[0][0] - 1767600000 * 1000 - 120000 <= 3000
