@@ -6,13 +6,13 @@ the sensor task does the work.  Untested on hardware in this repository's CI.
 """
 import sys
 import asyncio
-import select
 import time
 from array import array
 
 import machine
 
 from clock import Clock
+from stdio_serial import StdioSerial
 from compat import const
 
 PINS = {
@@ -85,26 +85,6 @@ class Button:
         return self.pin.value() == 0
 
 
-class UsbSerial:
-    def __init__(self):
-        self._in = sys.stdin.buffer
-        self._out = sys.stdout.buffer
-        self._reader = asyncio.StreamReader(self._in)
-        self._poll = select.poll()
-        self._poll.register(self._in, select.POLLIN)
-
-    async def read(self):
-        data = await self._reader.read(1)
-        more = bytearray(data)
-        while len(more) < 64 and self._poll.poll(0):
-            more.extend(self._in.read(1))
-        return bytes(more)
-
-    async def write(self, data):
-        self._out.write(data)
-        await asyncio.sleep_ms(0)
-
-
 class Esp32Board:
     data_dir = "/data"
 
@@ -118,7 +98,7 @@ class Esp32Board:
         self.led = PwmLED(r, g, b)
         self.motor = PwmMotor(motor)
         self.button = Button(button)
-        self.serial = UsbSerial()
+        self.serial = StdioSerial()
         self.device_id = "".join("%02x" % b for b in machine.unique_id())
 
     def fs_mount(self):

@@ -14,11 +14,11 @@ Arguments: sim [--ppg FILE --rate HZ | --synthetic --seed N --plan P] [--flash I
 """
 import sys
 import os
-import select
 import asyncio
 
 import ppg_synth
 from clock import Clock
+from stdio_serial import StdioSerial
 from compat import ticks_diff
 
 BLOCK_SIZE = 4096
@@ -217,36 +217,6 @@ class SimButton:
         return False
 
 
-class SimSerial:
-    """The device's USB serial port: stdin/stdout, connected to a pty by `soothe sim`."""
-
-    def __init__(self):
-        self._in = sys.stdin.buffer
-        self._out = sys.stdout.buffer
-        self._reader = asyncio.StreamReader(self._in)
-        self._poll = select.poll()
-        self._poll.register(self._in, select.POLLIN)
-        self.bytes_out = 0
-
-    async def read(self):
-        data = await self._reader.read(1)
-        if not data:
-            await asyncio.sleep_ms(0)
-            return b""
-        more = bytearray(data)
-        while len(more) < 256 and self._poll.poll(0):
-            b = self._in.read(1)
-            if not b:
-                break
-            more.extend(b)
-        return bytes(more)
-
-    async def write(self, data):
-        self._out.write(data)
-        self.bytes_out += len(data)
-        await asyncio.sleep_ms(0)
-
-
 def _parse_args(argv):
     opts = {"ppg": None, "rate": 100, "seed": 1, "plan": None, "flash": "soothe-flash.img",
             "speed": 0.0, "duration": None, "trace": None, "press": [], "device_id": None,
@@ -316,7 +286,7 @@ class SimBoard:
         self.led = SimLED(self.trace)
         self.motor = SimMotor(self.trace)
         self.button = SimButton(o["press"], self.vt)
-        self.serial = SimSerial()
+        self.serial = StdioSerial(chunk=256)
         self.device_id = o["device_id"] or "sim-%04d" % o["seed"]
         self.bdev = FileBlockDevice(o["flash"], cut_after_writes=o["cut"])
 
