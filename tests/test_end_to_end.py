@@ -143,3 +143,20 @@ def test_button_presses_led_and_motor_are_recorded(tmp_path):
     store.close()
     assert presses == [b"short", b"long"]
     assert len(lost) == 1 and lost[0][0] - 1767600000 * 1000 - 120000 <= 3000
+
+
+def test_sim_plays_a_ppg_csv_recording(tmp_path):
+    from soothe.fw import ppg_synth
+
+    g = ppg_synth.SyntheticPPG(50, ppg_synth.parse_plan("rest=75:3m"), seed=11, inverted=True)
+    buf = [0] * (50 * 180)
+    g.fill(buf, len(buf))
+    # An inverted 50 Hz recording, as raw reflective sensors often give.
+    values = tmp_path / "values.csv"
+    values.write_text("ppg\n" + "".join("%d\n" % v for v in buf))
+    result, rows = _records_of(tmp_path, "csv", ppg=values, rate=50, duration="3m")
+    store = Store(tmp_path / "csv.db")
+    hr = [r[0] for r in store.db.execute("SELECT hr_bpm FROM minutes ORDER BY seq")]
+    store.close()
+    assert len(hr) == 3
+    assert all(abs(h - 75) < 4 for h in hr[1:]), hr
