@@ -19,10 +19,10 @@ This module is the one definition: the host imports it from firmware/.
     REPL  09   -                            - (restores Ctrl-C, then the REPL is reachable)
     ERR   7F   -                            u8 code, str message
 """
-import binascii
 import struct
 
 from compat import const
+from records import crc32  # one CRC-32 helper for flash records and wire frames
 
 HELLO = const(0x01)
 TIME = const(0x02)
@@ -52,10 +52,6 @@ NAMES = {HELLO: "HELLO", TIME: "TIME", GET: "GET", DATA: "DATA", END: "END", ACK
 
 class FrameError(ValueError):
     pass
-
-
-def crc32(data):
-    return binascii.crc32(data) & 0xFFFFFFFF
 
 
 def cobs_encode(data):
