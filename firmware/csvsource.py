@@ -98,6 +98,8 @@ class CSVSamples:
     def fill(self, buf, count):
         """Writes up to count samples; returns how many (0 at the end of the file)."""
         n = 0
+        if self.done:
+            return 0
         while n < count:
             if self._i < len(self._head):
                 v = self._head[self._i]

@@ -168,6 +168,23 @@ def do_demo(args):
     return 0
 
 
+def do_replay(args):
+    import json
+
+    from .replay import ReplayError, format_text, run_replay
+
+    try:
+        result = run_replay(args.file, args.rate, args.column)
+    except ReplayError as e:
+        raise CommandError(str(e)) from e
+    if args.json:
+        json.dump(result, sys.stdout, separators=(",", ":"))
+        sys.stdout.write("\n")
+    else:
+        format_text(result, sys.stdout)
+    return 0
+
+
 def build_parser():
     parser = Parser(prog="soothe", description="Soothe: compassion-focused HRV biofeedback wearable, host tool.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
@@ -180,6 +197,13 @@ def build_parser():
     p.add_argument("--port", help="serial port (default: auto-detect an ESP32 by USB VID:PID)")
     p.add_argument("--db", help="SQLite database (default: ~/.local/share/soothe/soothe.db)")
     p.set_defaults(func=do_sync)
+
+    p = sub.add_parser("replay", help="run a PPG recording (CSV) through the firmware's beat and HRV engine")
+    p.add_argument("file", metavar="FILE", help="CSV: one sample per row, or columns with a header row")
+    p.add_argument("--rate", type=int, required=True, metavar="HZ", help="sample rate of the recording, 25..500")
+    p.add_argument("--column", metavar="NAME", help="column to read (header name, or 0-based index without a header)")
+    p.add_argument("--json", action="store_true", help="one JSON object: beats, windows, summary (see README)")
+    p.set_defaults(func=do_replay)
 
     p = sub.add_parser("demo", help="simulate a stretch of wearing, sync it and print what arrived")
     p.add_argument("--duration", default="60m", help="how much wearing to simulate (default 60m)")
