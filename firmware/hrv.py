@@ -4,7 +4,8 @@ Input: beats (device ticks in ms, RR in ms, flag) one at a time; only OK beats
 count, and a successive difference only when both of its beats are OK.
 Output: integer fixed-point figures in attributes (hr_bpm_x100, rmssd_ms_x10, ...).
 Cost: add_beat() is O(1) integer work into pre-allocated arrays; window() walks the
-window in integers; coherence() (every 5 s) is a 128-point, 26-bin DFT in floats.
+window in integers; coherence() (every 5 s) is a 128-point, 26-bin integer DFT.
+Nothing here allocates after construction (floats would: they are boxed on the ESP32).
 """
 from array import array
 import math
@@ -14,7 +15,9 @@ from compat import const, ticks_diff, isqrt
 CAPACITY = const(1200)  # 5 min at 220 bpm plus margin
 _COH_POINTS = const(128)  # 64 s at 2 Hz
 _COH_BINS = const(27)  # up to 0.42 Hz at 1/64 Hz spacing
-_DIFF_CLAMP = const(500)  # keeps integer sums inside 31-bit small ints on the ESP32
+_DIFF_CLAMP = const(500)
+_DEV_CLAMP = const(8191)  # 512 ms from the mean, in 1/16 ms: keeps DFT sums below 2**30
+_SXX_CENTRED = const(699008)  # sum of (2k-127)**2 for k in 0..127  # keeps integer sums inside 31-bit small ints on the ESP32
 
 
 class RollingHRV:
@@ -34,9 +37,11 @@ class RollingHRV:
         # Results of the last coherence() call.
         self.coherence_x100 = 0
         self.resonance_mhz = 0
-        self._grid = array("f", [0.0] * _COH_POINTS)
-        self._cos = array("f", [math.cos(2 * math.pi * i / _COH_POINTS) for i in range(_COH_POINTS)])
-        self._power = array("f", [0.0] * _COH_BINS)
+        self._grid = array("i", [0] * _COH_POINTS)
+        self._cos = array("h", [int(round(512 * math.cos(2 * math.pi * i / _COH_POINTS)))
+                                for i in range(_COH_POINTS)])
+        self._spec = array("i", [0] * (2 * _COH_BINS))
+        self._power = array("i", [0] * _COH_BINS)
 
     def add_beat(self, t_ms, rr_ms, ok):
         h = self._head
@@ -116,6 +121,8 @@ class RollingHRV:
         peak = power in a 0.030 Hz window around the highest peak in 0.04-0.26 Hz,
         total = power over 0.0033-0.4 Hz, ratio = peak / (total - peak)
         (HeartMath's coherence ratio).  Returns False without enough beats.
+        Integer only (RR in 1/16 ms, cos in 1/512), with every intermediate kept
+        below 2**30 so the ESP32's small ints never turn into heap-allocated big ints.
         """
         t = self._t
         rr = self._rr
@@ -133,7 +140,7 @@ class RollingHRV:
             if not okf[i]:
                 continue
             age = ticks_diff(now_ms, t[i])
-            r = rr[i]
+            r = rr[i] << 4
             if nxt_age < 0:
                 while gi >= 0 and g_age <= age:
                     grid[gi] = r
@@ -141,8 +148,10 @@ class RollingHRV:
                     g_age += 500
             else:
                 while gi >= 0 and g_age <= age:
-                    f = (g_age - nxt_age) / (age - nxt_age) if age > nxt_age else 0.0
-                    grid[gi] = nxt_rr + (r - nxt_rr) * f
+                    if age > nxt_age:
+                        grid[gi] = nxt_rr + ((r - nxt_rr) * (g_age - nxt_age)) // (age - nxt_age)
+                    else:
+                        grid[gi] = r
                     gi -= 1
                     g_age += 500
             used += 1
@@ -157,49 +166,84 @@ class RollingHRV:
         while gi >= 0:  # pad the oldest few points with the oldest RR
             grid[gi] = nxt_rr
             gi -= 1
-        # Remove the linear trend, then Hann window.
-        sx = 0.0
-        sy = 0.0
-        sxy = 0.0
-        sxx = 0.0
+        # Remove the mean and the linear trend (k centred as 2k-127), then Hann window.
+        sy = 0
         for k in range(_COH_POINTS):
-            y = grid[k]
-            sx += k
-            sy += y
-            sxy += k * y
-            sxx += k * k
-        slope = (_COH_POINTS * sxy - sx * sy) / (_COH_POINTS * sxx - sx * sx)
-        icpt = (sy - slope * sx) / _COH_POINTS
+            sy += grid[k]
+        mean = sy // _COH_POINTS
+        sxy = 0
+        for k in range(_COH_POINTS):
+            y = grid[k] - mean
+            if y > _DEV_CLAMP:
+                y = _DEV_CLAMP
+            elif y < -_DEV_CLAMP:
+                y = -_DEV_CLAMP
+            grid[k] = y
+            sxy += (2 * k - 127) * y
+        slope_q10 = sxy // (_SXX_CENTRED >> 10)  # slope per unit of (2k-127), in 1/1024
         cos = self._cos
-        q = _COH_POINTS // 4
         for k in range(_COH_POINTS):
-            grid[k] = (grid[k] - icpt - slope * k) * (0.5 - 0.5 * cos[k])
-        power = self._power
+            y = grid[k] - ((slope_q10 * (2 * k - 127)) >> 10)
+            grid[k] = (y * (512 - cos[k])) >> 10
+        # DFT of bins 1..26 (1/64 Hz apart), re/im kept for a common scale-down.
+        spec = self._spec
+        big = 1
         for b in range(1, _COH_BINS):
-            re = 0.0
-            im = 0.0
+            re = 0
+            im = 0
             idx = 0
             for k in range(_COH_POINTS):
                 v = grid[k]
                 re += v * cos[idx]
-                im += v * cos[(idx + q) % _COH_POINTS]
-                idx = (idx + b) % _COH_POINTS
-            power[b] = re * re + im * im
-        # Peak in 0.04-0.26 Hz: bins 3..16 at 1/64 Hz.
+                im += v * cos[(idx + 32) & 127]
+                idx = (idx + b) & 127
+            spec[2 * b] = re
+            spec[2 * b + 1] = im
+            if re < 0:
+                re = -re
+            if im < 0:
+                im = -im
+            if re > big:
+                big = re
+            if im > big:
+                big = im
+        shift = 0
+        while (big >> shift) > 4095:  # squares <= 2**24, their sum over 26 bins < 2**30
+            shift += 1
+        power = self._power
+        total = 0
+        for b in range(1, _COH_BINS):
+            re = spec[2 * b] >> shift
+            im = spec[2 * b + 1] >> shift
+            p = re * re + im * im
+            power[b] = p
+            if b < 26:  # 0.0156..0.39 Hz (0.0033 Hz is below the first bin)
+                total += p
+        # Peak in 0.04-0.26 Hz: bins 3..16 at 1/64 Hz; the 0.030 Hz window is the peak bin
+        # plus 0.46 of each neighbour (Hann main lobe, 0.0156 Hz bins).
         pk = 3
         for b in range(3, 17):
             if power[b] > power[pk]:
                 pk = b
-        peak = power[pk] + 0.46 * (power[pk - 1] + power[pk + 1])
-        total = 0.0
-        for b in range(1, 26):  # 0.0156..0.39 Hz (0.0033 Hz is below the first bin)
-            total += power[b]
-        rest = total - peak
-        ratio = peak / rest if rest > 0 else 0.0
-        self.coherence_x100 = int(ratio * 100) if ratio < 100 else 10000
         left = power[pk - 1]
         right = power[pk + 1]
-        den = left - 2 * power[pk] + right
-        off = 0.5 * (left - right) / den if den < 0 else 0.0
-        self.resonance_mhz = int((pk + off) * 1000 / 64)
+        peak = power[pk] + ((left + right) // 100) * 46
+        rest = total - peak
+        while peak > 8000000 or rest > 8000000:
+            peak >>= 1
+            rest >>= 1
+        if rest > 0:
+            ratio = (peak * 100) // rest
+            self.coherence_x100 = ratio if ratio < 10000 else 10000
+        else:
+            self.coherence_x100 = 10000 if peak > 0 else 0
+        # Peak frequency with a parabolic refinement between the neighbouring bins.
+        top = power[pk]
+        while top > 1000000:
+            top >>= 1
+            left >>= 1
+            right >>= 1
+        den = left - 2 * top + right
+        off_x1000 = (500 * (left - right)) // den if den < 0 else 0
+        self.resonance_mhz = (pk * 1000 + off_x1000) // 64
         return True

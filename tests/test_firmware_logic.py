@@ -253,3 +253,36 @@ print(json.dumps(out))
     bad, empty = interp(code)
     assert bad == "/tmp/soothe-bad.csv line 4: 'abc' is not a number"
     assert "is empty" in empty
+
+
+COHERENCE_CASES = """
+import json, math, hrv
+def series(seed, amp, f_hz, noise):
+    h = hrv.RollingHRV()
+    x = seed
+    t = 0
+    ts = []
+    rrs = []
+    for k in range(110):
+        x = (x * 1103515245 + 12345) % 2147483648
+        r = int(900 + amp * math.sin(2 * math.pi * f_hz * t / 1000.0) + noise * ((x >> 8) % 200 - 100) / 100)
+        t += r
+        h.add_beat(t, r, True)
+        ts.append(t)
+        rrs.append(r)
+    now = t + 300
+    h.coherence(now)
+    return [ts, rrs, now, h.coherence_x100, h.resonance_mhz]
+print(json.dumps([series(s, a, f, n) for s, a, f, n in
+                  [(1, 60, 0.1, 10), (2, 30, 0.075, 30), (3, 5, 0.2, 40), (4, 0, 0.1, 60), (5, 80, 0.12, 0)]]))
+"""
+
+
+def test_coherence_matches_float_reference(interp):
+    """The device's integer coherence equals the host's numpy version of the same definition."""
+    from soothe.analysis import coherence
+
+    for ts, rrs, now, coh_x100, res_mhz in interp(COHERENCE_CASES):
+        ratio, f_hz = coherence(ts, rrs, now)
+        assert coh_x100 / 100 == pytest.approx(ratio, rel=0.03, abs=0.02), (ratio, coh_x100)
+        assert res_mhz / 1000 == pytest.approx(f_hz, abs=0.002)
