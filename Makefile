@@ -34,7 +34,12 @@ test: setup lint
 demo: setup
 	$(BIN)/soothe demo
 
-bench: setup
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	touch $@
+
+bench: setup $(BENCH_STAMP)
 	$(BIN)/soothe bench
 
 clean:

@@ -11,7 +11,7 @@ import struct
 from array import array
 
 import records
-from compat import ticks_add, ticks_diff
+from compat import zeros, ticks_add, ticks_diff
 from beats import BeatDetector, OK
 from hrv import RollingHRV
 from link import Link, FIRMWARE_VERSION
@@ -41,7 +41,7 @@ class App:
         self.scratch = bytearray(records.MAX_PAYLOAD)
         self.link = Link(board.serial.write, self.log, self.clock, self.settings,
                          board.device_id, on_event=self.event)
-        self.block = array("i", [0] * sensor.block)
+        self.block = zeros("i", sensor.block)
         self.contact = False
         self.state = 0  # no-reading until the state stage says otherwise
         self.running = True

@@ -10,9 +10,13 @@ smoothed first derivative and refined with a 3-point parabola.  It is sharper th
 the systolic peak, does not move with the dicrotic notch or wave reflection, and
 is less affected by pulse-transit jitter (Charlton et al. 2022).
 """
-from array import array
 
-from compat import const
+from compat import zeros, const
+
+try:
+    import micropython
+except ImportError:
+    from compat import mp_shim as micropython
 
 # Beat flags (one per beat; only OK beats feed HRV).
 OK = const(0)
@@ -58,9 +62,9 @@ class BeatDetector:
         # Two 50 ms boxcars (about 9 Hz low-pass, linear phase) then a 20 ms difference.
         self._len = max(1, (fs * 50 + 500) // 1000)
         self._span = max(1, (fs * 20 + 500) // 1000)
-        self._box1 = array("i", [0] * self._len)
-        self._box2 = array("i", [0] * self._len)
-        self._dbuf = array("i", [0] * (self._span + 1))
+        self._box1 = zeros("i", self._len)
+        self._box2 = zeros("i", self._len)
+        self._dbuf = zeros("i", self._span + 1)
         self._sum1 = 0
         self._sum2 = 0
         self._bi = 0
@@ -88,10 +92,11 @@ class BeatDetector:
         self._cand_n = 0
         self._last_beat_n = -(1 << 20)
         self._last_beat_off = 0
+        self._last_peak = 0  # slope peak of the last beat
         self._next_decay_n = 0
         # Running median of OK RR intervals.
-        self._hist = array("i", [0] * _HIST)
-        self._sorted = array("i", [0] * _HIST)
+        self._hist = zeros("i", _HIST)
+        self._sorted = zeros("i", _HIST)
         self._hist_n = 0
         self._hist_i = 0
         # A short interval waits one beat to be classified (extra vs ectopic).
@@ -100,10 +105,10 @@ class BeatDetector:
         self._pend_n = 0
         self._pend_off = 0
         # Output ring.
-        self.beat_rr_us = array("i", [0] * _RING)
-        self.beat_flag = array("b", [0] * _RING)
-        self.beat_n = array("i", [0] * _RING)
-        self.beat_off32 = array("b", [0] * _RING)
+        self.beat_rr_us = zeros("i", _RING)
+        self.beat_flag = zeros("b", _RING)
+        self.beat_n = zeros("i", _RING)
+        self.beat_off32 = zeros("b", _RING)
         self._head = 0
         self._tail = 0
         # Contact: raw range and saturation per 1 s window, and a recent OK beat.
@@ -206,6 +211,16 @@ class BeatDetector:
             elif off32 < -16:
                 off32 = -16
         n = self._cand_n
+        med = self.median_rr_us()
+        rate = self.rate_hz
+        # A weak upstroke soon after a strong one is the diastolic wave after the
+        # dicrotic notch (about 40 % of the systolic slope in real recordings), not a
+        # beat: it needs 5/8 of the last beat's slope to count within 3/4 of the usual RR.
+        since = n - self._last_beat_n
+        window = (med * 3 // 4) * rate // 1000000 if med else (rate * 600) // 1000
+        if since < window and b * 8 < self._last_peak * 5:
+            return
+        self._last_peak = b
         amp = self._amp
         amp_ok = b * 4 > amp and b < amp * 4
         if amp_ok:
@@ -215,8 +230,6 @@ class BeatDetector:
         first = self._last_beat_n < 0
         self._last_beat_n = n
         self._last_beat_off = off32
-        med = self.median_rr_us()
-        rate = self.rate_hz
         if med:
             # Refractory: half the usual interval, at least 250 ms, so the diastolic
             # wave after the dicrotic notch is never taken for a beat.
@@ -229,6 +242,7 @@ class BeatDetector:
         rr_us = (diff32 * 31250) // rate
         self._classify(rr_us, n, off32, amp_ok)
 
+    @micropython.native
     def process(self, buf, count):
         """Feeds `count` samples from buf; returns how many beats are waiting."""
         box1 = self._box1
@@ -254,15 +268,29 @@ class BeatDetector:
             sum2 = sum1 * blen
             for i in range(span1):
                 dbuf[i] = sum2
+        # Per-sample state lives in locals (attribute look-ups dominate the cost);
+        # it is written back before any method that reads it.
+        cw_min = self._cw_min
+        cw_max = self._cw_max
+        cw_sat = self._cw_sat
+        cw_n = self._cw_n
+        win_pos = self._win_pos
+        win_neg = self._win_neg
+        win_n = self._win_n
+        win_len = self._win_len
+        rate = self.rate_hz
+        last_d = self._last_d
+        thr = (self._amp * 45) >> 7
+        cand = self._cand
         for k in range(count):
             x = buf[k]
             # Contact window statistics on the raw signal.
-            if x < self._cw_min:
-                self._cw_min = x
-            if x > self._cw_max:
-                self._cw_max = x
+            if x < cw_min:
+                cw_min = x
+            if x > cw_max:
+                cw_max = x
             if x <= 1 or x >= adc_max - 1:
-                self._cw_sat += 1
+                cw_sat += 1
             # Smoothing and slope.
             sum1 += x - box1[bi]
             box1[bi] = x
@@ -277,15 +305,15 @@ class BeatDetector:
                 di = 0
             d = sum2 - dbuf[di]  # oldest entry = sum2 `span` samples ago
             # Polarity statistics.
-            if d > self._win_pos:
-                self._win_pos = d
-            if -d > self._win_neg:
-                self._win_neg = -d
+            if d > win_pos:
+                win_pos = d
+            elif -d > win_neg:
+                win_neg = -d
             dp = d * pol
             # Peak search on the polarity-corrected slope.
-            if self._cand:
+            if cand:
                 if dp > self._cand_max:
-                    self._cand_prev = self._last_d
+                    self._cand_prev = last_d
                     self._cand_max = dp
                     self._cand_n = n
                     self._need_next = True
@@ -293,33 +321,57 @@ class BeatDetector:
                     self._cand_next = dp
                     self._need_next = False
                 if not self._need_next and (dp * 2 < self._cand_max or n - self._cand_n > self._max_width):
+                    cand = False
                     self._cand = False
                     self._finish_candidate()
-            elif self._learned:
-                thr = (self._amp * 45) >> 7
-                if dp > thr and n - self._last_beat_n > self._refractory:
+                    thr = (self._amp * 45) >> 7
+            elif dp > thr:
+                if self._learned and n - self._last_beat_n > self._refractory:
+                    cand = True
                     self._cand = True
                     self._cand_max = dp
-                    self._cand_prev = self._last_d
+                    self._cand_prev = last_d
                     self._cand_n = n
                     self._need_next = True
-                elif n > self._next_decay_n:
-                    # No beat where one was due: lower the threshold (search back).
-                    self._amp = (self._amp * 3) >> 2
-                    self._next_decay_n = n + self.rate_hz // 2
-            self._last_d = dp
+            elif n > self._next_decay_n and self._learned:
+                # No beat where one was due: lower the threshold (search back).
+                self._amp = (self._amp * 3) >> 2
+                thr = (self._amp * 45) >> 7
+                self._next_decay_n = n + rate // 2
+            last_d = dp
             n += 1
             # Once a second: contact decision and polarity update.
-            self._cw_n += 1
-            if self._cw_n >= self.rate_hz:
+            cw_n += 1
+            if cw_n >= rate:
                 self.n = n
+                self._cw_min = cw_min
+                self._cw_max = cw_max
+                self._cw_sat = cw_sat
+                self._cw_n = cw_n
                 self._window_done()
-                pol = self.polarity
-            self._win_n += 1
-            if self._win_n >= self._win_len:
-                self._win_n = 0
+                cw_min = self._cw_min
+                cw_max = self._cw_max
+                cw_sat = 0
+                cw_n = 0
+            win_n += 1
+            if win_n >= win_len:
+                win_n = 0
+                self._win_pos = win_pos
+                self._win_neg = win_neg
                 self._polarity_update()
+                win_pos = 0
+                win_neg = 0
                 pol = self.polarity
+                cand = self._cand
+                thr = (self._amp * 45) >> 7
+        self._cw_min = cw_min
+        self._cw_max = cw_max
+        self._cw_sat = cw_sat
+        self._cw_n = cw_n
+        self._win_pos = win_pos
+        self._win_neg = win_neg
+        self._win_n = win_n
+        self._last_d = last_d
         self._sum1 = sum1
         self._sum2 = sum2
         self._bi = bi

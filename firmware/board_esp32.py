@@ -7,13 +7,12 @@ the sensor task does the work.  Untested on hardware in this repository's CI.
 import sys
 import asyncio
 import time
-from array import array
 
 import machine
 
 from clock import Clock
 from stdio_serial import StdioSerial
-from compat import const
+from compat import zeros, const
 
 PINS = {
     # board: (pulse ADC pin, LED r, g, b, motor, button)
@@ -32,7 +31,7 @@ class AnalogPulseSensor:
         self.adc.atten(machine.ADC.ATTN_11DB)  # full 0-3.3 V range
         self.rate_hz = rate_hz
         self.block = max(1, rate_hz // 4)
-        self.ring = array("H", [0] * _RING)
+        self.ring = zeros("H", _RING)
         self.head = 0
         self.tail = 0
         self.flag = asyncio.ThreadSafeFlag()

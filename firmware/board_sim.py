@@ -12,6 +12,7 @@ Arguments: sim [--ppg FILE --rate HZ | --synthetic --seed N --plan P] [--flash I
                [--speed X | --fast] [--duration D] [--trace FILE] [--press T:short|long]
                [--device-id ID] [--start UNIX_S] [--cut-after-writes N]
 """
+import gc
 import sys
 import os
 import asyncio
@@ -37,6 +38,7 @@ class VirtualTime:
         self.speed = speed
         self.stop_ms = stop_ms
         self.stopped = False
+        self.reports = []  # callables returning a line printed when the clock stops
         self._on_stop = []
 
     def ticks_ms(self):
@@ -76,6 +78,8 @@ class VirtualTime:
                     fn()
                 el = vt.elapsed_ms()
                 sys.stderr.write("sim: stopped at t=%d.%03d s\n" % (el // 1000, el % 1000))
+                for line in vt.reports:
+                    sys.stderr.write(line() + "\n")
                 real_wait(-1)
                 return
             real_wait(int(dt / vt.speed) if vt.speed > 0 else 0)
@@ -150,9 +154,21 @@ class SimSensor:
         self.vt = vt
         self.blocks = 0
         self.exhausted = False
+        # Heap figures for `soothe bench`: live heap after a collect once a virtual
+        # minute, and the lowest free heap seen just before it.
+        self.heap_live_peak = 0
+        self.heap_free_min = 1 << 30
 
     async def read_block(self, buf):
         self.blocks += 1
+        if self.blocks % 240 == 0:
+            free = gc.mem_free()
+            if free < self.heap_free_min:
+                self.heap_free_min = free
+            gc.collect()
+            live = gc.mem_alloc()
+            if live > self.heap_live_peak:
+                self.heap_live_peak = live
         due = (self.blocks * self.block * 1000) // self.rate_hz
         await asyncio.sleep_ms(due - self.vt.elapsed_ms())
         n = 0 if self.exhausted else self.source.fill(buf, self.block)
@@ -282,6 +298,7 @@ class SimBoard:
         # Firmware ticks count from 0 like a fresh ESP32 (and fit its 30-bit ticks).
         self.clock = Clock(self.vt.elapsed_ms, o["start"] * 1000, is_set=True)
         self.sensor = SimSensor(_make_source(o), o["rate"], self.vt)
+        self.vt.reports.append(self._stats_line)
         self.trace = Trace(o["trace"], self.vt)
         self.led = SimLED(self.trace)
         self.motor = SimMotor(self.trace)
@@ -300,6 +317,13 @@ class SimBoard:
 
     def on_stop(self, fn):
         self.vt.on_stop(fn)
+
+    def _stats_line(self):
+        s = self.sensor
+        total = gc.mem_alloc() + gc.mem_free()
+        return "sim: heap live_peak=%d used_peak=%d total=%d; flash writes=%d erases=%d" % (
+            s.heap_live_peak, total - s.heap_free_min if s.heap_free_min < total else 0, total,
+            self.bdev.writes, self.bdev.erases)
 
     def report_error(self, name, exc):
         sys.stderr.write("sim: task %s failed: " % name)

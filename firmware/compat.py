@@ -3,6 +3,8 @@
 Pure-logic modules import `const`, `native` and the ticks helpers from here, so
 the same file runs on the ESP32, under the unix port and under CPython tests.
 """
+from array import array
+
 try:
     from micropython import const  # noqa: F401
 
@@ -60,3 +62,25 @@ def isqrt(n):
         x = y
         y = (x + n // x) >> 1
     return x
+
+
+_ITEM_BYTES = {"b": 1, "B": 1, "h": 2, "H": 2, "i": 4, "I": 4, "f": 4}
+
+
+def zeros(typecode, n):
+    """A zero-filled array of n items, built without a temporary n-item list.
+
+    `array(tc, [0] * n)` briefly needs a list of n pointers (8n bytes on a 64-bit
+    port), which fragments a small heap.  MicroPython copies a buffer initialiser
+    byte for byte; CPython needs frombytes().
+    """
+    raw = bytearray(_ITEM_BYTES[typecode] * n)
+    try:
+        a = array(typecode, raw)
+        if len(a) == n:
+            return a
+    except TypeError:
+        pass
+    a = array(typecode)
+    a.frombytes(raw)  # type: ignore[attr-defined]
+    return a

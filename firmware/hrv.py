@@ -10,7 +10,7 @@ Nothing here allocates after construction (floats would: they are boxed on the E
 from array import array
 import math
 
-from compat import const, ticks_diff, isqrt
+from compat import zeros, const, ticks_diff, isqrt
 
 CAPACITY = const(1200)  # 5 min at 220 bpm plus margin
 _COH_POINTS = const(128)  # 64 s at 2 Hz
@@ -22,9 +22,9 @@ _SXX_CENTRED = const(699008)  # sum of (2k-127)**2 for k in 0..127  # keeps inte
 
 class RollingHRV:
     def __init__(self):
-        self._t = array("i", [0] * CAPACITY)
-        self._rr = array("H", [0] * CAPACITY)
-        self._ok = array("b", [0] * CAPACITY)
+        self._t = zeros("i", CAPACITY)
+        self._rr = zeros("H", CAPACITY)
+        self._ok = zeros("b", CAPACITY)
         self._head = 0
         self._count = 0
         # Results of the last window() call.
@@ -37,11 +37,11 @@ class RollingHRV:
         # Results of the last coherence() call.
         self.coherence_x100 = 0
         self.resonance_mhz = 0
-        self._grid = array("i", [0] * _COH_POINTS)
+        self._grid = zeros("i", _COH_POINTS)
         self._cos = array("h", [int(round(512 * math.cos(2 * math.pi * i / _COH_POINTS)))
                                 for i in range(_COH_POINTS)])
-        self._spec = array("i", [0] * (2 * _COH_BINS))
-        self._power = array("i", [0] * _COH_BINS)
+        self._spec = zeros("i", 2 * _COH_BINS)
+        self._power = zeros("i", _COH_BINS)
 
     def add_beat(self, t_ms, rr_ms, ok):
         h = self._head

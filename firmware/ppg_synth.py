@@ -73,7 +73,7 @@ class SyntheticPPG:
     """Generates samples; `beats_us` collects the true onset of every beat."""
 
     def __init__(self, rate_hz=100, plan=None, seed=1, inverted=False, noise=6,
-                 amplitude=600, record_beats=True):
+                 amplitude=600, record_beats=True, diastolic=0.4):
         self.rate_hz = rate_hz
         self.plan = plan if plan is not None else parse_plan(DEFAULT_DAY)
         self._state = (seed * 2654435761 + 12345) & 0xFFFFFFFF or 1
@@ -96,7 +96,7 @@ class SyntheticPPG:
             t = i / _TEMPLATE_N
             # Skewed systolic wave: a fast upstroke, a slower fall.
             sigma = 0.055 if t < 0.16 else 0.13
-            v = math.exp(-(((t - 0.16) / sigma) ** 2)) + 0.4 * math.exp(-(((t - 0.45) / 0.09) ** 2))
+            v = math.exp(-(((t - 0.16) / sigma) ** 2)) + diastolic * math.exp(-(((t - 0.45) / 0.09) ** 2))
             tmpl.append(int(v * 1000))
         self._tmpl = tmpl
         self._active = []  # onsets (us) of beats whose pulse is still visible

@@ -10,7 +10,8 @@ the device computes.  Output is one line per item, space separated, for the host
 Window metrics come every 5 s, for the 60 s and 5 min spans, as on the device.
 """
 import sys
-from array import array
+
+from compat import zeros
 
 from beats import BeatDetector, OK
 from csvsource import CSVError, CSVSamples
@@ -26,7 +27,7 @@ def replay(path, rate_hz, column=None, write=print, adc_max=4095, flat_range=8):
     src = CSVSamples(path, column)
     det = BeatDetector(rate_hz, adc_max=adc_max, flat_range=flat_range)
     hrv = RollingHRV()
-    buf = array("i", [0] * BLOCK)
+    buf = zeros("i", BLOCK)
     samples = 0
     next_metrics_ms = METRICS_MS
     contact = False

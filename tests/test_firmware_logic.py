@@ -4,8 +4,8 @@ import pytest
 SYNTH_RUN = """
 import json, ppg_synth, beats
 from array import array
-def run(plan, fs=100, inverted=False, seed=1):
-    g = ppg_synth.SyntheticPPG(fs, ppg_synth.parse_plan(plan), seed=seed, inverted=inverted)
+def run(plan, fs=100, inverted=False, seed=1, diastolic=0.4):
+    g = ppg_synth.SyntheticPPG(fs, ppg_synth.parse_plan(plan), seed=seed, inverted=inverted, diastolic=diastolic)
     d = beats.BeatDetector(fs)
     blk = max(1, fs // 4)
     buf = array('i', [0] * blk)
@@ -135,6 +135,17 @@ print(json.dumps([h.beats, h.hr_bpm_x100, h.rmssd_ms_x10, h.sdnn_ms_x10, h.pnn50
     # mean 805; deviations -5,5,-15,45,-25,-5 -> 2950/5 = 590 -> 24.29 ms
     assert sdnn == 242
     assert pnn50 == 400  # 2 of 5 differences above 50 ms
+
+
+@pytest.mark.parametrize("plan", ["rest=60:60s", "rest=110:60s"])
+def test_strong_diastolic_wave_is_not_a_beat(interp, plan):
+    """A diastolic wave with about half the systolic upstroke (as in HeartPy's data.csv)
+    once doubled the beat count; it must be rejected from the first beats on."""
+    truth, det, _ = interp(SYNTH_RUN + "print(json.dumps(run(%r, 100, diastolic=0.95)))" % plan)
+    later, matched = _match(truth, det)
+    assert len(matched) >= len(later) - 1
+    assert len([d for d in det if d[0] > 5.0]) <= len(later) + 1
+    assert not [d for d in det if d[0] > 3.0 and d[2] != 0]
 
 
 def test_coherence_finds_breathing_peak(interp):

