@@ -16,7 +16,7 @@ from compat import zeros, const
 try:
     import micropython
 except ImportError:
-    from compat import mp_shim as micropython
+    from compat import mp_shim as micropython  # type: ignore[no-redef]
 
 # Beat flags (one per beat; only OK beats feed HRV).
 OK = const(0)
