@@ -1,7 +1,8 @@
 """Composition root: builds the stages from a board and runs them as asyncio tasks.
 
-    sensor (board) -> BeatDetector -> RollingHRV -> minute records -> RecordLog
-                                                          serial <-> Link
+    sensor (board) -> BeatDetector -> RollingHRV -> StateMachine -> LED colour
+                                          |               -> Coach -> prompts, sessions -> BreathPlan -> motor, LED
+                                          +-> minute and session records -> RecordLog <- serial <-> Link
 
 Nothing else in the firmware reaches for a driver or the config: this module
 passes each stage what it needs (clock, sinks, settings).
@@ -17,6 +18,10 @@ from hrv import RollingHRV
 from link import Link, FIRMWARE_VERSION
 from logstore import RecordLog
 from settings import Settings
+from state import Baseline, StateMachine, NO_READING, THREAT, DRIVE, SOOTHE
+import coach as coach_mod
+from coach import Coach
+from pacer import BreathPlan
 
 _METRICS_MS = 5000
 _MINUTE_MS = 60000
@@ -26,6 +31,11 @@ _LONG_PRESS_MS = 1000
 _BUZZ_MS = 80
 _BLINK_PERIOD_MS = 4000
 _BLINK_ON_MS = 100
+_FINDER_RATES = (65, 60, 55, 50, 45)  # breaths/min x10, high to low
+_FINDER_BOOT_MS = 10000  # a long press this soon after boot starts the finder
+_BASELINE_SAVE_MS = 600000
+# LED colour per state (full scale; the brightness setting scales it).
+_COLOURS = ((0, 0, 0), (255, 0, 0), (0, 0, 255), (0, 255, 0), (0, 0, 0))
 
 
 class App:
@@ -43,13 +53,34 @@ class App:
                          board.device_id, on_event=self.event)
         self.block = zeros("i", sensor.block)
         self.contact = False
-        self.state = 0  # no-reading until the state stage says otherwise
+        self.state = NO_READING
+        self.baseline = Baseline(board.data_dir + "/baseline.json")
+        self.states = StateMachine(self.settings, self.baseline)
+        self.coach = Coach(self.settings)
+        self.plan = None  # BreathPlan while a session or the finder runs
+        self.session_kind = 0
+        self.session_start = 0
+        self.session_start_s = 0
+        self.session_len_ms = 0
+        self.session_stop = False
+        self.session_before = (0, 0, 0)
+        self.session_sum = [0, 0, 0, 0, 0]  # hr, rmssd, coh, resonance, n (5 s steps)
+        self.session_after_due = -1
+        self.session_after = None
+        self.finder_step = -1
+        self.finder_scores = [0] * len(_FINDER_RATES)
+        self.prompt_buzz = False
+        self.session_completed = False
+        self.session_dur_s = 0
+        self.session_rate = 0
+        self.wake = asyncio.Event()
         self.running = True
         self.errors = 0
 
     def start(self):
         self.board.fs_mount()
         self.settings.load()
+        self.baseline.load()
         self.log.open()
         plen = records.encode_boot(self.scratch, self.clock.unix_s(), self.clock.is_set,
                                    FIRMWARE_VERSION, self.board.name)
@@ -58,6 +89,8 @@ class App:
         self._minute_tick = self.clock.ticks_ms()
         self.minute.reset(self.clock.unix_s())
         self._metrics_tick = self._minute_tick
+        self._boot_tick = self._minute_tick
+        self._baseline_tick = self._minute_tick
 
     def event(self, kind, data=b""):
         unix_ms = self.clock.unix_ms()
@@ -95,13 +128,202 @@ class App:
             if det.contact != self.contact:
                 self.contact = det.contact
                 self.event(records.EV_CONTACT_BACK if det.contact else records.EV_CONTACT_LOST)
-                self.state = 4 if det.contact else 0  # unclassified until a state stage exists
+                if not det.contact:
+                    self._set_state(NO_READING, end_tick)  # at once, not at the next 5 s step
             if ticks_diff(end_tick, self._metrics_tick) >= _METRICS_MS:
                 self._metrics_tick = ticks_add(self._metrics_tick, _METRICS_MS)
-                hrv.window(end_tick, _MINUTE_MS)
-                hrv.coherence(end_tick)
+                self._metrics_step(end_tick)
             if ticks_diff(end_tick, self._minute_tick) >= _MINUTE_MS:
                 self._close_minute(ticks_add(self._minute_tick, _MINUTE_MS))
+
+    # ---- state, prompts, sessions ----------------------------------------------
+    def _set_state(self, state, now):
+        if state != self.states.state:
+            self.states.state = state
+            self.states.candidate = state
+            self.states.candidate_ms = 0
+        if state != self.state:
+            self.state = state
+            self.event(records.EV_STATE, records.STATE_NAMES[state].encode())
+
+    def _metrics_step(self, now):
+        hrv = self.hrv
+        beats = hrv.window(now, _MINUTE_MS)
+        hrv.coherence(now)
+        sm = self.states
+        if sm.update(_METRICS_MS, self.contact, beats, hrv.artefacts, hrv.hr_bpm_x100, hrv.rmssd_ms_x10,
+                     hrv.coherence_x100):
+            self._set_state(sm.state, now)
+        if self.plan is not None:
+            acc = self.session_sum
+            acc[0] += hrv.hr_bpm_x100
+            acc[1] += hrv.rmssd_ms_x10
+            acc[2] += hrv.coherence_x100
+            acc[3] += hrv.resonance_mhz
+            acc[4] += 1
+        elif self.session_after_due >= 0 and ticks_diff(now, self.session_after_due) >= 0:
+            self.session_after_due = -1
+            self._write_session((hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.coherence_x100))
+        local_hour = ((self.clock.unix_s() + self.settings.get("utc_offset_min") * 60) // 3600) % 24
+        action = self.coach.update(now, _METRICS_MS, self.state, sm.activity, local_hour,
+                                   self.plan is not None or self.session_after_due >= 0)
+        if action == coach_mod.OFFER:
+            self.event(records.EV_PROMPT, b"offered")
+            self.prompt_buzz = True
+            self.wake.set()
+        elif action == coach_mod.IGNORED:
+            self.event(records.EV_PROMPT, b"ignored")
+        if ticks_diff(now, self._baseline_tick) >= _BASELINE_SAVE_MS:
+            self._baseline_tick = now
+            self.baseline.save()
+
+    def _on_stop(self):
+        self.log.flush()
+        self.baseline.save()
+
+    def on_press(self, long):
+        now = self.clock.ticks_ms()
+        finder_ok = ticks_diff(now, self._boot_tick) < _FINDER_BOOT_MS
+        action = self.coach.press(now, long, self.plan is not None, finder_ok)
+        if action == coach_mod.SNOOZE:
+            self.event(records.EV_PROMPT, b"snoozed")
+        elif action == coach_mod.START_PROMPTED:
+            self.event(records.EV_PROMPT, b"accepted")
+            self.start_session(1)
+        elif action == coach_mod.START_MANUAL:
+            self.start_session(0)
+        elif action == coach_mod.FINDER:
+            self.start_session(2)
+        elif action == coach_mod.STOP:
+            self.session_stop = True
+            self.wake.set()
+        return action
+
+    def start_session(self, kind):
+        """kind 0 manual, 1 prompted, 2 resonance finder (also from the host)."""
+        if self.plan is not None:
+            return False
+        s = self.settings.get
+        rate = _FINDER_RATES[0] if kind == 2 else s("pacer_rate_x10")
+        self.plan = BreathPlan(rate, s("pacer_inhale"), s("pacer_exhale"), s("motor_intensity_pct"))
+        self.session_kind = kind
+        self.session_stop = False
+        self.session_start = self.clock.ticks_ms()
+        self.session_start_s = self.clock.unix_s()
+        self.session_len_ms = (len(_FINDER_RATES) * s("finder_step_s") if kind == 2 else s("session_s")) * 1000
+        hrv = self.hrv
+        hrv.window(self.session_start, _MINUTE_MS)
+        hrv.coherence(self.session_start)
+        self.session_before = (hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.coherence_x100)
+        acc = self.session_sum
+        for i in range(5):
+            acc[i] = 0
+        self.finder_step = 0 if kind == 2 else -1
+        self.board.pacer_rate(rate)
+        self.event(records.EV_SESSION, b"start " + records.SESSION_KINDS[kind].encode())
+        self.wake.set()
+        return True
+
+    def _end_session(self, completed, plan):
+        now = self.clock.ticks_ms()
+        self.session_completed = completed
+        self.session_dur_s = ticks_diff(now, self.session_start) // 1000
+        self.event(records.EV_SESSION, b"stop" if completed else b"abort")
+        if self.session_kind == 2 and completed:
+            best = 0
+            for i in range(len(_FINDER_RATES)):
+                if self.finder_scores[i] > self.finder_scores[best]:
+                    best = i
+            self.settings.set("pacer_rate_x10", _FINDER_RATES[best])
+            self.event(records.EV_FINDER, b"best=%d" % _FINDER_RATES[best])
+        self.session_rate = plan.rate_x10 if self.session_kind != 2 else _FINDER_RATES[0]
+        self.plan = None
+        self.board.pacer_rate(0)
+        self.session_after_due = ticks_add(now, _MINUTE_MS)
+
+    def _finder_score(self, now, plan):
+        """Scores the finder step that just ended: HR swing plus coherence."""
+        step_ms = self.settings.get("finder_step_s") * 1000
+        hrv = self.hrv
+        swing = hrv.hr_swing_x100(now, step_ms - 30000, plan.period_ms)
+        hrv.coherence(now)
+        score = swing + hrv.coherence_x100 // 2
+        i = self.finder_step
+        self.finder_scores[i] = score
+        self.event(records.EV_FINDER, b"rate=%d swing=%d coh=%d score=%d" % (
+            _FINDER_RATES[i], swing, hrv.coherence_x100, score))
+
+    def _write_session(self, after):
+        acc = self.session_sum
+        n = acc[4] or 1
+        during = (acc[0] // n, acc[1] // n, acc[2] // n)
+        plen = records.encode_session(self.scratch, self.session_start_s, self.session_dur_s,
+                                      self.session_rate, self.session_kind, self.session_completed,
+                                      self.session_before, during, after, acc[3] // n)
+        self.log.append(records.SESSION, self.scratch, plen)
+        self.log.flush()  # a session boundary is a commit point
+
+    async def actuator(self):
+        """Motor and LED while a prompt or a breathing session plays; sleeps otherwise.
+
+        Each change is scheduled from the session start on the device clock, so the
+        haptic timeline does not drift with task latency.
+        """
+        board = self.board
+        motor = board.motor
+        led = board.led
+        while self.running:
+            await self.wake.wait()
+            self.wake.clear()
+            if self.prompt_buzz:
+                self.prompt_buzz = False
+                level = self.settings.get("motor_intensity_pct") // 2
+                for _ in range(3):  # three soft pulses: "time for a breath?"
+                    motor.set(level)
+                    await asyncio.sleep_ms(200)
+                    motor.set(0)
+                    await asyncio.sleep_ms(300)
+            while self.plan is not None:
+                plan = self.plan
+                start = self.session_start
+                el = ticks_diff(self.clock.ticks_ms(), start)
+                if self.session_stop or el >= self.session_len_ms:
+                    motor.set(0)
+                    led.set_rgb(0, 0, 0)
+                    if self.finder_step >= 0 and not self.session_stop:
+                        self._finder_score(self.clock.ticks_ms(), plan)
+                    self._end_session(not self.session_stop, plan)
+                    break
+                if self.finder_step >= 0:
+                    step_ms = self.settings.get("finder_step_s") * 1000
+                    step = el // step_ms
+                    if step != self.finder_step:
+                        self._finder_score(self.clock.ticks_ms(), plan)
+                        self.finder_step = step
+                        self.plan = plan = BreathPlan(_FINDER_RATES[step], self.settings.get("pacer_inhale"),
+                                                      self.settings.get("pacer_exhale"),
+                                                      self.settings.get("motor_intensity_pct"))
+                        self.board.pacer_rate(_FINDER_RATES[step])
+                    seg0 = step * step_ms
+                    plan.at(el - seg0)
+                    nxt = seg0 + plan.next_ms
+                    if nxt > seg0 + step_ms:
+                        nxt = seg0 + step_ms
+                else:
+                    plan.at(el)
+                    nxt = plan.next_ms
+                motor.set(plan.duty)
+                g = (plan.glow * self.settings.get("led_brightness_pct")) // 100
+                led.set_rgb(0, g, 0)
+                if nxt > self.session_len_ms:
+                    nxt = self.session_len_ms
+                wait = nxt - ticks_diff(self.clock.ticks_ms(), start)
+                if wait > 0:
+                    try:
+                        await asyncio.wait_for_ms(self.wake.wait(), wait)
+                    except asyncio.TimeoutError:
+                        pass
+                    self.wake.clear()
 
     def _close_minute(self, next_tick):
         hrv = self.hrv
@@ -135,23 +357,28 @@ class App:
             else:
                 quiet_for += _UI_MS
                 if pressed_for >= _DEBOUNCE_MS and quiet_for >= _DEBOUNCE_MS:
-                    kind = b"long" if pressed_for >= _LONG_PRESS_MS else b"short"
-                    self.event(records.EV_BUTTON, kind)
-                    buzz_ms = _BUZZ_MS
+                    long = pressed_for >= _LONG_PRESS_MS
+                    self.event(records.EV_BUTTON, b"long" if long else b"short")
+                    if self.on_press(long) in (coach_mod.NONE, coach_mod.SNOOZE):
+                        buzz_ms = _BUZZ_MS  # sessions announce themselves with their own cue
                     pressed_for = 0
                 elif quiet_for >= _DEBOUNCE_MS:
                     pressed_for = 0
+            if self.plan is not None or self.prompt_buzz:
+                continue  # the actuator task owns the motor and LED
             if buzz_ms > 0:
                 motor.set(self.settings.get("motor_intensity_pct"))
                 buzz_ms -= _UI_MS
             else:
                 motor.set(0)
-            if self.state == 0:
+            bright = self.settings.get("led_brightness_pct")
+            if self.state == NO_READING:
                 blink_ms = (blink_ms + _UI_MS) % _BLINK_PERIOD_MS
-                level = (255 * self.settings.get("led_brightness_pct")) // 100 if blink_ms < _BLINK_ON_MS else 0
+                level = (255 * bright) // 100 if blink_ms < _BLINK_ON_MS else 0
                 led.set_rgb(level, level, level)
             else:
-                led.set_rgb(0, 0, 0)  # the state stage (issue 4) will colour it
+                r, g, b = _COLOURS[self.state]
+                led.set_rgb((r * bright) // 100, (g * bright) // 100, (b * bright) // 100)
 
     async def flusher(self):
         while self.running:
@@ -179,12 +406,13 @@ class App:
 
     async def main(self):
         self.start()
-        self.board.on_stop(self.log.flush)
+        self.board.on_stop(self._on_stop)
         await asyncio.gather(
             self.supervise("sense", self.sense),
             self.supervise("flush", self.flusher),
             self.supervise("serial", self.serial),
             self.supervise("ui", self.ui),
+            self.supervise("actuator", self.actuator),
         )
 
 

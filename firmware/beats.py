@@ -104,6 +104,8 @@ class BeatDetector:
         self._pend_rr = 0
         self._pend_n = 0
         self._pend_off = 0
+        self._short_run = 0  # consecutive short, mutually consistent intervals
+        self._short_ref = 0
         # Output ring.
         self.beat_rr_us = zeros("i", _RING)
         self.beat_flag = zeros("b", _RING)
@@ -169,6 +171,25 @@ class BeatDetector:
     def _classify(self, rr_us, n, off32, amp_ok):
         """Lipponen & Tarvainen (2019)-style rules, streaming, one beat of look-ahead for short RR."""
         med = self.median_rr_us()
+        # A run of short intervals that agree with each other is a real rise in HR
+        # (exercise, a startle), not a string of extra beats: relearn the median.
+        if med and rr_us * 4 < med * 3:
+            ref = self._short_ref
+            if ref and rr_us * 8 > ref * 7 and rr_us * 8 < ref * 9:
+                self._short_run += 1
+            else:
+                self._short_run = 1
+            self._short_ref = rr_us
+            if self._short_run >= 6:
+                self._short_run = 0
+                self._hist_n = 0
+                self._hist_i = 0
+                if self._pend:
+                    self._pend = False
+                    self._emit(self._pend_rr, SHORT, self._pend_n, self._pend_off)
+                med = 0
+        else:
+            self._short_run = 0
         if self._pend:
             self._pend = False
             total = self._pend_rr + rr_us

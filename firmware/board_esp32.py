@@ -114,6 +114,9 @@ class Esp32Board:
     def report_error(self, name, exc):
         sys.print_exception(exc)
 
+    def pacer_rate(self, rate_x10):
+        pass  # a real wearer follows the pacer by themselves
+
     def deinit(self):
         self.sensor.deinit()
         self.led.set_rgb(0, 0, 0)

@@ -329,6 +329,12 @@ class SimBoard:
         sys.stderr.write("sim: task %s failed: " % name)
         sys.print_exception(exc, sys.stderr)  # type: ignore[arg-type]
 
+    def pacer_rate(self, rate_x10):
+        """The simulated wearer breathes with the pacer (0: breathing on their own)."""
+        pace = getattr(self.sensor.source, "pace", None)
+        if pace:
+            pace(rate_x10)
+
     def deinit(self):
         self.led.set_rgb(0, 0, 0)
         self.motor.set(0)

@@ -115,6 +115,45 @@ class RollingHRV:
             self.rmssd_ms_x10 = self.pnn50_x10 = 0
         return n
 
+    def hr_swing_x100(self, now_ms, span_ms, period_ms):
+        """Mean HR peak-to-trough (1/100 bpm) per breath of period_ms over the last span_ms.
+
+        The respiratory sinus arrhythmia amplitude the resonance finder scores.
+        """
+        t = self._t
+        rr = self._rr
+        okf = self._ok
+        i = self._head
+        cycle = -1
+        lo = 1 << 30
+        hi = 0
+        total = 0
+        cycles = 0
+        for _ in range(self._count):
+            i = (i - 1) % CAPACITY
+            age = ticks_diff(now_ms, t[i])
+            if age > span_ms:
+                break
+            if not okf[i] or rr[i] == 0:
+                continue
+            c = age // period_ms
+            if c != cycle:
+                if cycle >= 0 and hi > lo:
+                    total += hi - lo
+                    cycles += 1
+                cycle = c
+                lo = 1 << 30
+                hi = 0
+            hr = 6000000 // rr[i]
+            if hr < lo:
+                lo = hr
+            if hr > hi:
+                hi = hr
+        if cycle >= 0 and hi > lo:
+            total += hi - lo
+            cycles += 1
+        return total // cycles if cycles else 0
+
     def coherence(self, now_ms):
         """Coherence over the last 64 s of OK RR, resampled at 2 Hz.
 

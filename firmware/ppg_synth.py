@@ -103,6 +103,17 @@ class SyntheticPPG:
         self._next_onset_us = 200000
         self._wander_phase = 0.0
         self._motion = 0.0
+        self._paced = 0
+        self._resonance = 55
+
+    def pace(self, rate_x10, resonance_x10=55):
+        """Breathe with a pacer at rate_x10 breaths/min (0 = follow the plan).
+
+        RSA is largest at the wearer's resonance rate (default 5.5/min), as in
+        Lehrer's resonance-frequency breathing; that is what the finder must find.
+        """
+        self._paced = rate_x10
+        self._resonance = resonance_x10
 
     # --- randomness (xorshift32, identical on both interpreters) ---
     def _rand(self):
@@ -131,6 +142,10 @@ class SyntheticPPG:
     def _new_beat(self, onset_us):
         preset = self.segment_at(onset_us)
         hr, jitter, rsa, breath_hz, contact, motion = preset
+        if self._paced:
+            breath_hz = self._paced / 600.0
+            dr = (self._paced - self._resonance) / 6.0
+            rsa = 20.0 + 80.0 * math.exp(-dr * dr)
         # HR follows the plan with a 15 s time constant, as a real heart does.
         self._hr += (hr - self._hr) * 0.08
         t_s = onset_us / 1e6

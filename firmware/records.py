@@ -40,7 +40,8 @@ BOOT = const(1)
 MINUTE = const(2)
 EVENT = const(3)
 GAP = const(4)
-TYPE_NAMES = {BOOT: "boot", MINUTE: "minute", EVENT: "event", GAP: "gap"}
+SESSION = const(5)
+TYPE_NAMES = {BOOT: "boot", MINUTE: "minute", EVENT: "event", GAP: "gap", SESSION: "session"}
 
 # EVENT kinds
 EV_CONTACT_LOST = const(1)
@@ -50,6 +51,9 @@ EV_TIME_SET = const(4)
 EV_CONFIG = const(5)
 EV_TASK_ERROR = const(6)
 EV_BUTTON = const(7)
+EV_PROMPT = const(8)  # data: b"offered" / b"accepted" / b"snoozed" / b"ignored"
+EV_SESSION = const(9)  # data: b"start manual|prompted|finder" / b"stop" / b"abort"
+EV_FINDER = const(10)  # data: b"rate=55 score=..." per step, b"best=55" at the end
 EVENT_NAMES = {
     EV_CONTACT_LOST: "contact_lost",
     EV_CONTACT_BACK: "contact_back",
@@ -58,6 +62,9 @@ EVENT_NAMES = {
     EV_CONFIG: "config",
     EV_TASK_ERROR: "task_error",
     EV_BUTTON: "button",
+    EV_PROMPT: "prompt",
+    EV_SESSION: "session",
+    EV_FINDER: "finder",
 }
 
 # 4 = pulse present but no state stage yet: shown as such, never as a guessed state
@@ -297,7 +304,36 @@ def decode_gap(payload):
     return {"unix_s": unix_s, "lost_from_seq": lost_from, "count": count, "reason": reason}
 
 
+# SESSION payload: a breathing session with the 60 s before, the session, and 60 s after.
+#   I start_unix_s, H duration_s, B rate_x10 (breaths/min x10), B kind (0 manual, 1 prompted,
+#   2 finder), B completed (0 stopped early), then three (H hr_x100, H rmssd_x10, H coh_x100)
+#   for before / during / after, then H resonance_mhz (mean peak during the session).
+_SESSION_FMT = "<IHBBBHHHHHHHHHH"
+SESSION_KINDS = ("manual", "prompted", "finder")
+
+
+def encode_session(buf, start_s, duration_s, rate_x10, kind, completed, before, during, after, resonance_mhz):
+    struct.pack_into(_SESSION_FMT, buf, 0, start_s, duration_s, rate_x10, kind, 1 if completed else 0,
+                     before[0], before[1], before[2], during[0], during[1], during[2],
+                     after[0], after[1], after[2], resonance_mhz)
+    return struct.calcsize(_SESSION_FMT)
+
+
+def decode_session(payload):
+    v = struct.unpack_from(_SESSION_FMT, payload, 0)
+
+    def part(i):
+        return {"hr_bpm": v[i] / 100.0, "rmssd_ms": v[i + 1] / 10.0, "coherence": v[i + 2] / 100.0}
+
+    return {"unix_s": v[0], "duration_s": v[1], "rate_bpm": v[2] / 10.0,
+            "kind": SESSION_KINDS[v[3]] if v[3] < len(SESSION_KINDS) else str(v[3]),
+            "completed": bool(v[4]), "before": part(5), "during": part(8), "after": part(11),
+            "resonance_hz": v[14] / 1000.0}
+
+
 def decode(rtype, payload):
+    if rtype == SESSION:
+        return decode_session(payload)
     if rtype == MINUTE:
         return decode_minute(payload)
     if rtype == BOOT:

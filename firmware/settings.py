@@ -13,6 +13,29 @@ SCHEMA = {
     "led_brightness_pct": (int, 0, 100, 8),
     "motor_intensity_pct": (int, 10, 100, 60),
     "live_period_ms": (int, 200, 5000, 1000),
+    # State thresholds against the personal baseline (README: a heuristic, not a diagnosis).
+    "threat_hr_bpm": (int, 3, 40, 8),
+    "threat_rmssd_pct": (int, 30, 100, 75),
+    "drive_hr_bpm": (int, 3, 40, 8),
+    "activity_hr_bpm": (int, 15, 80, 40),
+    "soothe_hr_bpm": (int, -10, 10, 2),
+    "soothe_rmssd_pct": (int, 80, 200, 110),
+    "soothe_coherence_x100": (int, 50, 1000, 200),
+    "dwell_s": (int, 10, 300, 30),
+    "threat_dwell_s": (int, 10, 600, 60),
+    # Pacer and prompts.
+    "pacer_rate_x10": (int, 45, 70, 60),
+    "pacer_inhale": (int, 1, 10, 4),
+    "pacer_exhale": (int, 1, 10, 6),
+    "session_s": (int, 30, 1800, 120),
+    "prompt_after_s": (int, 30, 3600, 180),
+    "prompt_answer_s": (int, 10, 300, 60),
+    "snooze_min": (int, 5, 240, 30),
+    "prompts_per_hour": (int, 0, 6, 2),
+    "quiet_start_h": (int, 0, 23, 22),
+    "quiet_end_h": (int, 0, 23, 7),
+    "utc_offset_min": (int, -720, 840, 0),
+    "finder_step_s": (int, 30, 300, 120),
 }
 
 

@@ -32,11 +32,11 @@ def test_sim_and_sync_through_the_cli(soothe_cmd, tmp_path):
         assert out.returncode == 0, out.stderr
         assert "device sim-0004, firmware 0.1.0" in out.stdout
         assert "set from this computer" in out.stdout
-        assert "synced 7 new record(s) from sim-0004" in out.stdout  # boot, contact back, 5 minutes
+        assert "synced 8 new record(s) from sim-0004" in out.stdout  # boot, contact back, state, 5 minutes
         assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
         con = sqlite3.connect(db)
         kinds = [r[0] for r in con.execute("SELECT kind FROM events ORDER BY seq")]
-        assert kinds[:2] == ["boot", "contact_back"] and "time_set" not in kinds
+        assert kinds[:3] == ["boot", "contact_back", "state"] and "time_set" not in kinds
         minutes = con.execute("SELECT COUNT(*), MIN(hr_bpm), MAX(hr_bpm) FROM minutes").fetchone()
         assert minutes[0] == 5 and 55 < minutes[1] <= minutes[2] < 75
         # A second sync resumes: nothing new (the clock-set event waits in RAM for the
@@ -127,11 +127,12 @@ def test_help_lists_commands(soothe_cmd):
 def test_button_presses_led_and_motor_are_recorded(tmp_path):
     trace = tmp_path / "trace.txt"
     result, rows = _records_of(tmp_path, "ui", seed=5, duration="3m", trace=trace,
-                               presses=["30s:short", "90s:long"], plan="rest:2m,nocontact:1m")
+                               presses=["30s:long", "90s:long"], plan="rest:2m,nocontact:1m")
     lines = [ln.split() for ln in trace.read_text().splitlines()]
     motor = [(int(t), int(v[0])) for t, dev, *v in lines if dev == "motor"]
-    # Each press is acknowledged by an 80 ms buzz after release and debounce.
-    assert motor == [(30220, 60), (30300, 0), (91520, 60), (91600, 0)]
+    # A press with nothing to do (a long press after the finder's boot window) is
+    # acknowledged by an 80 ms buzz after release and debounce.
+    assert motor == [(31520, 60), (31600, 0), (91520, 60), (91600, 0)]
     leds = [(int(t), tuple(map(int, v))) for t, dev, *v in lines if dev == "led"]
     # Dim white blinks only while there is no reading: at start-up and after contact is lost.
     blink_times = [t for t, rgb in leds if rgb != (0, 0, 0)]
@@ -141,7 +142,7 @@ def test_button_presses_led_and_motor_are_recorded(tmp_path):
     presses = [bytes(r[0]) for r in store.db.execute("SELECT data FROM events WHERE kind='button' ORDER BY seq")]
     lost = store.db.execute("SELECT unix_ms FROM events WHERE kind='contact_lost'").fetchall()
     store.close()
-    assert presses == [b"short", b"long"]
+    assert presses == [b"long", b"long"]
     assert len(lost) == 1 and lost[0][0] - 1767600000 * 1000 - 120000 <= 3000
 
 

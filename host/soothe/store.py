@@ -26,6 +26,11 @@ CREATE TABLE IF NOT EXISTS beats (
 CREATE TABLE IF NOT EXISTS events (
     device_id TEXT NOT NULL, seq INTEGER NOT NULL, unix_ms INTEGER NOT NULL, kind TEXT, data BLOB,
     PRIMARY KEY (device_id, seq));
+CREATE TABLE IF NOT EXISTS sessions (
+    device_id TEXT NOT NULL, seq INTEGER NOT NULL, unix_s INTEGER NOT NULL, duration_s INTEGER,
+    rate_bpm REAL, kind TEXT, completed INTEGER,
+    before_hr REAL, before_rmssd REAL, before_coh REAL, during_hr REAL, during_rmssd REAL, during_coh REAL,
+    after_hr REAL, after_rmssd REAL, after_coh REAL, resonance_hz REAL, PRIMARY KEY (device_id, seq));
 CREATE INDEX IF NOT EXISTS minutes_time ON minutes (device_id, unix_s);
 CREATE INDEX IF NOT EXISTS beats_time ON beats (device_id, t_unix_ms);
 """
@@ -85,6 +90,12 @@ class Store:
         elif rtype == records.EVENT:
             self.db.execute("INSERT OR IGNORE INTO events VALUES (?,?,?,?,?)",
                             (device_id, seq, d["unix_s"] * 1000 + d["ms"], d["kind"], d["data"]))
+        elif rtype == records.SESSION:
+            b, du, a = d["before"], d["during"], d["after"]
+            self.db.execute("INSERT OR IGNORE INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+                device_id, seq, d["unix_s"], d["duration_s"], d["rate_bpm"], d["kind"], int(d["completed"]),
+                b["hr_bpm"], b["rmssd_ms"], b["coherence"], du["hr_bpm"], du["rmssd_ms"], du["coherence"],
+                a["hr_bpm"], a["rmssd_ms"], a["coherence"], d["resonance_hz"]))
         elif rtype in (records.BOOT, records.GAP):
             self.db.execute("INSERT OR IGNORE INTO events VALUES (?,?,?,?,?)",
                             (device_id, seq, d["unix_s"] * 1000, records.TYPE_NAMES[rtype], payload))

@@ -1,0 +1,88 @@
+"""When to offer a breathing prompt, and what a button press means.
+
+Input: the state every 5 s (with activity), local hour, button presses.
+Output: actions for the app: OFFER, START (manual/prompted), STOP, SNOOZE,
+IGNORED, FINDER.  Pure policy: no timers, no drivers; times are device ticks (ms).
+Rules: threat held for prompt_after_s -> one gentle prompt; never in quiet hours,
+during activity, with no reading, while snoozed, or more than prompts_per_hour.
+"""
+from compat import const, ticks_add, ticks_diff, zeros
+from state import THREAT
+
+NONE = const(0)
+OFFER = const(1)
+START_MANUAL = const(2)
+START_PROMPTED = const(3)
+STOP = const(4)
+SNOOZE = const(5)
+IGNORED = const(6)
+FINDER = const(7)
+
+_RECENT = const(6)  # prompts remembered for the per-hour limit
+
+
+class Coach:
+    def __init__(self, settings):
+        self.settings = settings
+        self.pending = False  # a prompt waits for an answer
+        self.offered_at = 0
+        self.snoozed_until = 0
+        self.snoozed = False
+        self.threat_ms = 0
+        self.recent = zeros("i", _RECENT)
+        self.recent_n = 0
+        self.recent_i = 0
+
+    def _quiet(self, local_hour):
+        start = self.settings.get("quiet_start_h")
+        end = self.settings.get("quiet_end_h")
+        if start == end:
+            return False
+        if start < end:
+            return start <= local_hour < end
+        return local_hour >= start or local_hour < end
+
+    def _prompts_last_hour(self, now):
+        n = 0
+        for k in range(self.recent_n):
+            if ticks_diff(now, self.recent[k]) < 3600000:
+                n += 1
+        return n
+
+    def update(self, now, step_ms, state, activity, local_hour, busy):
+        """Every metrics step; returns OFFER, IGNORED or NONE."""
+        s = self.settings.get
+        if self.pending:
+            if ticks_diff(now, self.offered_at) >= s("prompt_answer_s") * 1000:
+                self.pending = False
+                return IGNORED
+            return NONE
+        if self.snoozed and ticks_diff(now, self.snoozed_until) >= 0:
+            self.snoozed = False
+        self.threat_ms = self.threat_ms + step_ms if state == THREAT and not activity else 0
+        if (self.threat_ms >= s("prompt_after_s") * 1000 and not busy and not self.snoozed
+                and not self._quiet(local_hour) and self._prompts_last_hour(now) < s("prompts_per_hour")):
+            self.pending = True
+            self.offered_at = now
+            self.threat_ms = 0  # threat must hold again before the next prompt
+            self.recent[self.recent_i] = now
+            self.recent_i = (self.recent_i + 1) % _RECENT
+            if self.recent_n < _RECENT:
+                self.recent_n += 1
+            return OFFER
+        return NONE
+
+    def press(self, now, long, session_running, finder_allowed):
+        """A debounced press; returns what it means."""
+        if self.pending:
+            self.pending = False
+            if long:
+                self.snoozed = True
+                self.snoozed_until = ticks_add(now, self.settings.get("snooze_min") * 60000)
+                return SNOOZE
+            return START_PROMPTED
+        if session_running:
+            return STOP
+        if long:
+            return FINDER if finder_allowed else NONE
+        return START_MANUAL
