@@ -39,6 +39,14 @@ SCHEMA = {
 }
 
 
+def write_json_atomic(path, value):
+    """Small state that must survive a power cut: temp file + rename (atomic on littlefs)."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(value, f)
+    os.rename(tmp, path)
+
+
 class ConfigError(ValueError):
     pass
 
@@ -91,9 +99,5 @@ class Settings:
         return v
 
     def save(self):
-        if not self.path:
-            return
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(self.values, f)
-        os.rename(tmp, self.path)
+        if self.path:
+            write_json_atomic(self.path, self.values)

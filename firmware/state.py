@@ -7,9 +7,9 @@ A heuristic for biofeedback, not a diagnosis (README: "How the state is chosen")
 Cost: a few integer comparisons per update; nothing allocated.
 """
 import json
-import os
 
 from compat import const
+from settings import write_json_atomic
 
 NO_READING = const(0)
 THREAT = const(1)
@@ -48,12 +48,9 @@ class Baseline:
         return self
 
     def save(self):
-        if not self.path:
-            return
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"hr_x100": self.hr_x100, "rmssd_x10": self.rmssd_x10, "updates": self.updates}, f)
-        os.rename(tmp, self.path)
+        if self.path:
+            write_json_atomic(self.path, {"hr_x100": self.hr_x100, "rmssd_x10": self.rmssd_x10,
+                                          "updates": self.updates})
 
     def update(self, hr_x100, rmssd_x10):
         """One calm, clean 60 s window."""
