@@ -276,13 +276,13 @@ class App:
             await self.wake.wait()
             self.wake.clear()
             if self.prompt_buzz:
-                self.prompt_buzz = False
                 level = self.settings.get("motor_intensity_pct") // 2
                 for _ in range(3):  # three soft pulses: "time for a breath?"
                     motor.set(level)
                     await asyncio.sleep_ms(200)
                     motor.set(0)
                     await asyncio.sleep_ms(300)
+                self.prompt_buzz = False  # only now may the ui task drive the motor again
             while self.plan is not None:
                 plan = self.plan
                 start = self.session_start

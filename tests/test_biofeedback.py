@@ -90,10 +90,13 @@ def test_threat_for_3_min_offers_a_prompt_that_is_ignored(day):
     assert [d for _, d in prompts][:2] == ["offered", "ignored"], prompts
     assert prompts[0][0] == pytest.approx(threat_at + 180, abs=6)
     assert prompts[1][0] == pytest.approx(prompts[0][0] + 60, abs=6)
-    # Three soft pulses at half intensity when offered.
+    # Three soft 200 ms pulses at half intensity when offered (the ui task must not cut them).
     t0 = prompts[0][0] * 1000 - 6000
-    pulses = [l for l in lines if l[1] == "motor" and int(l[0]) >= t0 and int(l[2]) == 30]
-    assert len(pulses) >= 3
+    motor = [(int(l[0]), int(l[2])) for l in lines if l[1] == "motor" and int(l[0]) >= t0]
+    on = motor.index(next(m for m in motor if m[1] == 30))
+    p0 = motor[on][0]
+    assert motor[on:on + 6] == [(p0, 30), (p0 + 200, 0), (p0 + 500, 30), (p0 + 700, 0), (p0 + 1000, 30),
+                                (p0 + 1200, 0)]
 
 
 def test_short_press_plays_the_breathing_pacer_on_time(day):
