@@ -8,8 +8,6 @@ Nothing else in the firmware reaches for a driver or the config: this module
 passes each stage what it needs (clock, sinks, settings).
 """
 import asyncio
-import struct
-from array import array
 
 import records
 from compat import zeros, ticks_add, ticks_diff
@@ -18,7 +16,7 @@ from hrv import RollingHRV
 from link import Link, FIRMWARE_VERSION
 from logstore import RecordLog
 from settings import Settings
-from state import Baseline, StateMachine, NO_READING, THREAT, DRIVE, SOOTHE
+from state import Baseline, StateMachine, NO_READING
 import coach as coach_mod
 from coach import Coach
 from pacer import BreathPlan
@@ -66,7 +64,6 @@ class App:
         self.session_before = (0, 0, 0)
         self.session_sum = [0, 0, 0, 0, 0]  # hr, rmssd, coh, resonance, n (5 s steps)
         self.session_after_due = -1
-        self.session_after = None
         self.finder_step = -1
         self.finder_scores = [0] * len(_FINDER_RATES)
         self.prompt_buzz = False
@@ -128,8 +125,8 @@ class App:
             if det.contact != self.contact:
                 self.contact = det.contact
                 self.event(records.EV_CONTACT_BACK if det.contact else records.EV_CONTACT_LOST)
-                if not det.contact:
-                    self._set_state(NO_READING, end_tick)  # at once, not at the next 5 s step
+                if not det.contact and self.states.lose_contact():
+                    self._show_state()  # at once, not at the next 5 s step
             if ticks_diff(end_tick, self._metrics_tick) >= _METRICS_MS:
                 self._metrics_tick = ticks_add(self._metrics_tick, _METRICS_MS)
                 self._metrics_step(end_tick)
@@ -137,14 +134,10 @@ class App:
                 self._close_minute(ticks_add(self._minute_tick, _MINUTE_MS))
 
     # ---- state, prompts, sessions ----------------------------------------------
-    def _set_state(self, state, now):
-        if state != self.states.state:
-            self.states.state = state
-            self.states.candidate = state
-            self.states.candidate_ms = 0
-        if state != self.state:
-            self.state = state
-            self.event(records.EV_STATE, records.STATE_NAMES[state].encode())
+    def _show_state(self):
+        """Takes the state machine's new state for the LED, and logs it."""
+        self.state = self.states.state
+        self.event(records.EV_STATE, records.STATE_NAMES[self.state].encode())
 
     def _metrics_step(self, now):
         hrv = self.hrv
@@ -153,7 +146,7 @@ class App:
         sm = self.states
         if sm.update(_METRICS_MS, self.contact, beats, hrv.artefacts, hrv.hr_bpm_x100, hrv.rmssd_ms_x10,
                      hrv.coherence_x100):
-            self._set_state(sm.state, now)
+            self._show_state()
         if self.plan is not None:
             acc = self.session_sum
             acc[0] += hrv.hr_bpm_x100
@@ -205,7 +198,7 @@ class App:
             return False
         s = self.settings.get
         rate = _FINDER_RATES[0] if kind == 2 else s("pacer_rate_x10")
-        self.plan = BreathPlan(rate, s("pacer_inhale"), s("pacer_exhale"), s("motor_intensity_pct"))
+        self.plan = self._breath_plan(rate)
         self.session_kind = kind
         self.session_stop = False
         self.session_start = self.clock.ticks_ms()
@@ -223,6 +216,10 @@ class App:
         self.event(records.EV_SESSION, b"start " + records.SESSION_KINDS[kind].encode())
         self.wake.set()
         return True
+
+    def _breath_plan(self, rate_x10):
+        s = self.settings.get
+        return BreathPlan(rate_x10, s("pacer_inhale"), s("pacer_exhale"), s("motor_intensity_pct"))
 
     def _end_session(self, completed, plan):
         now = self.clock.ticks_ms()
@@ -300,9 +297,7 @@ class App:
                     if step != self.finder_step:
                         self._finder_score(self.clock.ticks_ms(), plan)
                         self.finder_step = step
-                        self.plan = plan = BreathPlan(_FINDER_RATES[step], self.settings.get("pacer_inhale"),
-                                                      self.settings.get("pacer_exhale"),
-                                                      self.settings.get("motor_intensity_pct"))
+                        self.plan = plan = self._breath_plan(_FINDER_RATES[step])
                         self.board.pacer_rate(_FINDER_RATES[step])
                     seg0 = step * step_ms
                     plan.at(el - seg0)

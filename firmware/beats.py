@@ -135,6 +135,10 @@ class BeatDetector:
         self._tail = (i + 1) % _RING
         return i
 
+    def _relearn_median(self):
+        self._hist_n = 0
+        self._hist_i = 0
+
     def median_rr_us(self):
         if self._hist_n == 0:
             return 0
@@ -182,8 +186,7 @@ class BeatDetector:
             self._short_ref = rr_us
             if self._short_run >= 6:
                 self._short_run = 0
-                self._hist_n = 0
-                self._hist_i = 0
+                self._relearn_median()
                 if self._pend:
                     self._pend = False
                     self._emit(self._pend_rr, SHORT, self._pend_n, self._pend_off)
@@ -420,8 +423,7 @@ class BeatDetector:
         self.contact = self._cw_bad == 0 and recent and self._recent_bad < 6
         if self._cw_bad >= 2:
             self._recent_bad = 0
-            self._hist_n = 0  # the median must be relearned after contact returns
-            self._hist_i = 0
+            self._relearn_median()  # after contact returns the rhythm may differ
 
     def _polarity_update(self):
         pos = self._win_pos

@@ -15,9 +15,9 @@ from compat import zeros, const, ticks_diff, isqrt
 CAPACITY = const(1200)  # 5 min at 220 bpm plus margin
 _COH_POINTS = const(128)  # 64 s at 2 Hz
 _COH_BINS = const(27)  # up to 0.42 Hz at 1/64 Hz spacing
-_DIFF_CLAMP = const(500)
+_DIFF_CLAMP = const(500)  # keeps integer sums inside 31-bit small ints on the ESP32
 _DEV_CLAMP = const(8191)  # 512 ms from the mean, in 1/16 ms: keeps DFT sums below 2**30
-_SXX_CENTRED = const(699008)  # sum of (2k-127)**2 for k in 0..127  # keeps integer sums inside 31-bit small ints on the ESP32
+_SXX_CENTRED = const(699008)  # sum of (2k-127)**2 for k in 0..127
 
 
 class RollingHRV:

@@ -15,6 +15,8 @@ CUE_MS = const(120)
 TAP_MS = const(50)
 TAP_GAP_MS = const(70)
 TURN_PAUSE_MS = const(100)  # silence between the inhale ramp and the turn taps
+# The turn to exhale: (length ms, motor on) pieces, then silence.
+_TURN = ((TURN_PAUSE_MS, False), (TAP_MS, True), (TAP_GAP_MS, False), (TAP_MS, True))
 RAMP_STEPS = const(10)
 GLOW_STEPS = const(10)
 
@@ -33,9 +35,6 @@ class BreathPlan:
         self.glow = 0
         self.next_ms = 0
         self.inhaling = True
-
-    def breath_start(self, t_ms):
-        return t_ms - t_ms % self.period_ms
 
     def at(self, t_ms):
         """Sets duty, glow, inhaling and next_ms (the next change) for time t_ms."""
@@ -67,23 +66,13 @@ class BreathPlan:
         if k >= GLOW_STEPS:
             k = GLOW_STEPS - 1
         self.glow = 255 - (230 * (k + 1)) // GLOW_STEPS
-        tap1 = TURN_PAUSE_MS
-        tap2 = tap1 + TAP_MS + TAP_GAP_MS
-        if ex < tap1:
-            self.duty = 0
-            self.next_ms = start + ins + tap1
-        elif ex < tap1 + TAP_MS:
-            self.duty = top
-            self.next_ms = start + ins + tap1 + TAP_MS
-        elif ex < tap2:
-            self.duty = 0
-            self.next_ms = start + ins + tap2
-        elif ex < tap2 + TAP_MS:
-            self.duty = top
-            self.next_ms = start + ins + tap2 + TAP_MS
-        else:
-            self.duty = 0
-            nxt = start + ins + (k + 1) * step_ms
-            self.next_ms = nxt if k + 1 < GLOW_STEPS else start + p
-            if self.next_ms <= t_ms:
-                self.next_ms = t_ms + 1
+        edge = 0
+        for length, on in _TURN:
+            edge += length
+            if ex < edge:
+                self.duty = top if on else 0
+                self.next_ms = start + ins + edge
+                return
+        self.duty = 0
+        nxt = start + ins + (k + 1) * step_ms
+        self.next_ms = nxt if k + 1 < GLOW_STEPS else start + p

@@ -19,7 +19,6 @@ UNCLASSIFIED = const(4)  # contact, but too little clean data yet to say
 
 _DEFAULT_HR_X100 = const(7000)
 _DEFAULT_RMSSD_X10 = const(400)
-_LEARNED_AFTER = const(60)  # updates (5 min of clean rest) before the baseline is the wearer's own
 
 
 class Baseline:
@@ -27,7 +26,8 @@ class Baseline:
 
     Resting HR follows the lower envelope of HR (falls fast, rises slowly), so
     stress and exercise do not drag it up; RMSSD is a slow average over calm
-    windows.  Until enough data exists the defaults (70 bpm, 40 ms) blend in.
+    windows.  It starts from 70 bpm and 40 ms and moves from the first calm window on;
+    `updates` counts the windows it has learned from.
     """
 
     def __init__(self, path=None):
@@ -64,10 +64,6 @@ class Baseline:
         if self.updates < 1000000:
             self.updates += 1
 
-    @property
-    def learned(self):
-        return self.updates >= _LEARNED_AFTER
-
 
 class StateMachine:
     def __init__(self, settings, baseline):
@@ -76,8 +72,11 @@ class StateMachine:
         self.state = NO_READING
         self.candidate = NO_READING
         self.candidate_ms = 0  # how long the candidate has held
-        self.since_ms = 0  # how long the current state has held
         self.activity = False
+
+    def lose_contact(self):
+        """Contact lost between 5 s steps: no-reading at once; True when that is a change."""
+        return self.update(0, False, 0, 0, 0, 0, 0)
 
     def _classify(self, hr, rmssd, coh):
         s = self.settings.get
@@ -114,13 +113,11 @@ class StateMachine:
             self.candidate_ms = 0
         else:
             self.candidate_ms += step_ms
-        self.since_ms += step_ms
         if want == self.state:
             return False
         dwell = self.settings.get("threat_dwell_s" if want == THREAT else "dwell_s") * 1000
         if want == NO_READING or self.state in (NO_READING, UNCLASSIFIED) and want == UNCLASSIFIED \
                 or self.candidate_ms >= dwell:
             self.state = want
-            self.since_ms = 0
             return True
         return False
