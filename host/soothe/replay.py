@@ -15,8 +15,7 @@ import subprocess
 from pathlib import Path
 
 from .fw import FIRMWARE_DIR, micropython_binary, micropython_env
-
-FLAG_NAMES = ("ok", "extra", "missed", "ectopic", "short", "noise")
+from .fw import beats as detector  # the flag names, defined once in the firmware
 
 
 class ReplayError(Exception):
@@ -68,7 +67,7 @@ def parse_lines(lines, rate_hz):
         if tag == "B":
             t_us, rr_us, flag = int(f[0]), int(f[1]), int(f[2])
             beats.append({"t_s": round(t_us / 1e6, 4), "rr_ms": round(rr_us / 1000, 1),
-                          "ok": flag == 0, "flag": FLAG_NAMES[flag]})
+                          "ok": flag == 0, "flag": detector.FLAG_NAMES[flag]})
         elif tag == "W":
             span, w = _window(f)
             (windows if span == 60000 else windows5).append(w)
