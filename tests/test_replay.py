@@ -99,3 +99,10 @@ def test_replay_bad_options(tmp_path, soothe_cmd, args, message):
     csv.write_text("1\n2\n")
     proc = _replay(soothe_cmd, csv, *args)
     assert proc.returncode == 2 and message in proc.stderr
+
+
+def test_bench_unknown_section_is_a_one_line_error(soothe_cmd):
+    proc = subprocess.run(soothe_cmd + ["bench", "--only", "accuracy,speed"], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "soothe: error: --only speed: choose from accuracy,cost"
