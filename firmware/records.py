@@ -19,7 +19,9 @@ MINUTE payload (one per minute of wearing, RR and summary together so the
     u16 hr_bpm_x100, rmssd_ms_x10, sdnn_ms_x10 (60 s window)
     u16 coherence_x100, resonance_mhz (64 s window)
     u16 first_ms offset of the first beat after unix_s
-    varint count; RR: varint(first rr_ms), then varint(zigzag(rr - previous rr))
+    u8 count (<= 240); u8 k; RR bit stream (MSB first, padded to a byte):
+      first rr_ms in 16 bits, then Rice(k) of zigzag(rr - previous rr)
+      (see MinuteBuilder; q >= 15 escapes to the raw 17-bit value)
     u8  nflags; nflags x (varint beat index, u8 flag)   (beats.FLAG_NAMES)
 BOOT payload: u32 unix_s, u8 clock_set, str version, str board   (str = u8 len + utf-8)
 EVENT payload: u32 unix_s, u16 ms, u8 kind, u8 len, bytes
@@ -171,34 +173,83 @@ def get_str(buf, pos):
     return bytes(buf[pos + 1 : pos + 1 + n]).decode(), pos + 1 + n
 
 
+_RICE_ESCAPE = const(15)  # this many 1 bits: the raw 17-bit zigzag value follows
+
+
 class MinuteBuilder:
-    """Accumulates one minute of beats into a pre-allocated payload (no allocation per beat)."""
+    """Accumulates one minute of beats into a pre-allocated payload (no allocation per beat).
+
+    RR intervals are Rice-coded: the first raw in 16 bits, then zigzag(rr - previous)
+    as q = u >> k ones, a 0, and the k low bits (q >= 15: 15 ones and u in 17 bits).
+    k adapts once a minute to the previous minute's mean |delta|, so a calm wearer
+    costs about 7 bits a beat and a high-HRV one about 8.  The bit accumulator never
+    holds more than 24 bits, a small int on the ESP32 (30 bits).
+    """
 
     MAX_BEATS = 240  # 220 bpm fits
+    _RR_START = MINUTE_HEAD_LEN + 2  # head, u8 count, u8 k
 
     def __init__(self):
         self.buf = bytearray(MAX_PAYLOAD)
         self.flags = bytearray(2 * 64)
+        self.k = 5
+        self._sum_u = 0
+        self._n_u = 0
         self.reset(0)
 
     def reset(self, unix_s):
+        if self._n_u:
+            mean = self._sum_u // self._n_u
+            k = 0
+            while mean > 1 and k < 12:  # k = bit length of the mean - 1
+                mean >>= 1
+                k += 1
+            self.k = k
+        self._sum_u = 0
+        self._n_u = 0
         self.unix_s = unix_s
         self.count = 0
         self.first_ms = 0
         self.prev_rr = 0
         self.nflags = 0
         self.ok = 0
-        self._pos = 0  # RR bytes written after the head
-        self._rr = memoryview(self.buf)[MINUTE_HEAD_LEN + 3 :]
+        self._pos = self._RR_START  # next whole byte of the bit stream
+        self._acc = 0
+        self._nbits = 0
+
+    def _put(self, value, n):
+        acc = (self._acc << n) | value
+        nbits = self._nbits + n
+        buf = self.buf
+        pos = self._pos
+        while nbits >= 8:
+            nbits -= 8
+            buf[pos] = (acc >> nbits) & 0xFF
+            pos += 1
+        self._acc = acc & ((1 << nbits) - 1)
+        self._nbits = nbits
+        self._pos = pos
 
     def add(self, offset_ms, rr_ms, flag):
-        if self.count >= self.MAX_BEATS or self._pos > len(self._rr) - 8:
+        if self.count >= self.MAX_BEATS or self._pos > MAX_PAYLOAD - 140:  # room for the flags
             return False
+        if rr_ms > 65535:
+            rr_ms = 65535
         if self.count == 0:
             self.first_ms = 0 if offset_ms < 0 else (offset_ms if offset_ms < 65535 else 65535)
-            self._pos = put_varint(self._rr, self._pos, rr_ms)
+            self._put(rr_ms, 16)
         else:
-            self._pos = put_varint(self._rr, self._pos, zigzag(rr_ms - self.prev_rr))
+            u = zigzag(rr_ms - self.prev_rr)
+            self._sum_u += u
+            self._n_u += 1
+            k = self.k
+            q = u >> k
+            if q < _RICE_ESCAPE:
+                self._put(((1 << q) - 1) << 1, q + 1)
+                self._put(u & ((1 << k) - 1), k)
+            else:
+                self._put((1 << _RICE_ESCAPE) - 1, _RICE_ESCAPE)
+                self._put(u, 17)
         self.prev_rr = rr_ms
         if flag:
             if self.nflags < 64:
@@ -218,12 +269,11 @@ class MinuteBuilder:
             min(hr_x100, 65535), min(rmssd_x10, 65535), min(sdnn_x10, 65535),
             min(coh_x100, 65535), min(res_mhz, 65535), self.first_ms,
         )
-        # count as a fixed 3-byte varint slot so the RR bytes need not move
-        c = self.count
-        self.buf[MINUTE_HEAD_LEN] = (c & 0x7F) | 0x80
-        self.buf[MINUTE_HEAD_LEN + 1] = ((c >> 7) & 0x7F) | 0x80
-        self.buf[MINUTE_HEAD_LEN + 2] = (c >> 14) & 0x7F
-        pos = MINUTE_HEAD_LEN + 3 + self._pos
+        self.buf[MINUTE_HEAD_LEN] = self.count  # <= MAX_BEATS
+        self.buf[MINUTE_HEAD_LEN + 1] = self.k
+        if self._nbits:  # pad the last byte of the bit stream with zeros
+            self._put(0, 8 - self._nbits)
+        pos = self._pos
         self.buf[pos] = self.nflags
         pos += 1
         for i in range(self.nflags):
@@ -233,16 +283,44 @@ class MinuteBuilder:
         return pos
 
 
+class _Bits:
+    """MSB-first bit reader over a payload (host side and tests; not on the hot path)."""
+
+    def __init__(self, data, pos):
+        self.data = data
+        self.bit = pos * 8
+
+    def read(self, n):
+        v = 0
+        for _ in range(n):
+            byte = self.data[self.bit >> 3]
+            v = (v << 1) | ((byte >> (7 - (self.bit & 7))) & 1)
+            self.bit += 1
+        return v
+
+    def byte_pos(self):
+        return (self.bit + 7) >> 3
+
+
 def decode_minute(payload):
     """dict with the summary and the beats [(t_ms_from_unix_s, rr_ms, flag)] of a MINUTE payload."""
     (unix_s, state, quality, hr, rmssd, sdnn, coh, res, first_ms) = struct.unpack_from(_MINUTE_HEAD, payload, 0)
-    count, pos = get_varint(payload, MINUTE_HEAD_LEN)
+    count = payload[MINUTE_HEAD_LEN]
+    k = payload[MINUTE_HEAD_LEN + 1]
+    bits = _Bits(payload, MINUTE_HEAD_LEN + 2)
     rrs = []
     prev = 0
     for i in range(count):
-        v, pos = get_varint(payload, pos)
-        prev = v if i == 0 else prev + unzigzag(v)
+        if i == 0:
+            prev = bits.read(16)
+        else:
+            q = 0
+            while q < _RICE_ESCAPE and bits.read(1):
+                q += 1
+            u = bits.read(17) if q == _RICE_ESCAPE else (q << k) | bits.read(k)
+            prev += unzigzag(u)
         rrs.append(prev)
+    pos = bits.byte_pos()
     nflags = payload[pos]
     pos += 1
     flags = [0] * count
