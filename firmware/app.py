@@ -415,6 +415,9 @@ def run(board):
     app = App(board)
     try:
         asyncio.run(app.main())
+    except BaseException as e:  # noqa: BLE001 - say what was durable, then die as before
+        board.report_error("main (log durable up to seq %d)" % app.log.flushed_seq, e)
+        raise
     finally:
         app.running = False
         try:

@@ -99,6 +99,7 @@ class FileBlockDevice:
         self.writes = 0
         self.erases = 0
         self.cut_after = cut_after_writes
+        self.dead = False
         self.new = False
         try:
             size = os.stat(path)[6]
@@ -119,8 +120,11 @@ class FileBlockDevice:
     def writeblocks(self, block, buf, offset=None):
         if offset is None:
             offset = 0
+        if self.dead:
+            raise PowerCut()  # no supply: nothing more reaches the flash
         if self.cut_after >= 0 and self.writes >= self.cut_after:
             # Power dies mid-program: half the bytes land, then nothing more.
+            self.dead = True
             self.f.seek(block * BLOCK_SIZE + offset)
             self.f.write(memoryview(buf)[: len(buf) // 2])
             self.f.flush()
@@ -136,6 +140,8 @@ class FileBlockDevice:
         if op == 5:
             return BLOCK_SIZE
         if op == 6:
+            if self.dead:
+                raise PowerCut()
             self.erases += 1
             return 0
         if op == 3:

@@ -12,6 +12,9 @@ from settings import ConfigError
 
 FIRMWARE_VERSION = "0.1.0"
 _DATA_CHUNK = 900  # records per DATA frame stay under wire.MAX_FRAME
+# A short or malformed request body.  MicroPython's struct raises ValueError and has
+# no struct.error: naming it unguarded crashed the handler (found by the fuzz test).
+_BAD_ARGS = (IndexError, ValueError, getattr(struct, "error", ValueError))
 
 
 def _kbd_intr(value):
@@ -56,7 +59,7 @@ class Link:
         self.frames_in += 1
         try:
             await self._dispatch(opcode, body)
-        except (IndexError, ValueError, struct.error) as e:
+        except _BAD_ARGS as e:
             await self._error(wire.E_BAD_ARGS, "%s: %s" % (wire.NAMES.get(opcode, hex(opcode)), e))
 
     async def _dispatch(self, opcode, body):

@@ -72,7 +72,9 @@ class Device:
 
     def _send(self, opcode, body):
         try:
-            self.ser.write(wire.encode(opcode, body))
+            # A leading delimiter ends whatever junk the device's deframer holds
+            # (a pulled cable mid-frame), so the request is never glued onto it.
+            self.ser.write(b"\x00" + wire.encode(opcode, body))
             self.ser.flush()
         except (serial.SerialException, OSError) as e:
             raise DeviceError("serial link lost: %s (check the cable)" % e) from e
