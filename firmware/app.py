@@ -41,7 +41,7 @@ class App:
         self.board = board
         self.clock = board.clock
         self.settings = Settings(board.data_dir + "/config.json")
-        self.log = RecordLog(board.data_dir)
+        self.log = RecordLog(board.data_dir, unix_s=self.clock.unix_s)
         sensor = board.sensor
         self.detector = BeatDetector(sensor.rate_hz, adc_max=sensor.adc_max, flat_range=sensor.flat_range)
         self.hrv = RollingHRV()
@@ -324,7 +324,7 @@ class App:
         hrv = self.hrv
         hrv.window(next_tick, _MINUTE_MS)
         plen = self.minute.finish(self.state, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.sdnn_ms_x10,
-                                  hrv.coherence_x100, hrv.resonance_mhz)
+                                  hrv.coherence_x100, hrv.resonance_mhz, self.log.keep_rr)
         self.log.append(records.MINUTE, self.minute.buf, plen)
         self.minute.reset(self.minute.unix_s + ticks_diff(next_tick, self._minute_tick) // 1000)
         self._minute_tick = next_tick

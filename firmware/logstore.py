@@ -6,6 +6,16 @@ segment starts after every boot and at about 64 KB, named by its first seq
 (`%08x.seg`).  The host's acknowledged seq (low-water mark) lives in `acked`,
 replaced atomically (temp file + rename).  Reading stops at the first bad record
 of a segment (a torn write after a power cut) and carries on with the next one.
+
+Full flash.  ACK deletes synced segments at once, so whatever fills the flash is
+unsynced.  Free space is checked at each flush (statvfs walks littlefs, so not
+per record) against a reserve:
+- below 2 x reserve, `keep_rr` turns False: minutes keep their summary, not beats;
+- below the reserve, flush drops what it holds instead of writing it, and rolls
+  the seqs back so none is skipped; when space returns (the host synced), a GAP
+  record says how many records were lost, so nothing unsynced vanishes silently.
+Both stretches are logged as GAP records.  littlefs's statvfs can report more
+free blocks than exist when nearly full (a wrap-around); that reads as full.
 """
 import os
 import struct
@@ -26,7 +36,7 @@ def _exists(path):
 
 
 class RecordLog:
-    def __init__(self, root, segment_bytes=65536):
+    def __init__(self, root, segment_bytes=65536, reserve_bytes=32768, unix_s=None):
         self.root = root
         self.dir = root + "/log"
         self.segment_bytes = segment_bytes
@@ -38,7 +48,15 @@ class RecordLog:
         self.flushed_seq = 0  # highest seq on flash
         self.acked_seq = 0
         self.flushes = 0
-        self.dropped = 0
+        self.reserve = reserve_bytes
+        self.unix_s = unix_s or (lambda: 0)  # wall clock for GAP records
+        self.keep_rr = True
+        self.full = False
+        self.dropped = 0  # records dropped since the flash filled (not yet reported)
+        self.dropped_total = 0
+        self._drop_from = 0
+        self._rr_from = 0  # first seq without beats, while keep_rr is False
+        self._gap = bytearray(16)
 
     # ---- start-up -----------------------------------------------------------
     def open(self):
@@ -130,9 +148,51 @@ class RecordLog:
     def pending_bytes(self):
         return self._plen
 
+    def free_bytes(self):
+        """Free bytes on the log's filesystem; 0 when statvfs looks wrapped around."""
+        try:
+            st = os.statvfs(self.root)
+        except OSError:
+            return 0
+        bsize, blocks, bfree = st[0], st[2], st[3]
+        if bfree < 0 or bfree > blocks:
+            return 0
+        return bsize * bfree
+
+    def _gap_record(self, lost_from, count, reason):
+        n = records.encode_gap(self._gap, self.unix_s(), lost_from, count, reason)
+        self.append(records.GAP, self._gap, n)
+
+    def _check_space(self):
+        free = self.free_bytes()
+        full = free < self.reserve
+        keep_rr = free >= 2 * self.reserve
+        # State first: a GAP append that fills the buffer re-enters flush().
+        was_full, dropped = self.full, self.dropped
+        self.full = full
+        if keep_rr != self.keep_rr:
+            self.keep_rr = keep_rr
+            if keep_rr:  # space is back: say which minutes lack their beats
+                self._gap_record(self._rr_from, self.next_seq - self._rr_from, records.GAP_RR_PAUSED)
+            else:
+                self._rr_from = self.next_seq
+        if was_full and not full and dropped:
+            self.dropped = 0
+            self._gap_record(self._drop_from, dropped, records.GAP_FLASH_FULL)
+
     def flush(self):
         """Commits buffered records to flash (littlefs commits on flush only)."""
         if not self._plen:
+            return
+        self._check_space()
+        if self.full:
+            n = self.next_seq - 1 - self.flushed_seq
+            if not self.dropped:
+                self._drop_from = self.flushed_seq + 1
+            self.dropped += n
+            self.dropped_total += n
+            self.next_seq = self.flushed_seq + 1
+            self._plen = 0
             return
         if self._file is None or self._seg_size >= self.segment_bytes:
             self._roll()

@@ -261,9 +261,16 @@ class MinuteBuilder:
         self.count += 1
         return True
 
-    def finish(self, state, hr_x100, rmssd_x10, sdnn_x10, coh_x100, res_mhz):
-        """Packs the head and flags; returns the payload length (payload is self.buf)."""
+    def finish(self, state, hr_x100, rmssd_x10, sdnn_x10, coh_x100, res_mhz, keep_rr=True):
+        """Packs the head and flags; returns the payload length (payload is self.buf).
+
+        keep_rr=False (flash nearly full) keeps the summary and drops the beats."""
         quality = (self.ok * 100) // self.count if self.count else 0
+        if not keep_rr:
+            self.count = 0
+            self.nflags = 0
+            self._pos = self._RR_START
+            self._nbits = 0
         struct.pack_into(
             _MINUTE_HEAD, self.buf, 0, self.unix_s, state, quality,
             min(hr_x100, 65535), min(rmssd_x10, 65535), min(sdnn_x10, 65535),
@@ -372,6 +379,12 @@ def decode_event(payload):
     return {"unix_s": unix_s, "ms": ms, "kind": EVENT_NAMES.get(kind, str(kind)), "data": bytes(payload[8 : 8 + n])}
 
 
+# GAP reasons
+GAP_FLASH_FULL = const(1)  # records dropped: count of them, from lost_from_seq's place
+GAP_RR_PAUSED = const(2)  # flash nearly full: minutes from lost_from_seq on keep summaries only
+GAP_REASONS = {GAP_FLASH_FULL: "flash full, records dropped", GAP_RR_PAUSED: "flash nearly full, beats not kept"}
+
+
 def encode_gap(buf, unix_s, lost_from, count, reason):
     struct.pack_into("<IIIB", buf, 0, unix_s, lost_from, count, reason)
     return 13
@@ -379,7 +392,8 @@ def encode_gap(buf, unix_s, lost_from, count, reason):
 
 def decode_gap(payload):
     unix_s, lost_from, count, reason = struct.unpack_from("<IIIB", payload, 0)
-    return {"unix_s": unix_s, "lost_from_seq": lost_from, "count": count, "reason": reason}
+    return {"unix_s": unix_s, "lost_from_seq": lost_from, "count": count, "reason": reason,
+            "why": GAP_REASONS.get(reason, str(reason))}
 
 
 # SESSION payload: a breathing session with the 60 s before, the session, and 60 s after.
