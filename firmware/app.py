@@ -48,7 +48,7 @@ class App:
         self.minute = records.MinuteBuilder()
         self.scratch = bytearray(records.MAX_PAYLOAD)
         self.link = Link(board.serial.write, self.log, self.clock, self.settings,
-                         board.device_id, on_event=self.event)
+                         board.device_id, on_event=self.event, on_session=self.host_session)
         self.block = zeros("i", sensor.block)
         self.contact = False
         self.state = NO_READING
@@ -120,8 +120,11 @@ class App:
                     self._close_minute(t_ms)
                     self.minute.add(0, rr_ms, flag)
                 if self.link.live:
+                    plan = self.plan
                     await self.link.send_live(clock.unix_ms(), rr_ms, flag, self.state,
-                                              hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.coherence_x100)
+                                              hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.coherence_x100,
+                                              0 if plan is None else (1 if plan.inhaling else 2),
+                                              0 if plan is None else plan.rate_x10)
             if det.contact != self.contact:
                 self.contact = det.contact
                 self.event(records.EV_CONTACT_BACK if det.contact else records.EV_CONTACT_LOST)
@@ -191,6 +194,17 @@ class App:
             self.session_stop = True
             self.wake.set()
         return action
+
+    def host_session(self, op):
+        """SESSION from the host: 0 stops what runs, 1 starts breathing, 2 the finder."""
+        if op == 0:
+            if self.plan is None:
+                return False, 0
+            self.session_stop = True
+            self.wake.set()
+            return True, self.session_kind + 1
+        started = self.start_session(0 if op == 1 else 2)
+        return started, (self.session_kind + 1) if self.plan is not None else 0
 
     def start_session(self, kind):
         """kind 0 manual, 1 prompted, 2 resonance finder (also from the host)."""

@@ -82,10 +82,21 @@ class VirtualTime:
                     sys.stderr.write(line() + "\n")
                 real_wait(-1)
                 return
-            real_wait(int(dt / vt.speed) if vt.speed > 0 else 0)
-            head = core._task_queue.peek()
-            if head is not None and ticks_diff(head.ph_key, vt.now) > 0:
-                vt.now = head.ph_key  # nothing else to do before then: jump
+            if vt.speed <= 0:
+                real_wait(0)
+                head = core._task_queue.peek()
+                if head is not None and ticks_diff(head.ph_key, vt.now) > 0:
+                    vt.now = head.ph_key  # nothing else to do before then: jump
+                return
+            # --speed X: serial input may end the wait early; the clock moves only by
+            # the real time that passed (times X), never straight to the next task.
+            t0 = time.ticks_ms()
+            real_wait(int(dt / vt.speed))
+            step = int(time.ticks_diff(time.ticks_ms(), t0) * vt.speed)
+            if step > dt:
+                step = dt
+            if step > 0:
+                vt.now += step
 
         io.wait_io_event = wait_io_event
 

@@ -27,13 +27,14 @@ def _kbd_intr(value):
 
 
 class Link:
-    def __init__(self, send, log, clock, settings, device_id, on_event=None):
+    def __init__(self, send, log, clock, settings, device_id, on_event=None, on_session=None):
         self.send = send
         self.log = log
         self.clock = clock
         self.settings = settings
         self.device_id = device_id
         self.on_event = on_event  # (kind, data) -> None, logs host actions
+        self.on_session = on_session  # (op) -> (accepted, running kind + 1 or 0)
         self.deframer = wire.Deframer(limit=wire.MAX_REQUEST * 2)
         self.live = False
         self.frames_in = 0
@@ -100,6 +101,12 @@ class Link:
         elif opcode == wire.LIVE:
             self.live = bool(body[0])
             await self._reply(opcode, bytes([wire.OK, 1 if self.live else 0]))
+        elif opcode == wire.SESSION:
+            op = body[0]
+            if op > 2:
+                raise ValueError("op %d: use 0 stop, 1 breathe, 2 finder" % op)
+            accepted, running = self.on_session(op) if self.on_session else (False, 0)
+            await self._reply(opcode, bytes([wire.OK, 1 if accepted else 0, running]))
         elif opcode == wire.REPL:
             self.live = False
             _kbd_intr(3)
@@ -122,7 +129,7 @@ class Link:
             seq = next_seq
         await self._reply(wire.END, bytes([wire.OK]) + struct.pack("<II", seq, log.flushed_seq))
 
-    async def send_live(self, t_unix_ms, rr_ms, flag, state, hr_x100, rmssd_x10, coherence_x100):
+    async def send_live(self, t_unix_ms, rr_ms, flag, state, hr_x100, rmssd_x10, coherence_x100, pacer, rate_x10):
         if self.live:
             await self._reply(wire.LIVE, bytes([wire.OK]) + struct.pack(
-                "<QHBBHHH", t_unix_ms, rr_ms, flag, state, hr_x100, rmssd_x10, coherence_x100))
+                wire.LIVE_FMT, t_unix_ms, rr_ms, flag, state, hr_x100, rmssd_x10, coherence_x100, pacer, rate_x10))

@@ -17,6 +17,12 @@ This module is the one definition: the host imports it from firmware/.
     CONFIG 07  u8 op (0 get, 1 set), str key, str value   str key, str value
     LIVE  08   u8 on                        u8 on
     REPL  09   -                            - (restores Ctrl-C, then the REPL is reachable)
+    SESSION 0A u8 op: 0 stop, 1 start a       u8 accepted, u8 running (0 none, 1 manual,
+               breathing session, 2 start      2 prompted, 3 finder)
+               the resonance finder
+    LIVE frames (device->host while on):      u64 unix_ms, u16 rr_ms, u8 flag, u8 state,
+                                              u16 hr_x100, u16 rmssd_x10, u16 coh_x100,
+                                              u8 pacer (0 off, 1 inhale, 2 exhale), u8 rate_x10
     ERR   7F   -                            u8 code, str message
 """
 import struct
@@ -33,6 +39,7 @@ ACK = const(0x06)
 CONFIG = const(0x07)
 LIVE = const(0x08)
 REPL = const(0x09)
+SESSION = const(0x0A)
 ERR = const(0x7F)
 RESPONSE = const(0x80)
 
@@ -47,7 +54,17 @@ MAX_FRAME = const(1024)  # decoded bytes, device->host
 MAX_REQUEST = const(64)  # decoded bytes, host->device
 
 NAMES = {HELLO: "HELLO", TIME: "TIME", GET: "GET", DATA: "DATA", END: "END", ACK: "ACK",
-         CONFIG: "CONFIG", LIVE: "LIVE", REPL: "REPL", ERR: "ERR"}
+         CONFIG: "CONFIG", LIVE: "LIVE", REPL: "REPL", SESSION: "SESSION", ERR: "ERR"}
+LIVE_FMT = "<QHBBHHHBB"
+PACER_PHASES = ("off", "inhale", "exhale")
+
+
+def parse_live(body):
+    """dict of a LIVE frame's body (after the status byte)."""
+    t, rr, flag, state, hr, rmssd, coh, phase, rate = struct.unpack_from(LIVE_FMT, body, 1)
+    return {"unix_ms": t, "rr_ms": rr, "flag": flag, "state": state, "hr_bpm": hr / 100.0,
+            "rmssd_ms": rmssd / 10.0, "coherence": coh / 100.0,
+            "pacer": PACER_PHASES[phase] if phase < 3 else str(phase), "pacer_rate_bpm": rate / 10.0}
 
 
 class FrameError(ValueError):

@@ -168,6 +168,140 @@ def do_demo(args):
     return 0
 
 
+def _open_store(path):
+    from .store import default_db_path
+
+    p = Path(path) if path else default_db_path()
+    if not p.exists():
+        raise CommandError("no database at %s: run `soothe sync` first (or pass --db)" % p)
+    return Store(p)
+
+
+def _range(store, args, default="all"):
+    from .query import QueryError, resolve
+
+    try:
+        return resolve(store.db, args.device, getattr(args, "day", None), args.from_, args.to, default=default)
+    except QueryError as e:
+        raise CommandError(str(e)) from e
+
+
+def do_sessions(args):
+    from .export import print_sessions
+
+    store = _open_store(args.db)
+    try:
+        print_sessions(store.db, _range(store, args), sys.stdout)
+    finally:
+        store.close()
+    return 0
+
+
+def do_export(args):
+    from .export import export
+
+    store = _open_store(args.db)
+    try:
+        r = _range(store, args)
+
+        def warn(msg):
+            print("soothe: warning: %s" % msg, file=sys.stderr)
+
+        if args.out:
+            out_path = Path(args.out)
+            import os
+
+            fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # health data: user-only
+            with os.fdopen(fd, "w", newline="") as f:
+                n = export(store.db, r, args.format, f, table=args.table, warn=warn)
+            print("wrote %d %s row(s) for %s (%s) to %s" % (n, args.format, r.device_id, r.label, out_path),
+                  file=sys.stderr)
+        else:
+            n = export(store.db, r, args.format, sys.stdout, table=args.table, warn=warn)
+        if n == 0:
+            warn("nothing stored for %s in %s" % (r.device_id, r.label))
+    finally:
+        store.close()
+    return 0
+
+
+def do_monitor(args):
+    from .monitor import monitor
+
+    if args.seconds is not None and args.seconds <= 0:
+        raise CommandError("--seconds must be above 0")
+    dev = _open_device(args.port)
+    try:
+        n = monitor(dev, sys.stdout, seconds=args.seconds, in_place=sys.stdout.isatty())
+    except DeviceError as e:
+        raise CommandError(str(e)) from e
+    finally:
+        dev.close()
+    if n == 0:
+        print("soothe: no live updates: is the sensor on the skin?", file=sys.stderr)
+    return 0
+
+
+def do_config(args):
+    from .fw import settings as fw_settings
+
+    keys = sorted(fw_settings.SCHEMA)
+    if args.key is not None and args.key not in fw_settings.SCHEMA:
+        raise CommandError("unknown setting %r (known: %s)" % (args.key, ", ".join(keys)))
+    if args.action == "set":
+        if args.key is None or args.value is None:
+            raise CommandError("config set needs KEY VALUE, e.g. soothe config set led_brightness_pct 10")
+        try:  # the firmware's own validation, before the device is asked
+            fw_settings.Settings().set(args.key, args.value)
+        except fw_settings.ConfigError as e:
+            raise CommandError("%s; the device keeps its previous value" % e) from e
+    elif args.value is not None:
+        raise CommandError("config get takes one KEY (or none to list all)")
+    dev = _open_device(args.port)
+    try:
+        if args.action == "set":
+            k, v = dev.config(args.key, args.value)
+            print("%s = %s (saved on the device)" % (k, v))
+        else:
+            for key in [args.key] if args.key else keys:
+                k, v = dev.config(key)
+                print("%s = %s" % (k, v))
+    except DeviceError as e:
+        raise CommandError(str(e)) from e
+    finally:
+        dev.close()
+    return 0
+
+
+def do_finder(args):
+    dev = _open_device(args.port)
+    try:
+        accepted, running = dev.session(0 if args.abort else 2)
+    except DeviceError as e:
+        raise CommandError(str(e)) from e
+    finally:
+        dev.close()
+    if args.abort:
+        print("finder stopped" if accepted and running == 3 else
+              ("stopped a breathing session" if accepted else "nothing was running"))
+    elif accepted:
+        print("resonance finder started: follow the pacer for about 10 min; the best rate becomes your default")
+    else:
+        print("the device is already running a session (kind %d); stop it first with `soothe finder --abort`"
+              % running)
+        return 1
+    return 0
+
+
+def _add_range(p, day=True):
+    p.add_argument("--db", help="SQLite database (default: ~/.local/share/soothe/soothe.db)")
+    p.add_argument("--device", help="device id (default: the one synced last)")
+    if day:
+        p.add_argument("--day", metavar="DATE", help="one local day, e.g. 2026-01-05")
+    p.add_argument("--from", dest="from_", metavar="DATE", help="first local day (inclusive)")
+    p.add_argument("--to", metavar="DATE", help="last local day (inclusive)")
+
+
 def do_replay(args):
     import json
 
@@ -222,6 +356,36 @@ def build_parser():
     p.add_argument("--only", metavar="SECTIONS", help="comma-separated sections to run (default: all)")
     p.add_argument("--quick", action="store_true", help="fewer cases and shorter runs")
     p.set_defaults(func=do_bench)
+
+    p = sub.add_parser("sessions", help="list the synced days and breathing sessions")
+    _add_range(p)
+    p.set_defaults(func=do_sessions)
+
+    from .export import FORMATS, TABLES
+
+    p = sub.add_parser("export", help="export RR intervals and summaries (csv, json, or Kubios RR text)")
+    p.add_argument("--format", required=True, choices=FORMATS, help="kubios: one RR (ms) per line")
+    p.add_argument("--table", choices=TABLES, default="beats", help="csv only: beats (default), minutes or sessions")
+    p.add_argument("--out", metavar="FILE", help="write here (created 0600) instead of stdout")
+    _add_range(p, day=False)
+    p.set_defaults(func=do_export)
+
+    p = sub.add_parser("monitor", help="live HR, RMSSD, state and pacer phase from the device")
+    p.add_argument("--port", help="serial port (default: auto-detect)")
+    p.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl-C)")
+    p.set_defaults(func=do_monitor)
+
+    p = sub.add_parser("config", help="read or change the device's settings (validated before sending)")
+    p.add_argument("action", choices=("get", "set"))
+    p.add_argument("key", nargs="?", metavar="KEY")
+    p.add_argument("value", nargs="?", metavar="VALUE")
+    p.add_argument("--port", help="serial port (default: auto-detect)")
+    p.set_defaults(func=do_config)
+
+    p = sub.add_parser("finder", help="start (or --abort) the resonance-breathing finder on the device")
+    p.add_argument("--abort", action="store_true", help="stop the finder or a breathing session")
+    p.add_argument("--port", help="serial port (default: auto-detect)")
+    p.set_defaults(func=do_finder)
 
     p = sub.add_parser("demo", help="simulate a stretch of wearing, sync it and print what arrived")
     p.add_argument("--duration", default="60m", help="how much wearing to simulate (default 60m)")

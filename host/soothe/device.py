@@ -173,6 +173,26 @@ class Device:
     def live(self, on):
         self.exchange(wire.LIVE, bytes([1 if on else 0]))
 
+    def live_updates(self, timeout):
+        """LIVE frames (parsed) that arrive within `timeout` s, plus any already queued."""
+        out = [wire.parse_live(b) for b in self.live_frames]
+        self.live_frames = []
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                f = self._next_frame(deadline)
+            except wire.FrameError:
+                continue  # a damaged update is skipped; the next beat brings a fresh one
+            if f is None:
+                return out
+            if f[0] == wire.LIVE | wire.RESPONSE and len(f[1]) >= 1 + struct.calcsize(wire.LIVE_FMT):
+                out.append(wire.parse_live(f[1]))
+
+    def session(self, op):
+        """0 stop, 1 start breathing, 2 start the resonance finder; returns (accepted, running kind)."""
+        (_, body), = self.exchange(wire.SESSION, bytes([op]))[-1:]
+        return bool(body[1]), body[2]
+
     def close(self):
         try:
             self.ser.close()

@@ -18,6 +18,7 @@ if str(FIRMWARE_DIR) not in sys.path:
 import beats  # noqa: E402
 import ppg_synth  # noqa: E402
 import records  # noqa: E402
+import settings  # noqa: E402
 import wire  # noqa: E402
 
 __all__ = ["FIRMWARE_DIR", "beats", "ppg_synth", "records", "wire", "micropython_binary", "micropython_env",

@@ -1,0 +1,118 @@
+"""Reading the synced store by day or date range: the one place that turns
+`--day/--from/--to/--device` into rows, for sessions, export, report and summary.
+
+Dates are calendar days in this computer's local time zone; `--to` is inclusive.
+"""
+import datetime as dt
+import time
+
+
+class QueryError(Exception):
+    """A range or device the user asked for that the store cannot answer."""
+
+
+def parse_day(text, what):
+    try:
+        return dt.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise QueryError("%s %r: use a date like 2026-01-05" % (what, text)) from None
+
+
+def day_start(day):
+    """Unix seconds of local midnight starting `day`."""
+    return int(time.mktime(dt.datetime(day.year, day.month, day.day).timetuple()))
+
+
+def local_day(unix_s):
+    return dt.datetime.fromtimestamp(unix_s).date()
+
+
+def local_time(unix_s, fmt="%Y-%m-%d %H:%M:%S"):
+    return dt.datetime.fromtimestamp(unix_s).strftime(fmt)
+
+
+class Range:
+    """[start, end) in unix seconds, plus the device it is about."""
+
+    def __init__(self, device_id, start, end, label):
+        self.device_id = device_id
+        self.start = start
+        self.end = end
+        self.label = label
+
+    def days(self):
+        d = local_day(self.start)
+        while day_start(d) < self.end:
+            yield d
+            d += dt.timedelta(days=1)
+
+
+def pick_device(db, device_id=None):
+    rows = [r[0] for r in db.execute("SELECT device_id FROM devices ORDER BY last_sync_unix DESC")]
+    if not rows:
+        raise QueryError("the database holds no synced device yet: run `soothe sync` first")
+    if device_id is None:
+        return rows[0]
+    if device_id not in rows:
+        raise QueryError("no device %r in the database (known: %s)" % (device_id, ", ".join(rows)))
+    return device_id
+
+
+def resolve(db, device_id=None, day=None, from_=None, to=None, default="all"):
+    """A Range from the CLI options.  Without dates: the whole store ("all") or the last day ("last")."""
+    dev = pick_device(db, device_id)
+    if day and (from_ or to):
+        raise QueryError("use --day or --from/--to, not both")
+    first, last = db.execute("SELECT MIN(unix_s), MAX(unix_s) FROM minutes WHERE device_id=?", (dev,)).fetchone()
+    if day:
+        d = parse_day(day, "--day")
+        return Range(dev, day_start(d), day_start(d + dt.timedelta(days=1)), d.isoformat())
+    if from_ or to:
+        if first is None:
+            raise QueryError("no minutes stored for %s yet: run `soothe sync` first" % dev)
+        a = parse_day(from_, "--from") if from_ else local_day(first)
+        b = parse_day(to, "--to") if to else local_day(last)
+        if b < a:
+            raise QueryError("--to %s is before --from %s" % (b, a))
+        return Range(dev, day_start(a), day_start(b + dt.timedelta(days=1)), "%s to %s" % (a, b))
+    if first is None:
+        raise QueryError("no minutes stored for %s yet: run `soothe sync` first" % dev)
+    if default == "last":
+        d = local_day(last)
+        return Range(dev, day_start(d), day_start(d + dt.timedelta(days=1)), d.isoformat())
+    a, b = local_day(first), local_day(last)
+    return Range(dev, day_start(a), day_start(b + dt.timedelta(days=1)), "%s to %s" % (a, b) if a != b else str(a))
+
+
+def minutes(db, r):
+    return db.execute(
+        "SELECT unix_s, state, quality_pct, hr_bpm, rmssd_ms, sdnn_ms, coherence, resonance_hz, beats "
+        "FROM minutes WHERE device_id=? AND unix_s>=? AND unix_s<? ORDER BY unix_s",
+        (r.device_id, r.start, r.end)).fetchall()
+
+
+def beats(db, r):
+    """[(t_unix_ms, rr_ms, flag)] in time order."""
+    return db.execute(
+        "SELECT t_unix_ms, rr_ms, flag FROM beats WHERE device_id=? AND t_unix_ms>=? AND t_unix_ms<? "
+        "ORDER BY t_unix_ms, seq, idx", (r.device_id, r.start * 1000, r.end * 1000)).fetchall()
+
+
+SESSION_COLUMNS = ("unix_s", "duration_s", "rate_bpm", "kind", "completed", "before_hr", "before_rmssd",
+                   "before_coh", "during_hr", "during_rmssd", "during_coh", "after_hr", "after_rmssd",
+                   "after_coh", "resonance_hz")
+
+
+def sessions(db, r):
+    rows = db.execute("SELECT %s FROM sessions WHERE device_id=? AND unix_s>=? AND unix_s<? ORDER BY unix_s"
+                      % ", ".join(SESSION_COLUMNS), (r.device_id, r.start, r.end)).fetchall()
+    return [dict(zip(SESSION_COLUMNS, row)) for row in rows]
+
+
+def events(db, r, kind=None):
+    sql = "SELECT unix_ms, kind, data FROM events WHERE device_id=? AND unix_ms>=? AND unix_ms<?"
+    args = [r.device_id, r.start * 1000, r.end * 1000]
+    if kind:
+        sql += " AND kind=?"
+        args.append(kind)
+    return db.execute(sql + " ORDER BY unix_ms, seq", args).fetchall()

@@ -1,0 +1,123 @@
+"""`soothe sessions`, `export`, `monitor`, `config` and `finder` against the simulated device."""
+import csv
+import io
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+
+import pytest
+
+from soothe.fw import records
+from soothe.simulator import Simulator
+
+
+def run(cmd, *args, timeout=60):
+    return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory):
+    """40 min of wearing with a breathing session at 12 min, synced with the CLI."""
+    from conftest import BIN
+
+    cmd = [str(BIN / "soothe")]
+    tmp = tmp_path_factory.mktemp("synced")
+    db = tmp / "s.db"
+    sim = Simulator(tmp / "f.img", seed=11, duration="40m", presses=["720s:short"])
+    with sim:
+        sim.wait_stopped(timeout=180)
+        out = run(cmd, "sync", "--port", sim.port, "--db", str(db))
+        assert out.returncode == 0, out.stderr
+    return cmd, db, tmp
+
+
+def test_sessions_lists_days_and_the_breathing_session(synced):
+    cmd, db, _ = synced
+    out = run(cmd, "sessions", "--db", str(db))
+    assert out.returncode == 0, out.stderr
+    assert "Days for sim-0011" in out.stdout
+    assert "Breathing sessions (1)" in out.stdout
+    row = [ln for ln in out.stdout.splitlines() if " manual " in ln]
+    assert len(row) == 1 and "120s" in row[0] and "6.0/m" in row[0] and "yes" in row[0]
+
+
+def test_export_kubios_is_one_rr_per_line_matching_the_store(synced):
+    cmd, db, _ = synced
+    out = run(cmd, "export", "--format", "kubios", "--db", str(db))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    con = sqlite3.connect(db)
+    expect = [r[0] for r in con.execute("SELECT rr_ms FROM beats WHERE flag != 1 ORDER BY t_unix_ms, seq, idx")]
+    assert [int(x) for x in lines] == expect and len(expect) > 2000
+    assert all(300 <= int(x) <= 2000 for x in lines)
+
+
+def test_export_csv_and_json_to_a_private_file(synced):
+    cmd, db, tmp = synced
+    out_csv = tmp / "beats.csv"
+    r = run(cmd, "export", "--format", "csv", "--db", str(db), "--out", str(out_csv))
+    assert r.returncode == 0, r.stderr
+    assert stat.S_IMODE(os.stat(out_csv).st_mode) == 0o600
+    rows = list(csv.DictReader(io.StringIO(out_csv.read_text())))
+    assert rows[0].keys() >= {"time_local", "unix_ms", "rr_ms", "flag", "flag_name"}
+    assert all(int(b["unix_ms"]) > int(a["unix_ms"]) for a, b in zip(rows, rows[1:]))
+    r = run(cmd, "export", "--format", "csv", "--table", "minutes", "--db", str(db))
+    mins = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert len(mins) == 40 and {m["state"] for m in mins} <= set(records.STATE_NAMES)
+    r = run(cmd, "export", "--format", "json", "--db", str(db))
+    doc = json.loads(r.stdout)
+    assert doc["device_id"] == "sim-0011" and len(doc["minutes"]) == 40
+    assert len(doc["beats"]) == len(rows)
+    assert doc["sessions"][0]["kind"] == "manual" and doc["sessions"][0]["completed"] == 1
+    assert any(e["kind"] == "boot" and e["data"]["board"] == "sim" for e in doc["events"])
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--from", "2026-13-01"], "--from '2026-13-01': use a date like 2026-01-05"),
+    (["--from", "2026-02-02", "--to", "2026-02-01"], "--to 2026-02-01 is before --from 2026-02-02"),
+    (["--device", "nope"], "no device 'nope' in the database"),
+])
+def test_export_bad_range_is_a_one_line_error(synced, args, message):
+    cmd, db, _ = synced
+    r = run(cmd, "export", "--format", "csv", "--db", str(db), *args)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and message in r.stderr, r.stderr
+
+
+def test_export_empty_range_and_missing_db_say_so(synced, tmp_path):
+    cmd, db, _ = synced
+    r = run(cmd, "export", "--format", "kubios", "--db", str(db), "--from", "2020-01-01", "--to", "2020-01-02")
+    assert r.returncode == 0 and r.stdout == "" and "nothing stored for sim-0011" in r.stderr
+    r = run(cmd, "sessions", "--db", str(tmp_path / "none.db"))
+    assert r.returncode == 2 and "run `soothe sync` first" in r.stderr
+
+
+def test_monitor_config_and_finder_on_a_running_device(tmp_path, soothe_cmd):
+    sim = Simulator(tmp_path / "live.img", seed=12, speed=30)
+    with sim:
+        port = sim.port
+        # config: validated on the host with the firmware's own schema, then stored on the device
+        r = run(soothe_cmd, "config", "set", "led_brightness_pct", "250", "--port", port)
+        assert r.returncode == 2 and "led_brightness_pct" in r.stderr and r.stderr.count("\n") == 1
+        r = run(soothe_cmd, "config", "set", "led_brightness_pct", "12", "--port", port)
+        assert r.returncode == 0 and "led_brightness_pct = 12" in r.stdout, r.stderr
+        r = run(soothe_cmd, "config", "get", "--port", port)
+        assert "led_brightness_pct = 12" in r.stdout and "pacer_rate_x10 = " in r.stdout
+        r = run(soothe_cmd, "config", "get", "no_such_key", "--port", port)
+        assert r.returncode == 2 and "unknown setting 'no_such_key'" in r.stderr
+        # monitor: live beats while the device runs
+        r = run(soothe_cmd, "monitor", "--port", port, "--seconds", "4")
+        assert r.returncode == 0, r.stderr
+        beats = [ln for ln in r.stdout.splitlines() if "HR " in ln]
+        assert len(beats) >= 5 and all("pacer off" in ln for ln in beats)
+        # the finder, started from the host, shows as pacer phases in the monitor
+        r = run(soothe_cmd, "finder", "--port", port)
+        assert r.returncode == 0 and "resonance finder started" in r.stdout, r.stdout + r.stderr
+        r = run(soothe_cmd, "finder", "--port", port)
+        assert r.returncode == 1 and "already running" in r.stdout
+        r = run(soothe_cmd, "monitor", "--port", port, "--seconds", "4")
+        phases = {ln.split("pacer ")[1].split()[0] for ln in r.stdout.splitlines() if "pacer " in ln}
+        assert phases >= {"inhale", "exhale"} and "6.5/min" in r.stdout, r.stdout[-500:]
+        r = run(soothe_cmd, "finder", "--abort", "--port", port)
+        assert r.returncode == 0 and "finder stopped" in r.stdout
