@@ -7,6 +7,8 @@ Sections:
             plus agreement on the real recordings HeartPy ships (no reference beats).
   cost      callgrind instructions per second of 100 Hz signal, bytes allocated per
             sample, peak heap over a simulated 24 h, speed against NeuroKit2 on 1 h.
+  log       flash bytes and erases for a simulated day, sync wire efficiency and time
+            at 115200 baud, 100k fuzzed inputs to the device link (bench_log.py).
 Needs the `bench` extra (neurokit2, heartpy) and valgrind; `make bench` installs the extra.
 """
 import contextlib
@@ -24,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .analysis import rmssd_ms
+from .bench_log import bench_log
 from .fw import FIRMWARE_DIR, micropython_binary, micropython_env
 from .replay import run_replay
 
@@ -312,7 +315,7 @@ def bench_speed(out, seconds):
               "NeuroKit2 ppg_process %.2f s: %.2fx NeuroKit2's speed\n" % (seconds // 60, ours, theirs, theirs / ours))
 
 
-SECTIONS = {"accuracy": bench_accuracy, "cost": bench_cost}
+SECTIONS = {"accuracy": bench_accuracy, "cost": bench_cost, "log": bench_log}
 
 
 def run(sections, quick=False, out=sys.stdout):
