@@ -121,3 +121,78 @@ def test_monitor_config_and_finder_on_a_running_device(tmp_path, soothe_cmd):
         assert phases >= {"inhale", "exhale"} and "6.5/min" in r.stdout, r.stdout[-500:]
         r = run(soothe_cmd, "finder", "--abort", "--port", port)
         assert r.returncode == 0 and "finder stopped" in r.stdout
+
+
+class _Imgs(__import__("html.parser").parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.srcs = []
+        self.text = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.srcs.append(dict(attrs)["src"])
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def _check_png(path):
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", path
+    import matplotlib.image
+
+    img = matplotlib.image.imread(str(path))
+    assert img.shape[0] > 100 and img.shape[1] > 300 and img.std() > 0.01  # not a blank picture
+
+
+def test_report_writes_html_with_valid_pngs(synced):
+    cmd, db, tmp = synced
+    out_dir = tmp / "report"
+    r = run(cmd, "report", "--db", str(db), "--out", str(out_dir), timeout=180)
+    assert r.returncode == 0, r.stderr
+    index = out_dir / "index.html"
+    assert r.stdout.strip() == "report: %s" % index
+    p = _Imgs()
+    p.feed(index.read_text())
+    assert any(s.startswith("timeline-") for s in p.srcs) and any(s.startswith("session-") for s in p.srcs)
+    for src in p.srcs:
+        assert "/" not in src and "http" not in src  # local files next to the page, no network
+        _check_png(out_dir / src)
+        assert stat.S_IMODE(os.stat(out_dir / src).st_mode) == 0o600
+    text = " ".join(p.text)
+    assert "not a diagnosis" in text and "breathing session" in text
+    assert "Trends across days appear once there are two days" in text
+
+
+def test_report_across_two_days_has_trends_and_summary_table(tmp_path, soothe_cmd):
+    import datetime as dt
+    import time as _time
+
+    # 23:20 local time on 5 Jan 2026: an hour of wearing crosses midnight.
+    start = int(_time.mktime(dt.datetime(2026, 1, 5, 23, 20).timetuple()))
+    db = tmp_path / "two.db"
+    sim = Simulator(tmp_path / "two.img", seed=13, duration="60m", start=start)
+    with sim:
+        sim.wait_stopped(timeout=180)
+        assert run(soothe_cmd, "sync", "--port", sim.port, "--db", str(db)).returncode == 0
+    r = run(soothe_cmd, "report", "--db", str(db), "--out", str(tmp_path / "rep"), timeout=180)
+    assert r.returncode == 0, r.stderr
+    p = _Imgs()
+    p.feed((tmp_path / "rep" / "index.html").read_text())
+    assert "trends.png" in p.srcs and sum(s.startswith("timeline-") for s in p.srcs) == 2
+    _check_png(tmp_path / "rep" / "trends.png")
+    r = run(soothe_cmd, "summary", "--db", str(db), "--from", "2026-01-05", "--to", "2026-01-06")
+    assert r.returncode == 0, r.stderr
+    assert "2026-01-05" in r.stdout and "2026-01-06" in r.stdout and "RMSSD" in r.stdout
+    assert "not a diagnosis" in r.stdout
+    r = run(soothe_cmd, "summary", "--db", str(db))  # the last day by default
+    assert "2026-01-06" in r.stdout and "2026-01-05 " not in r.stdout.split("Soothe summary")[1].split("\n", 1)[0]
+
+
+def test_report_and_summary_on_an_empty_range_say_so(synced):
+    cmd, db, tmp = synced
+    for sub in (["report", "--out", str(tmp / "empty")], ["summary"]):
+        r = run(cmd, *sub, "--db", str(db), "--day", "2020-02-02")
+        assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+        assert "no data for sim-0011 in 2020-02-02" in r.stderr

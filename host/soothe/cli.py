@@ -145,7 +145,8 @@ def do_demo(args):
         if f.exists():
             f.unlink()
     print("simulating %s of wearing on the simulated board (real firmware, MicroPython unix port)..." % args.duration)
-    sim = Simulator(flash, seed=args.seed, duration=args.duration, trace=out / "trace.txt")
+    # A short press at 25 min: the wearer takes a 2 min breathing session, so the report has one.
+    sim = Simulator(flash, seed=args.seed, duration=args.duration, trace=out / "trace.txt", presses=["1500s:short"])
     t0 = time.monotonic()
     with sim:
         print("port: %s" % sim.port, flush=True)
@@ -161,10 +162,15 @@ def do_demo(args):
             print_hello(result.hello, result.clock_offset_ms)
             print(result.summary_line())
             print_minutes(store, result.hello["device_id"])
+            from .query import resolve
+            from .report import build_report
+
+            index = build_report(store.db, resolve(store.db), out / "report")
         finally:
             dev.close()
             store.close()
     print("database: %s" % db)
+    print("report: %s" % index)
     return 0
 
 
@@ -293,6 +299,56 @@ def do_finder(args):
     return 0
 
 
+def _report_progress():
+    if not sys.stderr.isatty():
+        return None
+    from rich.progress import Progress as RichProgress
+
+    bar = RichProgress(transient=True)
+    task = bar.add_task("analysing days", total=None)
+    bar.start()
+
+    def update(done, total):
+        bar.update(task, completed=done, total=total)
+        if done >= total:
+            bar.stop()
+
+    return update
+
+
+def do_report(args):
+    from .report import ReportError, build_report
+
+    store = _open_store(args.db)
+    try:
+        r = _range(store, args)
+        try:
+            index = build_report(store.db, r, args.out, progress=_report_progress())
+        except ReportError as e:
+            raise CommandError(str(e)) from e
+    finally:
+        store.close()
+    print("report: %s" % index)
+    return 0
+
+
+def do_summary(args):
+    from rich.console import Console
+
+    from .report import ReportError, print_summary
+
+    store = _open_store(args.db)
+    try:
+        r = _range(store, args, default="last")
+        try:
+            print_summary(store.db, r, Console(width=max(160, 80)))
+        except ReportError as e:
+            raise CommandError(str(e)) from e
+    finally:
+        store.close()
+    return 0
+
+
 def _add_range(p, day=True):
     p.add_argument("--db", help="SQLite database (default: ~/.local/share/soothe/soothe.db)")
     p.add_argument("--device", help="device id (default: the one synced last)")
@@ -369,6 +425,15 @@ def build_parser():
     p.add_argument("--out", metavar="FILE", help="write here (created 0600) instead of stdout")
     _add_range(p, day=False)
     p.set_defaults(func=do_export)
+
+    p = sub.add_parser("report", help="write an HTML report with PNG plots for a day or a range")
+    _add_range(p)
+    p.add_argument("--out", default="soothe-report", metavar="DIR", help="folder for index.html and plots")
+    p.set_defaults(func=do_report)
+
+    p = sub.add_parser("summary", help="key figures per day as a terminal table (default: the last day)")
+    _add_range(p)
+    p.set_defaults(func=do_summary)
 
     p = sub.add_parser("monitor", help="live HR, RMSSD, state and pacer phase from the device")
     p.add_argument("--port", help="serial port (default: auto-detect)")
