@@ -31,6 +31,7 @@ _BLINK_PERIOD_MS = 4000
 _BLINK_ON_MS = 100
 _FINDER_RATES = (65, 60, 55, 50, 45)  # breaths/min x10, high to low
 _FINDER_BOOT_MS = 10000  # a long press this soon after boot starts the finder
+_WDT_CHECK_MS = 1000  # the watchdog is fed at most this often, and only if sense and ui ran
 _BASELINE_SAVE_MS = 600000
 # LED colour per state (full scale; the brightness setting scales it).
 _COLOURS = ((0, 0, 0), (255, 0, 0), (0, 0, 255), (0, 255, 0), (0, 0, 0))
@@ -68,6 +69,8 @@ class App:
         self.finder_scores = [0] * len(_FINDER_RATES)
         self.prompt_buzz = False
         self.session_completed = False
+        self.alive_sense = 0
+        self.alive_ui = 0
         self.session_dur_s = 0
         self.session_rate = 0
         self.wake = asyncio.Event()
@@ -104,6 +107,7 @@ class App:
         rate = sensor.rate_hz
         while self.running:
             count = await sensor.read_block(buf)
+            self.alive_sense += 1
             if count <= 0:
                 continue
             end_tick = clock.ticks_ms()
@@ -360,6 +364,7 @@ class App:
         buzz_ms = 0
         while self.running:
             await asyncio.sleep_ms(_UI_MS)
+            self.alive_ui += 1
             if button.pressed():
                 pressed_for += _UI_MS
                 quiet_for = 0
@@ -401,6 +406,18 @@ class App:
             if data:
                 await self.link.feed(data)
 
+    async def watchdog(self):
+        """Feeds the hardware watchdog only while the sensor and ui loops both make progress.
+
+        A hung sensor read or a stuck loop stops the feeding, and the board resets
+        (machine.WDT on the ESP32; the simulated board counts it as fired)."""
+        seen_sense = seen_ui = -1
+        while self.running:
+            await asyncio.sleep_ms(_WDT_CHECK_MS)
+            if self.alive_sense != seen_sense and self.alive_ui != seen_ui:
+                self.board.wdt_feed()
+            seen_sense, seen_ui = self.alive_sense, self.alive_ui
+
     async def supervise(self, name, coro_fn):
         """Restarts a task that fails, after logging the error as an event."""
         while self.running:
@@ -422,6 +439,7 @@ class App:
             self.supervise("serial", self.serial),
             self.supervise("ui", self.ui),
             self.supervise("actuator", self.actuator),
+            self.watchdog(),
         )
 
 

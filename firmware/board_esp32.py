@@ -1,8 +1,14 @@
-"""ESP32 boards: pin maps and thin drivers (analog PulseSensor on ADC1, PWM LED and motor).
+"""ESP32 boards: pin maps and the driver choice (the composition of hardware).
 
-Pins live here and only here.  The sample timer callback only captures: it
-writes one ADC reading into a pre-allocated ring and sets a ThreadSafeFlag;
-the sensor task does the work.  Untested on hardware in this repository's CI.
+Pins live here and only here.  Options come from /board.txt (board.parse_board_txt):
+  sensor = analog (PulseSensor on ADC1, default) | max30102 (I2C)
+  led    = pwm-cathode (default) | pwm-anode | ws2812
+  motor  = pwm (transistor + flyback diode, default) | drv2605 (I2C, ERM) | drv2605-lra
+  cpu_mhz = 80 | 160 | 240 (default 160)
+The analog sample timer callback only captures: it writes one ADC reading into a
+pre-allocated ring and sets a ThreadSafeFlag; the sensor task does the work.
+Register-level drivers (MAX30102, DRV2605L, WS2812) are in drivers.py and tested
+against fake buses; this file is type-checked but not run in CI (no hardware).
 """
 import sys
 import asyncio
@@ -13,12 +19,16 @@ import machine
 from clock import Clock
 from stdio_serial import StdioSerial
 from compat import zeros, const
+import drivers
 
 PINS = {
-    # board: (pulse ADC pin, LED r, g, b, motor, button)
-    "esp32-devkitc": (34, 25, 26, 27, 23, 0),
-    "xiao-esp32s3": (1, 2, 3, 4, 5, 6),
+    # board: (pulse ADC pin, LED r, g, b, motor, button, I2C sda, scl, WS2812 data)
+    "esp32-devkitc": (34, 25, 26, 27, 23, 0, 21, 22, 25),
+    "xiao-esp32s3": (1, 2, 3, 4, 5, 6, 8, 9, 2),
 }
+SENSORS = ("analog", "max30102")
+LEDS = ("pwm-cathode", "pwm-anode", "ws2812")
+MOTORS = ("pwm", "drv2605", "drv2605-lra")
 _RING = const(128)
 
 
@@ -57,6 +67,29 @@ class AnalogPulseSensor:
         self.timer.deinit()
 
 
+class Max30102Sensor:
+    """MAX30102 FIFO read in bursts: the CPU sleeps between them (asyncio idles)."""
+
+    adc_max = drivers.ADC_MAX
+    flat_range = 64
+
+    def __init__(self, i2c, rate_hz=100):
+        self.dev = drivers.Max30102(i2c, rate_hz)
+        self.rate_hz = rate_hz
+        self.block = max(1, rate_hz // 4)
+        self._poll_ms = (self.block * 1000) // rate_hz // 2  # the 32-deep FIFO never fills
+
+    async def read_block(self, buf):
+        n = 0
+        while n < self.block:
+            await asyncio.sleep_ms(self._poll_ms)
+            n += self.dev.read_fifo(buf, n)
+        return n
+
+    def deinit(self):
+        self.dev.shutdown()
+
+
 class PwmLED:
     def __init__(self, r, g, b, common_anode=False):
         self.pwms = [machine.PWM(machine.Pin(p), freq=1000, duty_u16=0) for p in (r, g, b)]
@@ -87,18 +120,36 @@ class Button:
 class Esp32Board:
     data_dir = "/data"
 
-    def __init__(self, name):
+    def __init__(self, name, options=None):
         if name not in PINS:
             raise ValueError("unknown board %r in /board.txt (use %s)" % (name, ", ".join(PINS)))
+        o = options or {}
+        sensor, led, motor = o.get("sensor", "analog"), o.get("led", "pwm-cathode"), o.get("motor", "pwm")
+        for key, value, allowed in (("sensor", sensor, SENSORS), ("led", led, LEDS), ("motor", motor, MOTORS)):
+            if value not in allowed:
+                raise ValueError("board.txt %s=%s: use one of %s" % (key, value, ", ".join(allowed)))
         self.name = name
-        adc, r, g, b, motor, button = PINS[name]
+        adc, r, g, b, motor_pin, button, sda, scl, pixel = PINS[name]
+        machine.freq(int(o.get("cpu_mhz", "160")) * 1000000)
+        i2c = None
+        if sensor == "max30102" or motor.startswith("drv2605"):
+            i2c = machine.I2C(0, sda=machine.Pin(sda), scl=machine.Pin(scl), freq=400000)
         self.clock = Clock(time.ticks_ms)
-        self.sensor = AnalogPulseSensor(adc)
-        self.led = PwmLED(r, g, b)
-        self.motor = PwmMotor(motor)
+        self.sensor = Max30102Sensor(i2c) if sensor == "max30102" else AnalogPulseSensor(adc)
+        self.led = self._led(led, r, g, b, pixel)
+        self.motor = drivers.Drv2605(i2c, lra=motor.endswith("lra")) if motor.startswith("drv2605") else PwmMotor(motor_pin)
         self.button = Button(button)
         self.serial = StdioSerial()
         self.device_id = "".join("%02x" % b for b in machine.unique_id())
+        self._wdt = None
+
+    @staticmethod
+    def _led(kind, r, g, b, pixel):
+        if kind == "ws2812":
+            import neopixel
+
+            return drivers.Ws2812Led(neopixel.NeoPixel(machine.Pin(pixel), 1))
+        return PwmLED(r, g, b, common_anode=(kind == "pwm-anode"))
 
     def fs_mount(self):
         import os
@@ -110,6 +161,11 @@ class Esp32Board:
 
     def on_stop(self, fn):
         pass
+
+    def wdt_feed(self):
+        if self._wdt is None:  # armed at the first feed: safe mode and the REPL never see it
+            self._wdt = machine.WDT(timeout=8000)
+        self._wdt.feed()
 
     def report_error(self, name, exc):
         sys.print_exception(exc)

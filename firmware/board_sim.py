@@ -171,12 +171,15 @@ class SimSensor:
         self.vt = vt
         self.blocks = 0
         self.exhausted = False
+        self.hang_at = -1
         # Heap figures for `soothe bench`: live heap after a collect once a virtual
         # minute, and the lowest free heap seen just before it.
         self.heap_live_peak = 0
         self.heap_free_min = 1 << 30
 
     async def read_block(self, buf):
+        if self.hang_at >= 0 and self.vt.elapsed_ms() >= self.hang_at:
+            await asyncio.Event().wait()  # a sensor that never answers again (--hang-sense-at)
         self.blocks += 1
         if self.blocks % 240 == 0:
             free = gc.mem_free()
@@ -253,7 +256,7 @@ class SimButton:
 def _parse_args(argv):
     opts = {"ppg": None, "rate": 100, "seed": 1, "plan": None, "flash": "soothe-flash.img",
             "speed": 0.0, "duration": None, "trace": None, "press": [], "device_id": None,
-            "start": 1767600000, "cut": -1, "invert": False}  # type: dict
+            "start": 1767600000, "cut": -1, "invert": False, "hang": -1}  # type: dict
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -283,6 +286,8 @@ def _parse_args(argv):
             opts["device_id"] = val
         elif a == "--start":
             opts["start"] = int(val)
+        elif a == "--hang-sense-at":
+            opts["hang"] = ppg_synth.parse_duration_ms(val)
         elif a == "--cut-after-writes":
             opts["cut"] = int(val)
         elif a in ("--fast", "--synthetic", "--invert"):
@@ -303,6 +308,35 @@ def _make_source(o):
     return ppg_synth.SyntheticPPG(o["rate"], plan, seed=o["seed"], inverted=o["invert"], record_beats=False)
 
 
+class SimWatchdog:
+    """machine.WDT in virtual time: records the feeds; a gap over the timeout is a reset."""
+
+    def __init__(self, vt, timeout_ms=8000):
+        self.vt = vt
+        self.timeout = timeout_ms
+        self.last = 0
+        self.feeds = 0
+        self.max_gap = 0
+        self.fired = 0
+
+    def _gap(self, now):
+        gap = now - self.last
+        if gap > self.max_gap:
+            self.max_gap = gap
+        if gap > self.timeout:
+            self.fired += 1
+        return gap
+
+    def feed(self):
+        now = self.vt.elapsed_ms()
+        self._gap(now)
+        self.last = now
+        self.feeds += 1
+
+    def check(self):
+        self._gap(self.vt.elapsed_ms())
+
+
 class SimBoard:
     name = "sim"
     data_dir = "/flash"
@@ -315,6 +349,8 @@ class SimBoard:
         # Firmware ticks count from 0 like a fresh ESP32 (and fit its 30-bit ticks).
         self.clock = Clock(self.vt.elapsed_ms, o["start"] * 1000, is_set=True)
         self.sensor = SimSensor(_make_source(o), o["rate"], self.vt)
+        self.sensor.hang_at = o["hang"]
+        self.wdt = SimWatchdog(self.vt)
         self.vt.reports.append(self._stats_line)
         self.trace = Trace(o["trace"], self.vt)
         self.led = SimLED(self.trace)
@@ -338,9 +374,14 @@ class SimBoard:
     def _stats_line(self):
         s = self.sensor
         total = gc.mem_alloc() + gc.mem_free()
-        return "sim: heap live_peak=%d used_peak=%d total=%d; flash writes=%d erases=%d" % (
+        w = self.wdt
+        w.check()
+        return "sim: heap live_peak=%d used_peak=%d total=%d; flash writes=%d erases=%d; wdt feeds=%d max_gap=%d fired=%d" % (
             s.heap_live_peak, total - s.heap_free_min if s.heap_free_min < total else 0, total,
-            self.bdev.writes, self.bdev.erases)
+            self.bdev.writes, self.bdev.erases, w.feeds, w.max_gap, w.fired)
+
+    def wdt_feed(self):
+        self.wdt.feed()
 
     def report_error(self, name, exc):
         sys.stderr.write("sim: task %s failed: " % name)

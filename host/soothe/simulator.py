@@ -32,7 +32,7 @@ def _private_file(path):
 class Simulator:
     def __init__(self, flash, ppg=None, rate=100, seed=1, plan=None, speed=None, duration=None,
                  trace=None, presses=(), device_id=None, heapsize=None, cut_after_writes=None,
-                 invert=False, start=None):
+                 invert=False, start=None, hang_sense_at=None):
         self.argv = ["sim", "--flash", str(Path(flash).resolve()), "--rate", str(rate)]
         if ppg:
             if not Path(ppg).is_file():
@@ -59,6 +59,8 @@ class Simulator:
             self.argv += ["--cut-after-writes", str(cut_after_writes)]
         if invert:
             self.argv += ["--invert"]
+        if hang_sense_at is not None:
+            self.argv += ["--hang-sense-at", str(hang_sense_at)]
         if start is not None:
             self.argv += ["--start", str(int(start))]
         self.flash = Path(flash)
