@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SITE    = $(shell $(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
-.PHONY: setup test lint demo bench soak deploy clean
+.PHONY: setup test lint demo bench soak deploy doctor clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: setup $(BENCH_STAMP)
 	$(BIN)/soothe bench
+
+# make deploy [PORT=/dev/ttyUSB0] [ARGS="--board xiao-esp32s3 --sensor max30102"]
+deploy: setup
+	$(BIN)/soothe deploy $(if $(PORT),--port $(PORT)) $(ARGS)
+
+doctor: setup
+	$(BIN)/soothe doctor $(if $(PORT),--port $(PORT))
 
 clean:
 	rm -rf $(VENV) typings build *.egg-info .pytest_cache .mypy_cache

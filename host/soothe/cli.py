@@ -349,6 +349,57 @@ def do_summary(args):
     return 0
 
 
+def _release_repl(port):
+    """Asks a running Soothe app to hand the REPL back (restores Ctrl-C); harmless otherwise."""
+    from .fw import wire
+
+    try:
+        dev = Device(open_port(port), timeout=0.5, retries=0)
+    except DeviceError:
+        return
+    try:
+        dev.exchange(wire.REPL)
+    except (DeviceError, OSError):
+        pass
+    finally:
+        dev.close()
+
+
+def do_deploy(args):
+    from .deploy import BOARDS, DeployError, Deployer
+
+    if args.board not in BOARDS:
+        raise CommandError("--board %s: use one of %s" % (args.board, ", ".join(BOARDS)))
+    try:
+        port = args.port or find_port()
+    except DeviceError as e:
+        raise CommandError(str(e)) from e
+    _release_repl(port)
+    try:
+        Deployer(port).deploy(args.board, args.sensor, args.led, args.motor)
+    except (DeployError, FileNotFoundError) as e:
+        raise CommandError(str(e)) from e
+    return 0
+
+
+def do_doctor(args):
+    from .deploy import DeployError, Deployer, doctor_report
+
+    try:
+        port = args.port or find_port()
+    except DeviceError as e:
+        raise CommandError(str(e)) from e
+    _release_repl(port)
+    try:
+        res = Deployer(port).doctor()
+    except (DeployError, FileNotFoundError) as e:
+        raise CommandError(str(e)) from e
+    lines, problems = doctor_report(res)
+    for line in lines:
+        print(line)
+    return 1 if problems else 0
+
+
 def _add_range(p, day=True):
     p.add_argument("--db", help="SQLite database (default: ~/.local/share/soothe/soothe.db)")
     p.add_argument("--device", help="device id (default: the one synced last)")
@@ -451,6 +502,18 @@ def build_parser():
     p.add_argument("--abort", action="store_true", help="stop the finder or a breathing session")
     p.add_argument("--port", help="serial port (default: auto-detect)")
     p.set_defaults(func=do_finder)
+
+    p = sub.add_parser("deploy", help="compile the firmware with mpy-cross and copy it with mpremote (keeps /data)")
+    p.add_argument("--port", help="serial port (default: auto-detect)")
+    p.add_argument("--board", default="esp32-devkitc", help="esp32-devkitc (default) or xiao-esp32s3")
+    p.add_argument("--sensor", default="analog", choices=("analog", "max30102"))
+    p.add_argument("--led", default="pwm-cathode", choices=("pwm-cathode", "pwm-anode", "ws2812"))
+    p.add_argument("--motor", default="pwm", choices=("pwm", "drv2605", "drv2605-lra"))
+    p.set_defaults(func=do_deploy)
+
+    p = sub.add_parser("doctor", help="check a connected board: MicroPython, flash, RAM, sensor, LED and motor")
+    p.add_argument("--port", help="serial port (default: auto-detect)")
+    p.set_defaults(func=do_doctor)
 
     p = sub.add_parser("demo", help="simulate a stretch of wearing, sync it and print what arrived")
     p.add_argument("--duration", default="60m", help="how much wearing to simulate (default 60m)")

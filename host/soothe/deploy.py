@@ -1,0 +1,200 @@
+"""`soothe deploy` and `soothe doctor`: the firmware onto a board with mpremote, and a
+health check of a connected board.
+
+deploy:
+1. compiles firmware/ to .mpy with mpy-cross (-march=xtensawin: ESP32 and ESP32-S3),
+   leaving out host-only and simulator-only modules; main.py stays source;
+2. asks a running Soothe app to give the REPL back (the wire REPL command restores
+   Ctrl-C, which a sync turns off), then uses the mpremote CLI:
+   - `exec` an inventory script: which firmware files are on the board, with hashes;
+   - `fs rm` firmware files the new image no longer has (never /data: config and log stay);
+   - `fs cp` of every file, and board.txt, in one chained mpremote call;
+   - `exec` the inventory again and compares SHA-256 hashes with the local files;
+   - `soft-reset`, which starts the app.
+The runner that executes mpremote is injected, so tests drive a fake board.
+"""
+import hashlib
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .fw import _tool, compile_firmware
+
+BOARDS = ("esp32-devkitc", "xiao-esp32s3")
+ARCH = "xtensawin"
+
+# Runs on the board (and under the unix port in tests): firmware files and their hashes.
+INVENTORY = """
+import os, json, hashlib, binascii
+out = {}
+for name in os.listdir():
+    if name.endswith('.mpy') or name in ('main.py', 'board.txt'):
+        h = hashlib.sha256()
+        with open(name, 'rb') as f:
+            while True:
+                b = f.read(512)
+                if not b:
+                    break
+                h.update(b)
+        out[name] = binascii.hexlify(h.digest()).decode()
+try:
+    st = os.statvfs('/')
+    free = st[0] * st[3]
+except Exception:
+    free = -1
+print('INVENTORY ' + json.dumps({'files': out, 'free': free}))
+"""
+
+# Runs on the board: versions, free flash and RAM, sensor presence, an LED and motor pattern.
+DOCTOR = """
+import sys, os, gc, json, time
+res = {'version': sys.version, 'impl': list(sys.implementation.version), 'machine': os.uname().machine}
+st = os.statvfs('/')
+res['flash_free'] = st[0] * st[3]
+gc.collect()
+res['ram_free'] = gc.mem_free()
+try:
+    import board, board_esp32, machine
+    try:
+        name, opts = board.parse_board_txt(open('board.txt').read())
+    except OSError:
+        name, opts = 'esp32-devkitc', {}
+    res['board'] = name
+    res['options'] = opts
+    pins = board_esp32.PINS[name]
+    i2c = machine.I2C(0, sda=machine.Pin(pins[6]), scl=machine.Pin(pins[7]))
+    res['i2c'] = i2c.scan()
+    adc = machine.ADC(machine.Pin(pins[0]))
+    adc.atten(machine.ADC.ATTN_11DB)
+    v = []
+    for _ in range(200):
+        v.append(adc.read_u16() >> 4)
+        time.sleep_ms(5)
+    res['adc_min'], res['adc_max'] = min(v), max(v)
+    led = board_esp32.PwmLED(pins[1], pins[2], pins[3], opts.get('led') == 'pwm-anode')
+    for rgb in ((40, 0, 0), (0, 40, 0), (0, 0, 40), (0, 0, 0)):
+        led.set_rgb(*rgb)
+        time.sleep_ms(300)
+    motor = board_esp32.PwmMotor(pins[4])
+    motor.set(60)
+    time.sleep_ms(200)
+    motor.set(0)
+    res['pattern'] = 'red, green, blue, one buzz'
+except Exception as e:
+    res['error'] = repr(e)
+print('DOCTOR ' + json.dumps(res))
+"""
+
+
+class DeployError(Exception):
+    pass
+
+
+def run_mpremote(args):
+    """Default runner: the mpremote CLI that `make setup` installs."""
+    proc = subprocess.run([_tool("mpremote", "mpremote")] + list(args), capture_output=True, text=True, timeout=300)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def _sha(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def board_txt(board, sensor="analog", led="pwm-cathode", motor="pwm"):
+    if board not in BOARDS:
+        raise DeployError("--board %s: use one of %s" % (board, ", ".join(BOARDS)))
+    return "%s\nsensor=%s\nled=%s\nmotor=%s\n" % (board, sensor, led, motor)
+
+
+class Deployer:
+    def __init__(self, port, runner=run_mpremote, log=print):
+        self.port = port
+        self.runner = runner
+        self.log = log
+        self.calls = []
+
+    def mpremote(self, *args):
+        argv = ["connect", self.port] + list(args)
+        self.calls.append(argv)
+        code, out, err = self.runner(argv)
+        if code != 0:
+            tail = (err or out).strip().splitlines()[-1:] or ["no output"]
+            raise DeployError("mpremote %s failed: %s (is the board connected? hold the button while "
+                              "resetting for safe mode)" % (args[0], tail[0]))
+        return out
+
+    def _exec_json(self, script, tag):
+        out = self.mpremote("exec", script)
+        for line in out.splitlines():
+            if line.startswith(tag + " "):
+                return json.loads(line[len(tag) + 1 :])
+        raise DeployError("the board did not answer the %s script: %s" % (tag.lower(), out.strip()[-200:]))
+
+    def inventory(self):
+        return self._exec_json(INVENTORY, "INVENTORY")
+
+    def deploy(self, board, sensor="analog", led="pwm-cathode", motor="pwm", build_dir=None):
+        text = board_txt(board, sensor, led, motor)
+        with tempfile.TemporaryDirectory() as tmp:
+            build = Path(build_dir or tmp) / "image"
+            files = compile_firmware(build, sim=False, arch=ARCH)
+            (build / "board.txt").write_text(text)
+            files.append(build / "board.txt")
+            local = {f.name: _sha(f) for f in files}
+            before = self.inventory()["files"]
+            stale = sorted(n for n in before if n not in local)
+            if stale:
+                args = []
+                for n in stale:
+                    args += ["fs", "rm", ":" + n, "+"]
+                self.mpremote(*args[:-1])
+            args = []
+            for f in files:
+                if before.get(f.name) != local[f.name]:  # unchanged files are not copied again
+                    args += ["fs", "cp", str(f), ":" + f.name, "+"]
+            copied = len(args) // 5
+            if args:
+                self.mpremote(*args[:-1])
+            after = self.inventory()
+            bad = sorted(n for n, h in local.items() if after["files"].get(n) != h)
+            if bad:
+                raise DeployError("hash mismatch after copying %s: run deploy again" % ", ".join(bad))
+            self.mpremote("soft-reset")
+        self.log("deployed %d files (%d copied, %d unchanged, %d stale removed) to %s, board %s; "
+                 "verified by SHA-256; config and log in /data kept; %s bytes flash free"
+                 % (len(local), copied, len(local) - copied, len(stale), self.port, board, after["free"]))
+        return {"files": local, "copied": copied, "stale": stale, "free": after["free"]}
+
+    def doctor(self):
+        return self._exec_json(DOCTOR, "DOCTOR")
+
+
+def doctor_report(res):
+    """Lines of findings, each 'ok' or a hint; returns (lines, problems)."""
+    lines, problems = [], 0
+
+    def add(ok, text):
+        nonlocal problems
+        problems += 0 if ok else 1
+        lines.append(("ok   " if ok else "FIX  ") + text)
+
+    impl = res.get("impl", [0, 0])
+    add(tuple(impl[:2]) >= (1, 22), "MicroPython %s on %s" % (".".join(map(str, impl[:3])), res.get("machine", "?")))
+    add(res.get("flash_free", 0) >= 256 * 1024, "flash free: %d KB (the log needs about 150 KB a day)"
+        % (res.get("flash_free", 0) // 1024))
+    add(res.get("ram_free", 0) >= 60 * 1024, "RAM free: %d KB" % (res.get("ram_free", 0) // 1024))
+    if "error" in res:
+        add(False, "hardware check stopped: %s (deploy the firmware first?)" % res["error"])
+        return lines, problems
+    opts = res.get("options", {})
+    if opts.get("sensor") == "max30102":
+        add(0x57 in res.get("i2c", []), "MAX30102 on I2C at 0x57 (found %s)" % [hex(a) for a in res.get("i2c", [])])
+    else:
+        lo, hi = res.get("adc_min", 0), res.get("adc_max", 0)
+        add(8 < hi - lo and hi < 4095 and lo > 0, "PulseSensor on the ADC: readings %d..%d (flat or railed means "
+                                                   "check the wiring)" % (lo, hi))
+    if str(opts.get("motor", "")).startswith("drv2605"):
+        add(0x5A in res.get("i2c", []), "DRV2605L on I2C at 0x5A")
+    lines.append("look: the LED should have shown %s" % res.get("pattern", "nothing"))
+    return lines, problems
