@@ -42,6 +42,10 @@ $(BENCH_STAMP): $(STAMP)
 bench: setup $(BENCH_STAMP)
 	$(BIN)/soothe bench
 
+# 7 simulated days from the .mpy image on a small heap (about 13 min); a 3 h version runs in make test
+soak: setup
+	$(BIN)/soothe soak --days 7
+
 # make deploy [PORT=/dev/ttyUSB0] [ARGS="--board xiao-esp32s3 --sensor max30102"]
 deploy: setup
 	$(BIN)/soothe deploy $(if $(PORT),--port $(PORT)) $(ARGS)

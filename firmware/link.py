@@ -39,17 +39,36 @@ class Link:
         self.live = False
         self.frames_in = 0
         self.errors = 0
+        # One raw and one encoded buffer for every answer: a GET streams ~1 KB frames,
+        # and fresh 1 KB allocations per frame fragment a small heap (the soak found a
+        # MemoryError in mid-sync at -X heapsize=160k on the 64-bit port).  `send` must
+        # consume the frame before it yields (StdioSerial writes, then sleeps).
+        self._raw = bytearray(wire.MAX_FRAME + 8)
+        self._out = bytearray(wire.encoded_size(wire.MAX_FRAME + 4))
+        self._mv = memoryview(self._out)
 
     async def feed(self, data):
         for frame in self.deframer.feed(data):
             await self.handle(frame)
 
+    async def _send_raw(self, n):
+        m = wire.encode_into(self._out, self._raw, n)
+        await self.send(self._mv[:m])
+
     async def _reply(self, opcode, body):
-        await self.send(wire.encode(opcode | wire.RESPONSE, body))
+        raw = self._raw
+        raw[0] = opcode | wire.RESPONSE
+        n = len(body) + 1
+        raw[1:n] = body
+        await self._send_raw(n)
 
     async def _error(self, code, message):
         self.errors += 1
-        await self.send(wire.encode(wire.ERR, wire.error_body(code, message)))
+        body = wire.error_body(code, message)
+        raw = self._raw
+        raw[0] = wire.ERR
+        raw[1 : len(body) + 1] = body
+        await self._send_raw(len(body) + 1)
 
     async def handle(self, frame):
         try:
@@ -115,21 +134,33 @@ class Link:
             await self._error(wire.E_UNKNOWN, "unknown opcode 0x%02x" % opcode)
 
     async def _send_data(self, from_seq, max_bytes):
-        """DATA frames of whole flushed records from from_seq, then END."""
+        """DATA frames of whole flushed records from from_seq, then END.
+
+        Records are read from flash straight into the pre-allocated frame buffer."""
         log = self.log
+        raw = self._raw
         sent = 0
         seq = max(from_seq, 1)
         while sent < max_bytes:
-            out = bytearray(struct.pack("<BI", wire.OK, seq))
-            n, next_seq = log.read(seq, min(_DATA_CHUNK, max_bytes - sent) + 5, out)
+            raw[0] = wire.DATA | wire.RESPONSE
+            raw[1] = wire.OK
+            struct.pack_into("<I", raw, 2, seq)
+            budget = max_bytes - sent
+            n, next_seq, end = log.read_into(seq, raw, 6, 6 + (budget if budget < _DATA_CHUNK else _DATA_CHUNK),
+                                             len(raw) - 4)
             if not n:
                 break
-            await self._reply(wire.DATA, out)
-            sent += len(out) - 5
+            await self._send_raw(end)
+            sent += end - 6
             seq = next_seq
         await self._reply(wire.END, bytes([wire.OK]) + struct.pack("<II", seq, log.flushed_seq))
 
     async def send_live(self, t_unix_ms, rr_ms, flag, state, hr_x100, rmssd_x10, coherence_x100, pacer, rate_x10):
+        """One LIVE frame per beat, packed into the pre-allocated buffer (no allocation)."""
         if self.live:
-            await self._reply(wire.LIVE, bytes([wire.OK]) + struct.pack(
-                wire.LIVE_FMT, t_unix_ms, rr_ms, flag, state, hr_x100, rmssd_x10, coherence_x100, pacer, rate_x10))
+            raw = self._raw
+            raw[0] = wire.LIVE | wire.RESPONSE
+            raw[1] = wire.OK
+            struct.pack_into(wire.LIVE_FMT, raw, 2, t_unix_ms, rr_ms, flag, state, hr_x100, rmssd_x10,
+                             coherence_x100, pacer, rate_x10)
+            await self._send_raw(2 + wire.LIVE_SIZE)

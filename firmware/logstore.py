@@ -223,9 +223,10 @@ class RecordLog:
         segs = self.segments()
         return max(segs[0], self.acked_seq + 1) if segs else self.flushed_seq + 1
 
-    def read(self, from_seq, max_bytes, out):
-        """Appends whole flushed records with seq >= from_seq to bytearray `out`,
-        at most max_bytes (at least one record).  Returns (records, next_seq)."""
+    def read_into(self, from_seq, buf, pos, end, limit):
+        """Copies whole flushed records with seq >= from_seq into buf from pos: up to `end`,
+        or one record past it if it is the first (never past `limit`).  Reads straight
+        from the file into buf (no allocation per record).  Returns (records, next_seq, pos)."""
         segs = self.segments()
         start = 0
         for i, first in enumerate(segs):
@@ -233,21 +234,36 @@ class RecordLog:
                 start = i
         n = 0
         next_seq = from_seq
+        mv = memoryview(buf)
         for first in segs[start:]:
-            for rtype, seq, payload in self.iter_segment(first):
-                if seq < next_seq:
-                    continue
-                if seq > self.flushed_seq:
-                    return n, next_seq
-                size = len(payload) + records.OVERHEAD
-                if n and len(out) + size > max_bytes:
-                    return n, next_seq
-                pos = len(out)
-                out.extend(bytes(size))
-                records.frame(out, pos, rtype, seq, payload, len(payload))
-                n += 1
-                next_seq = seq + 1
-        return n, next_seq
+            try:
+                f = open(self._seg_path(first), "rb")
+            except OSError:
+                continue
+            try:
+                expect = first
+                while pos + records.HEADER <= limit:
+                    if f.readinto(mv[pos : pos + records.HEADER]) != records.HEADER:
+                        break
+                    h = records.parse_header(mv[pos : pos + records.HEADER])
+                    if h is None or h[2] != expect:
+                        break  # a torn record: the rest of this segment is not trusted
+                    seq = h[2]
+                    size = h[1] + records.OVERHEAD
+                    if seq > self.flushed_seq or pos + size > limit or (n and pos + size > end):
+                        return n, next_seq, pos
+                    if f.readinto(mv[pos + records.HEADER : pos + size]) != size - records.HEADER:
+                        break
+                    if not records.check(mv[pos : pos + size]):
+                        break
+                    expect += 1
+                    if seq >= next_seq:
+                        pos += size
+                        n += 1
+                        next_seq = seq + 1
+            finally:
+                f.close()
+        return n, next_seq, pos
 
     def ack(self, upto_seq):
         """Records the host's low-water mark atomically and deletes fully synced segments."""

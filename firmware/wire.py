@@ -56,6 +56,7 @@ MAX_REQUEST = const(64)  # decoded bytes, host->device
 NAMES = {HELLO: "HELLO", TIME: "TIME", GET: "GET", DATA: "DATA", END: "END", ACK: "ACK",
          CONFIG: "CONFIG", LIVE: "LIVE", REPL: "REPL", SESSION: "SESSION", ERR: "ERR"}
 LIVE_FMT = "<QHBBHHHBB"
+LIVE_SIZE = const(19)  # struct.calcsize(LIVE_FMT)
 PACER_PHASES = ("off", "inhale", "exhale")
 
 
@@ -71,13 +72,13 @@ class FrameError(ValueError):
     pass
 
 
-def cobs_encode(data):
-    """COBS (Cheshire & Baker 1999): no 0x00 inside; the caller adds the delimiter."""
-    out = bytearray(len(data) + len(data) // 254 + 2)
+def _cobs_into(src, n, out):
+    """COBS (Cheshire & Baker 1999) of src[:n] into out; returns the length (no delimiter)."""
     code_pos = 0
     code = 1
     o = 1
-    for b in data:
+    for i in range(n):
+        b = src[i]
         if b == 0:
             out[code_pos] = code
             code_pos = o
@@ -93,7 +94,28 @@ def cobs_encode(data):
                 o += 1
                 code = 1
     out[code_pos] = code
-    return bytes(out[:o])
+    return o
+
+
+def cobs_encode(data):
+    """COBS: no 0x00 inside; the caller adds the delimiter."""
+    out = bytearray(len(data) + len(data) // 254 + 2)
+    return bytes(out[: _cobs_into(data, len(data), out)])
+
+
+def encoded_size(n):
+    """Room a frame of n raw bytes (opcode + body) needs once encoded with CRC and delimiter."""
+    return n + 4 + (n + 4) // 254 + 2
+
+
+def encode_into(out, raw, n):
+    """Frames raw[:n] (opcode | body; raw has 4 spare bytes after n) into the pre-allocated
+    `out`: COBS(raw + CRC-32) + 0x00.  Returns the frame length.  The device's send path
+    uses this with buffers allocated once, so a sync does not fragment a small heap."""
+    struct.pack_into("<I", raw, n, crc32(raw, 0, n))
+    o = _cobs_into(raw, n + 4, out)
+    out[o] = 0
+    return o + 1
 
 
 def cobs_decode(data):
@@ -116,10 +138,13 @@ def cobs_decode(data):
 
 
 def encode(opcode, body=b""):
-    """One wire frame: COBS(opcode|body|crc) + 0x00."""
-    raw = bytes([opcode]) + bytes(body)
-    raw += struct.pack("<I", crc32(raw))
-    return cobs_encode(raw) + b"\x00"
+    """One wire frame: COBS(opcode|body|crc) + 0x00 (allocates; the host's way)."""
+    n = len(body) + 1
+    raw = bytearray(n + 4)
+    raw[0] = opcode
+    raw[1:n] = body
+    out = bytearray(encoded_size(n))
+    return bytes(out[: encode_into(out, raw, n)])
 
 
 def decode(frame):

@@ -248,7 +248,7 @@ def _link(tmp_path):
     sent = []
 
     async def send(frame):
-        sent.append(frame)
+        sent.append(bytes(frame))  # the device reuses its frame buffer
 
     ln = link_mod.Link(send, log, _Clock(), Settings(), "fuzz-1")
     return ln, sent, log
@@ -312,7 +312,7 @@ for i in range(10):
 log.flush()
 sent = []
 async def send(f):
-    sent.append(f)
+    sent.append(bytes(f))
 ln = link.Link(send, log, C(), Settings(), 'fuzz-mp')
 bad = 0
 for h in json.load(open(%(corpus)r)):

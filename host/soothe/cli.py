@@ -400,6 +400,17 @@ def do_doctor(args):
     return 1 if problems else 0
 
 
+def do_soak(args):
+    from .soak import SoakError, format_soak, run_soak
+
+    try:
+        r = run_soak(args.days, heapsize=args.heapsize)
+    except SoakError as e:
+        raise CommandError(str(e)) from e
+    print(format_soak(r))
+    return 0 if r["ok"] else 1
+
+
 def _add_range(p, day=True):
     p.add_argument("--db", help="SQLite database (default: ~/.local/share/soothe/soothe.db)")
     p.add_argument("--device", help="device id (default: the one synced last)")
@@ -514,6 +525,11 @@ def build_parser():
     p = sub.add_parser("doctor", help="check a connected board: MicroPython, flash, RAM, sensor, LED and motor")
     p.add_argument("--port", help="serial port (default: auto-detect)")
     p.set_defaults(func=do_doctor)
+
+    p = sub.add_parser("soak", help="days of wearing on the simulated board from the .mpy image on a small heap")
+    p.add_argument("--days", type=float, default=7.0, help="simulated days (default 7)")
+    p.add_argument("--heapsize", default="160k", help="MicroPython heap (default 160k, see soak.py)")
+    p.set_defaults(func=do_soak)
 
     p = sub.add_parser("demo", help="simulate a stretch of wearing, sync it and print what arrived")
     p.add_argument("--duration", default="60m", help="how much wearing to simulate (default 60m)")
