@@ -3,6 +3,9 @@
   bench_engine.py base|engine SECONDS RATE   callgrind pair: the same synthetic signal is made
                                              in both; only `engine` runs detector + HRV on it
   bench_engine.py alloc SECONDS RATE         prints bytes allocated per sample / per metrics run
+  bench_engine.py bio SECONDS RATE           engine + state, coach, pacer and ui tick (callgrind
+                                             bio minus engine = the biofeedback's cost)
+  bench_engine.py alloc-bio SECONDS RATE     allocation of the same
 Not part of the device image (deploy leaves bench_* out).
 """
 import gc
@@ -48,14 +51,60 @@ class Engine:
 
     def metrics(self):
         hrv = self.hrv
-        hrv.window(self.next_ms, 60000)
+        self.beats_60 = hrv.window(self.next_ms, 60000)
         hrv.window(self.next_ms, 300000)
         hrv.coherence(self.next_ms)
         self.next_ms += METRICS_MS
 
 
-def run_engine(blocks, rate):
-    e = Engine(rate)
+class Bio(Engine):
+    """Engine plus what the biofeedback adds, at its worst: the state machine and the
+    prompt coach every 5 s, a breathing session running the whole time (the pacer plan
+    stepped at each of its change points, as the actuator task does) and the ui task's
+    20 ms tick (button poll, LED colour)."""
+
+    def __init__(self, rate):
+        Engine.__init__(self, rate)
+        from settings import Settings
+        from state import Baseline, StateMachine
+        from coach import Coach
+        from pacer import BreathPlan
+
+        s = Settings()
+        self.sm = StateMachine(s, Baseline())
+        self.coach = Coach(s)
+        self.plan = BreathPlan(60, 4, 6, 60)
+        self.brightness = s.get("led_brightness_pct")
+        self.next_change = 0
+        self.next_ui = 0
+        self.session_ms = 0
+        self.state = 0
+        self.led = 0
+
+    def feed(self, b):
+        Engine.feed(self, b)
+        now = (self.det.n * 1000) // self.rate
+        plan = self.plan
+        while self.next_change <= now:
+            plan.at(self.next_change % 600000)  # a 10 min session, restarted
+            self.next_change += plan.next_ms - (self.next_change % 600000) if plan.next_ms > 0 else 100
+            self.led = (plan.glow * self.brightness) // 100
+        while self.next_ui <= now:
+            self.next_ui += 20
+            self.led = (255 * self.brightness) // 100 if self.state == 0 else self.led
+
+    def metrics(self):
+        t = self.next_ms
+        Engine.metrics(self)
+        hrv = self.hrv
+        self.sm.update(METRICS_MS, True, self.beats_60,
+                       hrv.artefacts, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.coherence_x100)
+        self.state = self.sm.state
+        self.coach.update(t, METRICS_MS, self.state, self.sm.activity, 12, False)
+
+
+def run_engine(blocks, rate, cls=Engine):
+    e = cls(rate)
     for b in blocks:
         e.feed(b)
         if e.metrics_due():
@@ -63,9 +112,9 @@ def run_engine(blocks, rate):
     return e
 
 
-def measure_alloc(blocks, rate):
+def measure_alloc(blocks, rate, cls=Engine):
     """Bytes allocated (gc disabled, mem_alloc deltas) per sample and per 5 s metrics run."""
-    e = Engine(rate)
+    e = cls(rate)
     warm = len(blocks) // 4
     for b in blocks[:warm]:
         e.feed(b)
@@ -100,11 +149,13 @@ def main(argv):
     seconds = int(argv[2])
     rate = int(argv[3])
     blocks = make_blocks(seconds, rate)
-    if mode == "engine":
-        e = run_engine(blocks, rate)
+    if mode in ("engine", "bio"):
+        e = run_engine(blocks, rate, Bio if mode == "bio" else Engine)
         print("beats %d" % e.det.beats)
     elif mode == "alloc":
         measure_alloc(blocks, rate)
+    elif mode == "alloc-bio":
+        measure_alloc(blocks, rate, Bio)
     else:
         print("base %d" % len(blocks))
 

@@ -51,17 +51,16 @@ class Coach:
 
     def update(self, now, step_ms, state, activity, local_hour, busy):
         """Every metrics step; returns OFFER, IGNORED or NONE."""
-        s = self.settings.get
         if self.pending:
-            if ticks_diff(now, self.offered_at) >= s("prompt_answer_s") * 1000:
+            if ticks_diff(now, self.offered_at) >= self.settings.get("prompt_answer_s") * 1000:
                 self.pending = False
                 return IGNORED
             return NONE
         if self.snoozed and ticks_diff(now, self.snoozed_until) >= 0:
             self.snoozed = False
         self.threat_ms = self.threat_ms + step_ms if state == THREAT and not activity else 0
-        if (self.threat_ms >= s("prompt_after_s") * 1000 and not busy and not self.snoozed
-                and not self._quiet(local_hour) and self._prompts_last_hour(now) < s("prompts_per_hour")):
+        if (self.threat_ms >= self.settings.get("prompt_after_s") * 1000 and not busy and not self.snoozed
+                and not self._quiet(local_hour) and self._prompts_last_hour(now) < self.settings.get("prompts_per_hour")):
             self.pending = True
             self.offered_at = now
             self.threat_ms = 0  # threat must hold again before the next prompt

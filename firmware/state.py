@@ -79,20 +79,19 @@ class StateMachine:
         return self.update(0, False, 0, 0, 0, 0, 0)
 
     def _classify(self, hr, rmssd, coh):
-        s = self.settings.get
         b = self.baseline
         dhr = hr - b.hr_x100  # 1/100 bpm
-        if dhr >= s("activity_hr_bpm") * 100:
+        if dhr >= self.settings.get("activity_hr_bpm") * 100:
             self.activity = True  # exercise-level HR: drive, never threat
             return DRIVE
         self.activity = False
-        low_rmssd = rmssd * 100 <= b.rmssd_x10 * s("threat_rmssd_pct")
-        if dhr >= s("threat_hr_bpm") * 100 and low_rmssd:
+        low_rmssd = rmssd * 100 <= b.rmssd_x10 * self.settings.get("threat_rmssd_pct")
+        if dhr >= self.settings.get("threat_hr_bpm") * 100 and low_rmssd:
             return THREAT
-        if dhr >= s("drive_hr_bpm") * 100:
+        if dhr >= self.settings.get("drive_hr_bpm") * 100:
             return DRIVE
-        if dhr <= s("soothe_hr_bpm") * 100 and (
-                rmssd * 100 >= b.rmssd_x10 * s("soothe_rmssd_pct") or coh >= s("soothe_coherence_x100")):
+        if dhr <= self.settings.get("soothe_hr_bpm") * 100 and (
+                rmssd * 100 >= b.rmssd_x10 * self.settings.get("soothe_rmssd_pct") or coh >= self.settings.get("soothe_coherence_x100")):
             return SOOTHE
         return -1  # in between: keep the current state (hysteresis)
 
@@ -105,8 +104,8 @@ class StateMachine:
         else:
             want = self._classify(hr_x100, rmssd_x10, coherence_x100)
             if want == -1:
-                want = self.state if self.state not in (NO_READING, UNCLASSIFIED) else UNCLASSIFIED
-            if want in (SOOTHE, UNCLASSIFIED) or (want == DRIVE and not self.activity):
+                want = self.state if self.state != NO_READING and self.state != UNCLASSIFIED else UNCLASSIFIED
+            if want == SOOTHE or want == UNCLASSIFIED or (want == DRIVE and not self.activity):
                 self.baseline.update(hr_x100, rmssd_x10)
         if want != self.candidate:
             self.candidate = want
@@ -116,7 +115,7 @@ class StateMachine:
         if want == self.state:
             return False
         dwell = self.settings.get("threat_dwell_s" if want == THREAT else "dwell_s") * 1000
-        if want == NO_READING or self.state in (NO_READING, UNCLASSIFIED) and want == UNCLASSIFIED \
+        if want == NO_READING or (self.state == NO_READING or self.state == UNCLASSIFIED) and want == UNCLASSIFIED \
                 or self.candidate_ms >= dwell:
             self.state = want
             return True

@@ -49,3 +49,34 @@ def test_sample_and_beat_path_allocate_nothing():
     ok, n, hrv_beats = json.loads(run_snippet("micropython", CODE).strip().splitlines()[-1])
     assert ok, "the hot path allocated while the heap was locked"
     assert n > 70 and hrv_beats > 50
+
+
+BIO = """
+import json, micropython, bench_engine
+blocks = bench_engine.make_blocks(240, 100)
+e = bench_engine.Bio(100)
+def run(bs):
+    for b in bs:
+        e.feed(b)
+        if e.metrics_due():
+            e.metrics()
+run(blocks[:len(blocks) // 4])   # warm-up: thresholds learned, state settled
+rest = blocks[len(blocks) // 4:]
+ok = False
+micropython.heap_lock()
+try:
+    run(rest)
+    ok = True
+except MemoryError:
+    pass
+micropython.heap_unlock()
+print(json.dumps([ok, e.sm.state, e.det.beats]))
+"""
+
+
+def test_state_coach_pacer_and_ui_tick_allocate_nothing():
+    # Engine + state machine + prompt coach every 5 s + the pacer stepped at each change
+    # + the 20 ms ui tick, with the heap locked for 3 minutes of signal.
+    ok, state, beats = json.loads(run_snippet("micropython", BIO).strip().splitlines()[-1])
+    assert ok, "state/coach/pacer allocated while the heap was locked"
+    assert beats > 200 and state != 0

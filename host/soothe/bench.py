@@ -287,6 +287,14 @@ def bench_cost(out, quick=False):
     out.write("  allocation (gc.mem_alloc deltas, gc off, after warm-up): %.3f bytes per sample over %s samples; "
               "%s bytes over %s metrics runs (target 0)\n" % (int(sample_bytes) / int(samples), samples,
                                                                metric_bytes, runs))
+    bio = instructions_per_second("bench_engine.py", ("engine", "bio"), 30 if quick else 60, str(rate))
+    _, samples, b_sample, b_runs, b_metric = run_mp("bench_engine.py", "alloc-bio", 120, rate)
+    if bio is not None:
+        out.write("  biofeedback (state machine + prompt coach every 5 s, a breathing session's pacer stepped at "
+                  "each change, the 20 ms ui tick): %.3f M instructions per second on top of the engine "
+                  "(target <= 0.2 M)\n" % (bio / 1e6))
+    out.write("  biofeedback allocation: %.3f bytes per sample, %s bytes over %s metrics runs (target 0)\n"
+              % (int(b_sample) / int(samples), b_metric, b_runs))
     line, wall = sim_heap("1h" if quick else "24h", "160k")
     out.write("  simulated %s on -X heapsize=160k (%.0f s): %s\n" % ("1 h" if quick else "24 h", wall, line))
     code = run_mp("bench_heap.py", heapsize="160k")
