@@ -56,7 +56,7 @@ MAX_REQUEST = const(64)  # decoded bytes, host->device
 NAMES = {HELLO: "HELLO", TIME: "TIME", GET: "GET", DATA: "DATA", END: "END", ACK: "ACK",
          CONFIG: "CONFIG", LIVE: "LIVE", REPL: "REPL", SESSION: "SESSION", ERR: "ERR"}
 LIVE_FMT = "<QHBBHHHBB"
-LIVE_SIZE = const(19)  # struct.calcsize(LIVE_FMT)
+LIVE_SIZE = struct.calcsize(LIVE_FMT)
 PACER_PHASES = ("off", "inhale", "exhale")
 
 
