@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import FIRMWARE, run_snippet
+from soothe.bench_log import FixedClock
 from soothe.device import Device, DeviceError, open_port
 from soothe.fw import records, wire
 from soothe.simulator import Simulator
@@ -222,15 +223,6 @@ def test_ctrl_c_mid_sync_keeps_a_consistent_database_and_the_next_sync_resumes(t
 
 
 # ---- fuzzing the device's frame parser and command handler ---------------------------
-class _Clock:
-    is_set = True
-
-    def unix_ms(self):
-        return 1767600000000
-
-    def set_unix_ms(self, ms):
-        return 1767600000000
-
 
 def _link(tmp_path):
     import sys
@@ -250,7 +242,7 @@ def _link(tmp_path):
     async def send(frame):
         sent.append(bytes(frame))  # the device reuses its frame buffer
 
-    ln = link_mod.Link(send, log, _Clock(), Settings(), "fuzz-1")
+    ln = link_mod.Link(send, log, FixedClock(), Settings(), "fuzz-1")
     return ln, sent, log
 
 

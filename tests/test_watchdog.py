@@ -1,12 +1,10 @@
 """Watchdog and safe mode on the simulated board (real firmware under MicroPython)."""
 import re
-import time
 
 from soothe.simulator import Simulator
 
 
-def _wdt(sim):
-    line = next(ln for ln in sim.stderr_lines if "wdt feeds=" in ln)
+def _wdt(line):
     return {k: int(v) for k, v in re.findall(r"(feeds|max_gap|fired)=(\d+)", line)}
 
 
@@ -14,11 +12,7 @@ def _run(tmp_path, name, **kw):
     sim = Simulator(tmp_path / (name + ".img"), seed=21, **kw)
     with sim:
         sim.wait_stopped(timeout=120)
-        for _ in range(50):
-            if any("wdt feeds=" in ln for ln in sim.stderr_lines):
-                break
-            time.sleep(0.1)
-    return sim
+        return sim.stats_line()
 
 
 def test_watchdog_is_fed_while_every_task_runs(tmp_path):

@@ -263,14 +263,10 @@ def sim_heap(duration, heapsize):
         sim.start()
         try:
             sim.wait_stopped(timeout=3600)
-            for _ in range(50):
-                if any("heap" in line for line in sim.stderr_lines):
-                    break
-                time.sleep(0.1)
+            stats = sim.stats_line()
         finally:
             sim.stop()
-        stats = [line for line in sim.stderr_lines if "heap" in line]
-        return (stats[-1] if stats else "no stats: " + " | ".join(sim.stderr_lines[-3:])), time.time() - t0
+        return (stats or "no stats: " + " | ".join(sim.stderr_lines[-3:])), time.time() - t0
 
 
 def bench_cost(out, quick=False):

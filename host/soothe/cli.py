@@ -183,6 +183,25 @@ def _open_store(path):
     return Store(p)
 
 
+class _StoreFor:
+    """`with _StoreFor(args) as (store, r):` the store and the range the options name."""
+
+    def __init__(self, args, default="all"):
+        self.args = args
+        self.default = default
+
+    def __enter__(self):
+        self.store = _open_store(self.args.db)
+        try:
+            return self.store, _range(self.store, self.args, self.default)
+        except CommandError:
+            self.store.close()
+            raise
+
+    def __exit__(self, *exc):
+        self.store.close()
+
+
 def _range(store, args, default="all"):
     from .query import QueryError, resolve
 
@@ -195,20 +214,15 @@ def _range(store, args, default="all"):
 def do_sessions(args):
     from .export import print_sessions
 
-    store = _open_store(args.db)
-    try:
-        print_sessions(store.db, _range(store, args), sys.stdout)
-    finally:
-        store.close()
+    with _StoreFor(args) as (store, r):
+        print_sessions(store.db, r, sys.stdout)
     return 0
 
 
 def do_export(args):
     from .export import export
 
-    store = _open_store(args.db)
-    try:
-        r = _range(store, args)
+    with _StoreFor(args) as (store, r):
 
         def warn(msg):
             print("soothe: warning: %s" % msg, file=sys.stderr)
@@ -226,8 +240,6 @@ def do_export(args):
             n = export(store.db, r, args.format, sys.stdout, table=args.table, warn=warn)
         if n == 0:
             warn("nothing stored for %s in %s" % (r.device_id, r.label))
-    finally:
-        store.close()
     return 0
 
 
@@ -319,15 +331,11 @@ def _report_progress():
 def do_report(args):
     from .report import ReportError, build_report
 
-    store = _open_store(args.db)
-    try:
-        r = _range(store, args)
+    with _StoreFor(args) as (store, r):
         try:
             index = build_report(store.db, r, args.out, progress=_report_progress())
         except ReportError as e:
             raise CommandError(str(e)) from e
-    finally:
-        store.close()
     print("report: %s" % index)
     return 0
 
@@ -337,15 +345,11 @@ def do_summary(args):
 
     from .report import ReportError, print_summary
 
-    store = _open_store(args.db)
-    try:
-        r = _range(store, args, default="last")
+    with _StoreFor(args, default="last") as (store, r):
         try:
-            print_summary(store.db, r, Console(width=max(160, 80)))
+            print_summary(store.db, r, Console(width=160))
         except ReportError as e:
             raise CommandError(str(e)) from e
-    finally:
-        store.close()
     return 0
 
 
@@ -365,16 +369,22 @@ def _release_repl(port):
         dev.close()
 
 
-def do_deploy(args):
-    from .deploy import BOARDS, DeployError, Deployer
-
-    if args.board not in BOARDS:
-        raise CommandError("--board %s: use one of %s" % (args.board, ", ".join(BOARDS)))
+def _repl_port(args):
+    """The board's port (given or found), with a running Soothe app asked to free the REPL."""
     try:
         port = args.port or find_port()
     except DeviceError as e:
         raise CommandError(str(e)) from e
     _release_repl(port)
+    return port
+
+
+def do_deploy(args):
+    from .deploy import BOARDS, DeployError, Deployer
+
+    if args.board not in BOARDS:
+        raise CommandError("--board %s: use one of %s" % (args.board, ", ".join(BOARDS)))
+    port = _repl_port(args)
     try:
         Deployer(port).deploy(args.board, args.sensor, args.led, args.motor)
     except (DeployError, FileNotFoundError) as e:
@@ -385,11 +395,7 @@ def do_deploy(args):
 def do_doctor(args):
     from .deploy import DeployError, Deployer, doctor_report
 
-    try:
-        port = args.port or find_port()
-    except DeviceError as e:
-        raise CommandError(str(e)) from e
-    _release_repl(port)
+    port = _repl_port(args)
     try:
         res = Deployer(port).doctor()
     except (DeployError, FileNotFoundError) as e:

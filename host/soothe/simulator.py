@@ -105,6 +105,11 @@ class Simulator:
         if self.proc.poll() is not None and self.proc.returncode != 0:
             raise SimError("simulator exited with %s: %s" % (self.proc.returncode, " | ".join(self.stderr_lines[-5:])))
 
+    def stats_line(self, timeout=5.0):
+        """The line the simulated board prints when its clock stops (heap, flash, watchdog)."""
+        wait_for(lambda: any("flash writes=" in ln for ln in self.stderr_lines), timeout)
+        return next((ln for ln in self.stderr_lines if "flash writes=" in ln), "")
+
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 

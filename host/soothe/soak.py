@@ -42,11 +42,7 @@ def run_soak(days, heapsize="160k", seed=3, progress=None):
             except Exception as e:  # noqa: BLE001 - reported as the soak's result
                 raise SoakError("simulator stopped early: %s" % e) from e
             wall = time.time() - t0
-            for _ in range(50):
-                if any("wdt feeds=" in ln for ln in sim.stderr_lines):
-                    break
-                time.sleep(0.1)
-            stats = next((ln for ln in sim.stderr_lines if "wdt feeds=" in ln), "")
+            stats = sim.stats_line()
             dev = Device(open_port(sim.port))
             store = Store(os.path.join(work, "soak.db"))
             try:
