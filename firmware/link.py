@@ -10,7 +10,7 @@ import records
 import wire
 from settings import ConfigError
 
-FIRMWARE_VERSION = "0.1.0"
+FIRMWARE_VERSION = records.FIRMWARE_VERSION
 _DATA_CHUNK = 900  # records per DATA frame stay under wire.MAX_FRAME
 # A short or malformed request body.  MicroPython's struct raises ValueError and has
 # no struct.error: naming it unguarded crashed the handler (found by the fuzz test).

@@ -32,6 +32,11 @@ import struct
 
 from compat import const
 
+# Firmware version; its major.minor names the record format.  0.2: Rice-coded MINUTE
+# RR (0.1 used varints).  A host reads only the format it was built with.
+FIRMWARE_VERSION = "0.2.0"
+FORMAT = "0.2"
+
 MAGIC = const(0xA5)
 HEADER = const(8)
 TRAILER = const(4)
