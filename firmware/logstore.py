@@ -106,31 +106,37 @@ class RecordLog:
             last = seq
         return last
 
+    @staticmethod
+    def _read_head(f, mv, pos, expect):
+        """Reads a record header into mv[pos:]; (type, length, seq) if it is the record
+        `expect`, else None (end of segment, or a torn record: the rest is not trusted)."""
+        if f.readinto(mv[pos : pos + records.HEADER]) != records.HEADER:
+            return None
+        h = records.parse_header(mv[pos : pos + records.HEADER])
+        return h if h is not None and h[2] == expect else None
+
+    @staticmethod
+    def _read_body(f, mv, pos, size):
+        """Reads the rest of a record whose header is at mv[pos:]; True if its CRC holds."""
+        if f.readinto(mv[pos + records.HEADER : pos + size]) != size - records.HEADER:
+            return False
+        return records.check(mv[pos : pos + size])
+
     def iter_segment(self, first):
-        """Yields (type, seq, payload) of one segment; stops at the first bad record."""
+        """Yields (type, seq, payload) of one segment; stops at the first bad record.
+        The payload is a view into one buffer: valid until the next record."""
         try:
             f = open(self._seg_path(first), "rb")
         except OSError:
             return
         try:
-            head = bytearray(records.HEADER)
+            mv = memoryview(bytearray(records.MAX_PAYLOAD + records.OVERHEAD))
             expect = first
             while True:
-                if f.readinto(head) != records.HEADER:
+                h = self._read_head(f, mv, 0, expect)
+                if h is None or not self._read_body(f, mv, 0, h[1] + records.OVERHEAD):
                     return
-                h = records.parse_header(head)
-                if h is None:
-                    return
-                rtype, plen, seq = h
-                if seq != expect:
-                    return
-                rest = f.read(plen + records.TRAILER)
-                if len(rest) != plen + records.TRAILER:
-                    return
-                whole = bytes(head) + rest
-                if not records.check(whole):
-                    return
-                yield rtype, seq, memoryview(whole)[records.HEADER : records.HEADER + plen]
+                yield h[0], h[2], mv[records.HEADER : records.HEADER + h[1]]
                 expect += 1
         finally:
             f.close()
@@ -243,18 +249,14 @@ class RecordLog:
             try:
                 expect = first
                 while pos + records.HEADER <= limit:
-                    if f.readinto(mv[pos : pos + records.HEADER]) != records.HEADER:
+                    h = self._read_head(f, mv, pos, expect)
+                    if h is None:
                         break
-                    h = records.parse_header(mv[pos : pos + records.HEADER])
-                    if h is None or h[2] != expect:
-                        break  # a torn record: the rest of this segment is not trusted
                     seq = h[2]
                     size = h[1] + records.OVERHEAD
                     if seq > self.flushed_seq or pos + size > limit or (n and pos + size > end):
                         return n, next_seq, pos
-                    if f.readinto(mv[pos + records.HEADER : pos + size]) != size - records.HEADER:
-                        break
-                    if not records.check(mv[pos : pos + size]):
+                    if not self._read_body(f, mv, pos, size):
                         break
                     expect += 1
                     if seq >= next_seq:
