@@ -16,20 +16,6 @@ def rmssd_ms(diffs_ms):
     return float(np.sqrt(np.mean(d * d))) if d.size else float("nan")
 
 
-def time_domain(rr_ms):
-    """Mean HR (bpm), SDNN, RMSSD (ms) and pNN50 (%) of consecutive clean RR intervals."""
-    rr = np.asarray(rr_ms, dtype=float)
-    if rr.size < 2:
-        return None
-    d = np.diff(rr)
-    return {
-        "hr_bpm": 60000.0 / rr.mean(),
-        "sdnn_ms": float(rr.std(ddof=1)),
-        "rmssd_ms": rmssd_ms(d),
-        "pnn50": float(100.0 * np.mean(np.abs(d) > 50)) if d.size else float("nan"),
-    }
-
-
 def coherence(t_ms, rr_ms, now_ms):
     """(coherence ratio, peak frequency Hz) over the last 64 s of RR resampled at 2 Hz.
 
@@ -94,7 +80,8 @@ def clean_runs(t_ms, rr_ms, flags, max_gap_ms=5000):
 
 
 def time_domain_runs(runs):
-    """time_domain over several clean runs: RR pooled, differences only within runs."""
+    """Mean HR, mean NN, SDNN, RMSSD (ms) and pNN50 (%) over clean runs [(t, rr)]:
+    RR pooled, successive differences only within a run."""
     if not runs:
         return None
     rr = np.concatenate([r for _, r in runs])
@@ -107,10 +94,16 @@ def time_domain_runs(runs):
 
 def poincare(rr_ms):
     """SD1, SD2 (ms) of consecutive clean RR: spread across and along the identity line."""
-    rr = np.asarray(rr_ms, float)
-    if rr.size < 3:
+    return poincare_runs([(None, np.asarray(rr_ms, float))])
+
+
+def poincare_runs(runs):
+    """poincare over clean runs [(t, rr)]: successive pairs only within a run."""
+    pairs = [r for _, r in runs if r.size >= 3]
+    if not pairs:
         return None
-    x, y = rr[:-1], rr[1:]
+    x = np.concatenate([r[:-1] for r in pairs])
+    y = np.concatenate([r[1:] for r in pairs])
     sd1 = np.std((y - x) / np.sqrt(2), ddof=1)
     sd2 = np.std((y + x) / np.sqrt(2), ddof=1)
     return {"sd1_ms": float(sd1), "sd2_ms": float(sd2), "sd1_sd2": float(sd1 / sd2) if sd2 > 0 else float("nan")}

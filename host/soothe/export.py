@@ -32,9 +32,7 @@ def _fmt_dur(minutes):
 def day_rows(db, r):
     """Per local day: minutes worn, beats, clean %, HR/RMSSD means, minutes per state, sessions."""
     out = []
-    for day in r.days():
-        dr = query.Range(r.device_id, max(r.start, query.day_start(day)),
-                         min(r.end, query.day_start(day) + 86400), day.isoformat())
+    for dr in r.day_ranges():
         mins = query.minutes(db, dr)
         if not mins:
             continue
@@ -49,7 +47,7 @@ def day_rows(db, r):
             vals = [m[i] for m in worn if m[i] > 0]
             return sum(vals) / len(vals) if vals else 0.0
 
-        out.append({"day": day.isoformat(), "minutes": len(mins), "worn_min": len(worn), "beats": nbeats,
+        out.append({"day": dr.label, "minutes": len(mins), "worn_min": len(worn), "beats": nbeats,
                     "clean_pct": 100.0 * clean / nbeats if nbeats else 0.0, "hr_bpm": mean(3), "rmssd_ms": mean(4),
                     "states": per_state, "sessions": len(query.sessions(db, dr))})
     return out

@@ -46,6 +46,13 @@ class Range:
             yield d
             d += dt.timedelta(days=1)
 
+    def day_ranges(self):
+        """One Range per local day, clipped to this one."""
+        for d in self.days():
+            start = day_start(d)
+            yield Range(self.device_id, max(self.start, start),
+                        min(self.end, day_start(d + dt.timedelta(days=1))), d.isoformat())
+
 
 def pick_device(db, device_id=None):
     rows = [r[0] for r in db.execute("SELECT device_id FROM devices ORDER BY last_sync_unix DESC")]

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import analysis, query
+from .store import open_private
 
 STATE_COLOURS = {"threat": "#d9534f", "drive": "#4a7bd0", "soothe": "#4caf6a", "no-reading": "#b8b8b8",
                  "unclassified": "#e8e2c8"}
@@ -55,13 +56,7 @@ def analyse_day(db, r):
     fl = np.array([b[2] for b in beats], int)
     runs = analysis.clean_runs(t, rr, fl)
     td = analysis.time_domain_runs(runs) or {}
-    pairs = [r_ for _, r_ in runs if r_.size >= 3]
-    pc = {}
-    if pairs:
-        x = np.concatenate([p[:-1] for p in pairs])
-        y = np.concatenate([p[1:] for p in pairs])
-        pc = {"sd1_ms": float(np.std((y - x) / np.sqrt(2), ddof=1)),
-              "sd2_ms": float(np.std((y + x) / np.sqrt(2), ddof=1))}
+    pc = analysis.poincare_runs(runs) or {}
     wins = analysis.windows(t, rr, fl)
     valid = [w for w in wins if w["valid"]]
 
@@ -314,8 +309,7 @@ def build_report(db, r, out_dir, progress=None):
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(out_dir, 0o700)
-    day_ranges = [query.Range(r.device_id, max(r.start, query.day_start(d)),
-                              min(r.end, query.day_start(d + dt.timedelta(days=1))), d.isoformat()) for d in r.days()]
+    day_ranges = list(r.day_ranges())
     days = []
     for i, dr in enumerate(day_ranges):
         a = analyse_day(db, dr)
@@ -350,8 +344,7 @@ def build_report(db, r, out_dir, progress=None):
                  "(256 s Hann segments) in 5 min windows with at most 5 % flagged beats; other windows are "
                  "left out, not smoothed over.</p></footer></body></html>")
     index = out_dir / "index.html"
-    fd = os.open(index, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
+    with open_private(index, encoding="utf-8") as f:
         f.write("\n".join(parts))
     for p in out_dir.glob("*.png"):
         os.chmod(p, 0o600)
@@ -359,14 +352,7 @@ def build_report(db, r, out_dir, progress=None):
 
 
 def summary_rows(db, r):
-    rows = []
-    for d in r.days():
-        dr = query.Range(r.device_id, max(r.start, query.day_start(d)),
-                         min(r.end, query.day_start(d + dt.timedelta(days=1))), d.isoformat())
-        a = analyse_day(db, dr)
-        if a:
-            rows.append(a)
-    return rows
+    return [a for a in (analyse_day(db, dr) for dr in r.day_ranges()) if a]
 
 
 def print_summary(db, r, console):
