@@ -249,17 +249,12 @@ def run_mp(script, *args, heapsize=None):
 
 def sim_heap(duration, heapsize):
     """Runs the simulated device for `duration` and returns its stop-time stats line."""
-    from .fw import compile_firmware
     from .simulator import Simulator
 
     with tempfile.TemporaryDirectory() as work:
         t0 = time.time()
         sim = Simulator(os.path.join(work, "flash.img"), duration=duration, heapsize=heapsize)
-        sim.code_dir = os.path.join(work, "mpy")
-        import platform
-
-        # beats.process is @micropython.native: the .mpy carries machine code for this host.
-        compile_firmware(sim.code_dir, arch={"x86_64": "x64", "aarch64": "arm64"}.get(platform.machine()))
+        sim.use_mpy(os.path.join(work, "mpy"))
         sim.start()
         try:
             sim.wait_stopped(timeout=3600)

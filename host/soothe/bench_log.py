@@ -14,12 +14,11 @@ import asyncio
 import os
 import random
 import re
-import sys
 import tempfile
 import time
 
 from .device import Device, open_port
-from .fw import FIRMWARE_DIR, records, wire
+from .fw import records, wire
 from .simulator import Simulator
 from .store import Store
 from .sync import sync
@@ -98,8 +97,7 @@ class FixedClock:
 
 
 def fuzz(out, cases):
-    sys.path.insert(0, str(FIRMWARE_DIR))
-    import link as link_mod
+    import link as link_mod  # firmware modules: on sys.path since .fw was imported
     from logstore import RecordLog
     from settings import Settings
 

@@ -228,11 +228,10 @@ def do_export(args):
             print("soothe: warning: %s" % msg, file=sys.stderr)
 
         if args.out:
-            out_path = Path(args.out)
-            import os
+            from .store import open_private
 
-            fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # health data: user-only
-            with os.fdopen(fd, "w", newline="") as f:
+            out_path = Path(args.out)
+            with open_private(out_path, newline="") as f:
                 n = export(store.db, r, args.format, f, table=args.table, warn=warn)
             print("wrote %d %s row(s) for %s (%s) to %s" % (n, args.format, r.device_id, r.label, out_path),
                   file=sys.stderr)

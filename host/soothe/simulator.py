@@ -12,21 +12,12 @@ import time
 import tty
 from pathlib import Path
 
-from .fw import FIRMWARE_DIR, micropython_binary, micropython_env
+from .fw import FIRMWARE_DIR, compile_firmware, micropython_binary, micropython_env
+from .store import ensure_private_file
 
 
 class SimError(Exception):
     pass
-
-
-def _private_file(path):
-    """Creates an empty file only the user can read (health data lives there)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-        os.close(fd)
-    os.chmod(path, 0o600)
 
 
 class Simulator:
@@ -49,7 +40,7 @@ class Simulator:
         if duration:
             self.argv += ["--duration", str(duration)]
         if trace:
-            _private_file(trace)
+            ensure_private_file(trace)
             self.argv += ["--trace", str(Path(trace).resolve())]
         for p in presses:
             self.argv += ["--press", p]
@@ -72,8 +63,16 @@ class Simulator:
         self.stderr_lines = []
         self._slave = None
 
+    def use_mpy(self, folder):
+        """Runs the firmware from .mpy files compiled into `folder` for this host's CPU
+        (beats.process is @micropython.native, so the .mpy carries machine code)."""
+        import platform
+
+        compile_firmware(folder, arch={"x86_64": "x64", "aarch64": "arm64"}.get(platform.machine()))
+        self.code_dir = folder
+
     def start(self):
-        _private_file(self.flash)
+        ensure_private_file(self.flash)
         master, slave = os.openpty()
         tty.setraw(master)
         tty.setraw(slave)

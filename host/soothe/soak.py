@@ -11,13 +11,12 @@ the soak runs at 160k by default and prints the live heap peak; the figure to co
 with an ESP32's heap is about half of it.
 """
 import os
-import platform
 import re
 import tempfile
 import time
 
 from .device import Device, open_port
-from .fw import compile_firmware, records
+from .fw import records
 from .simulator import Simulator
 from .store import Store
 from .sync import sync
@@ -27,14 +26,13 @@ class SoakError(Exception):
     pass
 
 
-def run_soak(days, heapsize="160k", seed=3, progress=None):
+def run_soak(days, heapsize="160k", seed=3):
     minutes = int(round(days * 24 * 60))
     if minutes < 10:
         raise SoakError("--days %s: soak at least 10 minutes (0.007 days)" % days)
     with tempfile.TemporaryDirectory() as work:
         sim = Simulator(os.path.join(work, "flash.img"), seed=seed, duration="%dm" % minutes, heapsize=heapsize)
-        sim.code_dir = os.path.join(work, "mpy")
-        compile_firmware(sim.code_dir, arch={"x86_64": "x64", "aarch64": "arm64"}.get(platform.machine()))
+        sim.use_mpy(os.path.join(work, "mpy"))
         t0 = time.time()
         with sim:
             try:

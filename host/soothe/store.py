@@ -36,6 +36,22 @@ CREATE INDEX IF NOT EXISTS beats_time ON beats (device_id, t_unix_ms);
 """
 
 
+def ensure_private_file(path):
+    """Creates `path` (and its folder) if missing, never truncating it; only the user may read it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.chmod(path, 0o600)
+
+
+def open_private(path, **kw):
+    """Opens `path` for writing (created or truncated) as a text file only the user may read."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.chmod(path, 0o600)  # an existing file keeps its old mode through O_CREAT
+    return os.fdopen(fd, "w", **kw)
+
+
 def default_db_path():
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base) / "soothe" / "soothe.db"
@@ -44,10 +60,7 @@ def default_db_path():
 class Store:
     def __init__(self, path=None):
         self.path = Path(path) if path else default_db_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not self.path.exists():
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-        os.chmod(self.path, 0o600)
+        ensure_private_file(self.path)
         self.db = sqlite3.connect(str(self.path))
         self.db.executescript(SCHEMA)
 

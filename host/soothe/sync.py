@@ -57,12 +57,12 @@ class Progress:
 def sync(device, store, batch_bytes=8192, progress=None, set_clock=True):
     t0 = time.monotonic()
     hello = device.hello()
-    if hello["version"].split(".")[:2] != records.FORMAT.split("."):
+    fmt = ".".join(hello["version"].split(".")[:2])
+    if fmt != records.FORMAT:
         # Decoding another format's records would store wrong RR intervals: touch nothing.
         raise DeviceError("device %s runs firmware %s, whose log format (%s) this host does not read "
                           "(it reads %s): update with `soothe deploy`; nothing on the device was changed"
-                          % (hello["device_id"], hello["version"], ".".join(hello["version"].split(".")[:2]),
-                             records.FORMAT))
+                          % (hello["device_id"], hello["version"], fmt, records.FORMAT))
     result = SyncResult(hello=hello)
     dev_id = hello["device_id"]
     if set_clock:
