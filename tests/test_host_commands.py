@@ -196,3 +196,15 @@ def test_report_and_summary_on_an_empty_range_say_so(synced):
         r = run(cmd, *sub, "--db", str(db), "--day", "2020-02-02")
         assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
         assert "no data for sim-0011 in 2020-02-02" in r.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["monitor", "--seconds", "0", "--port", "/dev/null"], "--seconds must be above 0"),
+    (["config", "set", "led_brightness_pct", "--port", "/dev/null"], "config set needs KEY VALUE"),
+    (["config", "get", "led_brightness_pct", "7", "--port", "/dev/null"], "config get takes one KEY"),
+    (["config", "set", "pacer_rate_x10", "90", "--port", "/dev/null"], "pacer_rate_x10"),
+    (["export", "--format", "xml"], "invalid choice: 'xml'"),
+])
+def test_command_option_errors_are_one_line_before_any_device_is_opened(soothe_cmd, args, message):
+    r = run(soothe_cmd, *args)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and message in r.stderr, r.stderr
