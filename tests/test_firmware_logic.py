@@ -90,7 +90,7 @@ def beat(ms):
     d._cand_prev = 90; d._cand_max = 100; d._cand_next = 90; d._amp = 100
     pos[0] += ms
     d._cand_n = pos[0] // 10
-    d._finish_candidate()
+    d._finish_candidate(0, d._cand_n)  # flat ring: foot a fixed offset
     while d.available():
         i = d.pop(); out.append((d.beat_rr_us[i] // 1000, d.beat_flag[i]))
 for _ in range(10): beat(800)
