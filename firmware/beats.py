@@ -262,6 +262,8 @@ class BeatDetector:
         limit = cn - self._last_beat_n - span - 1
         if limit < back:
             back = limit
+        # Walk down the upstroke to the first minimum behind it (the foot), at most
+        # `back` samples: a dip further back (motion, the last beat's notch) is not it.
         ymin = yc2  # twice the minimum, like yc2
         k = 0
         while k < back:
@@ -269,8 +271,9 @@ class BeatDetector:
             if i < 0:
                 i += slen
             v = 2 * pol * sbuf[i]
-            if v < ymin:
-                ymin = v
+            if v >= ymin:
+                break
+            ymin = v
             k += 1
         num = yc2 - ymin  # twice the rise from the foot to the max-slope point
         base = -16 * span
