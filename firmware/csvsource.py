@@ -3,7 +3,8 @@
 Used by the simulated board (`soothe sim --ppg`) and by `soothe replay`, under
 MicroPython and CPython.  Malformed input raises CSVError with the line number
 and what to fix.  Float recordings (e.g. normalised -1..1) are scaled to
-integer ADC-like counts from the first rows, because the detector works in integers.
+integer ADC-like counts from the first rows, because the detector works in integers;
+`scaled` is then True and the counts have no ADC ceiling (nothing can saturate).
 """
 
 
@@ -28,6 +29,7 @@ class CSVSamples:
         self.line_no = 0
         self.col = 0
         self.scale = 1.0
+        self.scaled = False
         self.offset = 0.0
         self.done = False
         first = self._next_line()
@@ -63,11 +65,15 @@ class CSVSamples:
             raise CSVError("%s has a header but no samples" % path)
         lo = min(self._head)
         hi = max(self._head)
+        # Integers are sensor counts and are kept as they are, even when the first
+        # rows are nearly flat (a sensor before contact): scaling those by their
+        # tiny span sent the real pulse later on far past the ADC range.
         fractional = any(v != int(v) for v in self._head)
-        if fractional or hi - lo < 64:
+        if fractional:
             span = hi - lo if hi > lo else 1.0
             self.scale = 2000.0 / span
             self.offset = lo
+            self.scaled = True
         self._i = 0
 
     def _next_line(self):

@@ -25,6 +25,8 @@ BLOCK = 32
 def replay(path, rate_hz, column=None, write=print, adc_max=4095, flat_range=8):
     """Runs the pipeline over a CSV file; calls write(line) for every output line."""
     src = CSVSamples(path, column)
+    if src.scaled:
+        adc_max = 1 << 29  # scaled floats: no ADC ceiling to saturate against
     det = BeatDetector(rate_hz, adc_max=adc_max, flat_range=flat_range)
     hrv = RollingHRV()
     buf = zeros("i", BLOCK)

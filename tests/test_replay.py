@@ -106,3 +106,24 @@ def test_bench_unknown_section_is_a_one_line_error(soothe_cmd):
                           timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.strip() == "soothe: error: --only speed: choose from accuracy,cost,log"
+
+
+def test_integer_recording_with_a_flat_start_is_not_rescaled(tmp_path, soothe_cmd):
+    """A 10-bit sensor that sits flat before contact (HeartPy's data2.csv starts so):
+    integers are counts and stay as they are.  Scaling them by the flat start's tiny
+    span once pushed the whole pulse past the ADC ceiling, so every beat was noise."""
+    fs = 100
+    g = ppg_synth.SyntheticPPG(fs, ppg_synth.parse_plan("rest:60s"), seed=7)
+    buf = array("i", [0] * fs)
+    path = tmp_path / "flat_start.csv"
+    with open(path, "w") as f:
+        while g.n < 60 * fs:
+            g.fill(buf, fs)
+            for v in buf:
+                f.write("%d\n" % (515 if g.n <= 4 * fs else 515 + (v - 2048) // 6))
+    proc = _replay(soothe_cmd, path, "--rate", fs, "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    truth = [t / 1e6 for t in g.beats_us if t > 15e6]
+    ok = [b for b in out["beats"] if b["t_s"] > 15 and b["ok"]]
+    assert len(ok) >= 0.9 * len(truth), (len(ok), len(truth))
