@@ -93,6 +93,7 @@ class BeatDetector:
         self._learned = False
         # Adaptive threshold on the slope peak.
         self._amp = 0
+        self._amp_miss = 0  # consecutive upstrokes rejected for their size
         self._refractory = (fs * 250) // 1000
         self._cand = False
         self._cand_max = 0
@@ -100,6 +101,13 @@ class BeatDetector:
         self._cand_next = 0
         self._need_next = False
         self._cand_n = 0
+        # The finished upstroke waiting to be committed as a beat (see _commit).
+        self._tent = False
+        self._tent_n = 0
+        self._tent_b = 0
+        self._tent_fn = 0
+        self._tent_fo = 0
+        self.tent_due = 1 << 30  # sample at which it is committed
         self._last_beat_n = -(1 << 20)  # max-slope sample of the last beat
         self._foot_n = 0  # foot of the last beat: sample and 1/32 fraction (0..31)
         self._foot_off = 0
@@ -116,6 +124,7 @@ class BeatDetector:
         self._pend_n = 0
         self._pend_off = 0
         self._short_run = 0  # consecutive short, mutually consistent intervals
+        self._prev_rr = 0  # the last interval measured, whatever its flag
         self._short_ref = 0
         # Output ring.
         self.beat_rr_us = zeros("i", _RING)
@@ -186,6 +195,8 @@ class BeatDetector:
     def _classify(self, rr_us, n, off32, amp_ok):
         """Lipponen & Tarvainen (2019)-style rules, streaming, one beat of look-ahead for short RR."""
         med = self.median_rr_us()
+        prev = self._prev_rr
+        self._prev_rr = rr_us
         # A run of short intervals that agree with each other is a real rise in HR
         # (exercise, a startle), not a string of extra beats: relearn the median.
         if med and rr_us * 4 < med * 3:
@@ -231,6 +242,11 @@ class BeatDetector:
                 self._pend_n = n
                 self._pend_off = off32
                 return
+        if self._hist_n < 4 and not (prev and rr_us * 4 > prev * 3 and rr_us * 4 < prev * 5):
+            # No usual RR yet to judge by: an interval is trusted once the next one
+            # agrees with it within 25 % (a stray upstroke at contact gives two odd ones).
+            self._emit(rr_us, NOISE, n, off32)
+            return
         self._emit(rr_us, OK, n, off32)
 
     def _foot32(self, den, off32, head, now):
@@ -306,22 +322,56 @@ class BeatDetector:
         n = self._cand_n
         med = self.median_rr_us()
         rate = self.rate_hz
-        # A weak upstroke soon after a strong one is the diastolic wave after the
-        # dicrotic notch (about 40 % of the systolic slope in real recordings), not a
-        # beat: it needs 5/8 of the last beat's slope to count within 3/4 of the usual RR.
-        since = n - self._last_beat_n
-        window = (med * 3 // 4) * rate // 1000000 if med else (rate * 600) // 1000
-        if since < window and b * 8 < self._last_peak * 5:
-            return
+        if self._tent:
+            # An upstroke is already waiting: the steeper of the two is the beat
+            # (motion makes slope peaks of its own; the pulse's is the largest).
+            if b <= self._tent_b:
+                return
+        else:
+            # A weak upstroke soon after a strong one is the diastolic wave after the
+            # dicrotic notch (about 40 % of the systolic slope in real recordings), not a
+            # beat: it needs 5/8 of the last beat's slope to count within 3/4 of the usual RR.
+            since = n - self._last_beat_n
+            window = (med * 3 // 4) * rate // 1000000 if med else (rate * 600) // 1000
+            if since < window and b * 8 < self._last_peak * 5:
+                return
+        foot = self._foot32(den, off32, head, now)
+        self._tent = True
+        self._tent_n = n
+        self._tent_b = b
+        self._tent_fn = n + (foot >> 5)  # floor division: same time as n + foot/32
+        self._tent_fo = foot & 31
+        # It waits a quarter of the usual interval (60..250 ms) for a steeper one to
+        # start; one that started in time is compared when it ends.
+        wait = (med // 4) * rate // 1000000 if med else (rate * 150) // 1000
+        lo = (rate * 60) // 1000
+        hi = (rate * 250) // 1000
+        self.tent_due = n + (lo if wait < lo else hi if wait > hi else wait)
+
+    def _commit(self):
+        """The waiting upstroke is the beat: time it, classify it, emit it."""
+        self._tent = False
+        self.tent_due = 1 << 30
+        n = self._tent_n
+        b = self._tent_b
+        med = self.median_rr_us()
+        rate = self.rate_hz
         self._last_peak = b
         amp = self._amp
         amp_ok = b * 4 > amp and b < amp * 4
         if amp_ok:
             amp += (b - amp) >> 3
             self._amp = amp
-        foot = self._foot32(den, off32, head, now)
-        fn = n + (foot >> 5)  # floor division: fn and fo say the same time as n + foot/32
-        fo = foot & 31
+            self._amp_miss = 0
+        else:
+            # Four upstrokes in a row all out of range: the level itself has moved
+            # (sensor gain, new contact), so start again from this one.
+            self._amp_miss += 1
+            if self._amp_miss >= 4:
+                self._amp = b
+                self._amp_miss = 0
+        fn = self._tent_fn
+        fo = self._tent_fo
         diff32 = (fn - self._foot_n) * 32 + (fo - self._foot_off)
         first = self._last_beat_n < 0
         self._last_beat_n = n
@@ -380,6 +430,7 @@ class BeatDetector:
         last_d = self._last_d
         thr = (self._amp * 45) >> 7
         cand = self._cand
+        due = self.tent_due
         for k in range(count):
             x = buf[k]
             # Contact window statistics on the raw signal.
@@ -411,6 +462,10 @@ class BeatDetector:
             elif -d > win_neg:
                 win_neg = -d
             dp = d * pol
+            if n >= due and not cand:  # an upstroke under way is compared first
+                self._commit()
+                due = self.tent_due
+                thr = (self._amp * 45) >> 7
             # Peak search on the polarity-corrected slope.
             if cand:
                 if dp > self._cand_max:
@@ -425,7 +480,7 @@ class BeatDetector:
                     cand = False
                     self._cand = False
                     self._finish_candidate(di - 1 if di else slen - 1, n)
-                    thr = (self._amp * 45) >> 7
+                    due = self.tent_due
             elif dp > thr:
                 if self._learned and n - self._last_beat_n > self._refractory:
                     cand = True
@@ -464,6 +519,7 @@ class BeatDetector:
                 win_neg = 0
                 pol = self.polarity
                 cand = self._cand
+                due = self.tent_due
                 thr = (self._amp * 45) >> 7
         self._cw_min = cw_min
         self._cw_max = cw_max
@@ -522,15 +578,26 @@ class BeatDetector:
             self.polarity = want
             self._amp = pos if want > 0 else neg
             self._cand = False
+            self._tent = False  # an upstroke of the old polarity is not a beat
+            self.tent_due = 1 << 30
             self._learned = True
-        elif self._cw_bad >= 2:
-            self._amp = pos if want > 0 else neg
+        else:
+            top = pos if want > 0 else neg
+            # While contact is bad, or when the window's steepest upstroke is 4x the
+            # level (the level decayed on a rail or a flat start: every wiggle of
+            # noise would pass), the level starts again from this window.
+            if self._cw_bad >= 2 or top > 4 * self._amp:
+                self._amp = top
 
     def _rebase(self):
         shift = _REBASE >> 1
         self.n -= shift
         self._cand_n -= shift
         self._last_beat_n -= shift
+        self._tent_n -= shift
+        self._tent_fn -= shift
+        if self._tent:
+            self.tent_due -= shift
         self._foot_n -= shift
         self._last_ok_n -= shift
         self._next_decay_n -= shift
