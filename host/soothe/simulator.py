@@ -12,7 +12,7 @@ import time
 import tty
 from pathlib import Path
 
-from .fw import FIRMWARE_DIR, compile_firmware, micropython_binary, micropython_env
+from .fw import FIRMWARE_DIR, compile_firmware, host_arch, micropython_binary, micropython_env
 from .store import ensure_private_file
 
 
@@ -66,9 +66,7 @@ class Simulator:
     def use_mpy(self, folder):
         """Runs the firmware from .mpy files compiled into `folder` for this host's CPU
         (beats.process is @micropython.native, so the .mpy carries machine code)."""
-        import platform
-
-        compile_firmware(folder, arch={"x86_64": "x64", "aarch64": "arm64"}.get(platform.machine()))
+        compile_firmware(folder, arch=host_arch())
         self.code_dir = folder
 
     def start(self):
