@@ -5,6 +5,7 @@ Pins live here and only here.  Options come from /board.txt (board.parse_board_t
   led    = pwm-cathode (default) | pwm-anode | ws2812
   motor  = pwm (transistor + flyback diode, default) | drv2605 (I2C, ERM) | drv2605-lra
   cpu_mhz = 80 | 160 | 240 (default 160)
+  sleep  = light (default with max30102) | none: light sleep between FIFO bursts (Napper)
 The analog sample timer callback only captures: it writes one ADC reading into a
 pre-allocated ring and sets a ThreadSafeFlag; the sensor task does the work.
 Register-level drivers (MAX30102, DRV2605L, WS2812) are in drivers.py and tested
@@ -29,6 +30,7 @@ PINS = {
 SENSORS = ("analog", "max30102")
 LEDS = ("pwm-cathode", "pwm-anode", "ws2812")
 MOTORS = ("pwm", "drv2605", "drv2605-lra")
+SLEEPS = ("light", "none")
 _RING = const(128)
 
 
@@ -67,8 +69,51 @@ class AnalogPulseSensor:
         self.timer.deinit()
 
 
+class Napper:
+    """Light sleep between MAX30102 FIFO bursts: the sensor keeps sampling into its
+    32-deep FIFO (320 ms at 100 Hz) while the CPU is stopped.
+
+    Only while nothing needs the CPU or its clocks: the motor is still, a PWM LED is
+    dark (LEDC stops in light sleep; a WS2812 latches its colour), and neither a byte
+    from a host nor a button press came in the last `awake_ms` (the UART and USB do
+    not run in light sleep).  A press wakes the chip (level wake on the button pin),
+    so a wearer who wants to sync presses once and the device stays awake for it.
+    """
+
+    def __init__(self, mach, ticks_ms, motor, led, serial, button, awake_ms=60000):
+        self.machine = mach
+        self.ticks_ms = ticks_ms
+        self.motor = motor
+        self.led = led
+        self.pwm_led = isinstance(led, PwmLED)
+        self.serial = serial
+        self.button = button
+        self.awake_ms = awake_ms
+        self._seen_in = serial.bytes_in
+        self._active = ticks_ms()  # awake for a while after boot, for a host to connect
+        self.naps = 0
+        self.slept_ms = 0
+        button.pin.irq(handler=None, trigger=mach.Pin.IRQ_LOW_LEVEL, wake=mach.SLEEP)
+
+    def nap(self, ms):
+        """Light-sleeps `ms` and returns True, or returns False when it must stay awake."""
+        now = self.ticks_ms()
+        if self.serial.bytes_in != self._seen_in or self.button.pressed():
+            self._seen_in = self.serial.bytes_in
+            self._active = now
+        if time.ticks_diff(now, self._active) < self.awake_ms:
+            return False
+        if self.motor.duty or (self.pwm_led and (self.led.rgb[0] or self.led.rgb[1] or self.led.rgb[2])):
+            return False
+        self.machine.lightsleep(ms)
+        self.naps += 1
+        self.slept_ms += ms
+        return True
+
+
 class Max30102Sensor:
-    """MAX30102 FIFO read in bursts: the CPU sleeps between them (asyncio idles)."""
+    """MAX30102 FIFO read in bursts: between them the CPU light-sleeps when `nap`
+    allows (see Napper), else asyncio idles."""
 
     adc_max = drivers.ADC_MAX
     flat_range = 64
@@ -78,11 +123,15 @@ class Max30102Sensor:
         self.rate_hz = rate_hz
         self.block = max(1, rate_hz // 4)
         self._poll_ms = (self.block * 1000) // rate_hz // 2  # the 32-deep FIFO never fills
+        self.nap = None  # set by the board: Napper.nap, or None to stay awake
 
     async def read_block(self, buf):
         n = 0
         while n < self.block:
-            await asyncio.sleep_ms(self._poll_ms)
+            if self.nap is not None and self.nap(self._poll_ms):
+                await asyncio.sleep_ms(0)  # the other tasks run between bursts
+            else:
+                await asyncio.sleep_ms(self._poll_ms)
             n += self.dev.read_fifo(buf, n)
         return n
 
@@ -94,8 +143,10 @@ class PwmLED:
     def __init__(self, r, g, b, common_anode=False):
         self.pwms = [machine.PWM(machine.Pin(p), freq=1000, duty_u16=0) for p in (r, g, b)]
         self.common_anode = common_anode
+        self.rgb = (0, 0, 0)
 
     def set_rgb(self, r, g, b):
+        self.rgb = (r, g, b)
         for pwm, v in zip(self.pwms, (r, g, b)):
             duty = v * 257
             pwm.duty_u16(65535 - duty if self.common_anode else duty)
@@ -104,8 +155,10 @@ class PwmLED:
 class PwmMotor:
     def __init__(self, pin):
         self.pwm = machine.PWM(machine.Pin(pin), freq=200, duty_u16=0)
+        self.duty = 0
 
     def set(self, duty_pct):
+        self.duty = duty_pct
         self.pwm.duty_u16(duty_pct * 655)
 
 
@@ -125,9 +178,14 @@ class Esp32Board:
             raise ValueError("unknown board %r in /board.txt (use %s)" % (name, ", ".join(PINS)))
         o = options or {}
         sensor, led, motor = o.get("sensor", "analog"), o.get("led", "pwm-cathode"), o.get("motor", "pwm")
-        for key, value, allowed in (("sensor", sensor, SENSORS), ("led", led, LEDS), ("motor", motor, MOTORS)):
+        sleep = o.get("sleep", "light" if sensor == "max30102" else "none")
+        for key, value, allowed in (("sensor", sensor, SENSORS), ("led", led, LEDS), ("motor", motor, MOTORS),
+                                    ("sleep", sleep, SLEEPS)):
             if value not in allowed:
                 raise ValueError("board.txt %s=%s: use one of %s" % (key, value, ", ".join(allowed)))
+        if sleep == "light" and sensor != "max30102":
+            raise ValueError("board.txt sleep=light needs sensor=max30102 (the analog sensor's sample "
+                             "timer stops in light sleep): use sleep=none")
         self.name = name
         adc, r, g, b, motor_pin, button, sda, scl, pixel = PINS[name]
         machine.freq(int(o.get("cpu_mhz", "160")) * 1000000)
@@ -135,11 +193,16 @@ class Esp32Board:
         if sensor == "max30102" or motor.startswith("drv2605"):
             i2c = machine.I2C(0, sda=machine.Pin(sda), scl=machine.Pin(scl), freq=400000)
         self.clock = Clock(time.ticks_ms)
-        self.sensor = Max30102Sensor(i2c) if sensor == "max30102" else AnalogPulseSensor(adc)
+        fifo = Max30102Sensor(i2c) if sensor == "max30102" else None
+        self.sensor = fifo or AnalogPulseSensor(adc)
         self.led = self._led(led, r, g, b, pixel)
         self.motor = drivers.Drv2605(i2c, lra=motor.endswith("lra")) if motor.startswith("drv2605") else PwmMotor(motor_pin)
         self.button = Button(button)
         self.serial = StdioSerial()
+        self.napper = None
+        if sleep == "light" and fifo is not None:
+            self.napper = Napper(machine, time.ticks_ms, self.motor, self.led, self.serial, self.button)
+            fifo.nap = self.napper.nap
         self.device_id = "".join("%02x" % b for b in machine.unique_id())
         self._wdt = None
 

@@ -17,6 +17,7 @@ class StdioSerial:
         self._poll.register(self._in, select.POLLIN)
         self.chunk = chunk
         self.bytes_out = 0
+        self.bytes_in = 0  # the ESP32 board's light sleep watches it for a host
 
     async def read(self):
         """Whatever has arrived (at least one byte, at most `chunk`); b'' at end of input."""
@@ -30,6 +31,7 @@ class StdioSerial:
             if not b:
                 break
             more.extend(b)
+        self.bytes_in += len(more)
         return bytes(more)
 
     async def write(self, data):

@@ -83,7 +83,7 @@ def test_deploy_compiles_copies_verifies_and_keeps_the_wearers_files(board, tmp_
     mpy = (board / "beats.mpy").read_bytes()
     assert mpy[0] == ord("M") and mpy[1] == 6 and (mpy[2] >> 2) == 10  # arch 10 = xtensawin (py/persistentcode.h)
     assert ARCH == "xtensawin"
-    assert (board / "board.txt").read_text() == "xiao-esp32s3\nsensor=max30102\nled=ws2812\nmotor=drv2605\n"
+    assert (board / "board.txt").read_text() == "xiao-esp32s3\nsensor=max30102\nled=ws2812\nmotor=drv2605\ncpu_mhz=160\n"
     # the wearer's config and log, and the board's boot.py, are untouched
     assert (board / "data" / "config.json").read_text() == '{"led_brightness_pct": 12}'
     assert (board / "data" / "log" / "00000001.seg").read_bytes() == b"\xa5log"
@@ -110,6 +110,17 @@ def test_deploy_cli_errors_are_one_line(capsys):
     assert cli.main(["deploy", "--port", "/dev/fake0", "--board", "esp8266"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--board esp8266: use one of esp32-devkitc, xiao-esp32s3" in err
+    # light sleep with the analog sensor is refused before any board is opened
+    assert cli.main(["deploy", "--port", "/dev/fake0", "--sleep", "light"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--sleep light needs --sensor max30102" in err
+
+
+def test_deploy_writes_cpu_clock_and_sleep_into_board_txt(board, tmp_path):
+    d = Deployer("/dev/fake0", runner=FakeBoard(str(board)), log=lambda m: None)
+    d.deploy("xiao-esp32s3", sensor="max30102", led="ws2812", cpu_mhz=80, sleep="none", build_dir=tmp_path)
+    assert (board / "board.txt").read_text() == (
+        "xiao-esp32s3\nsensor=max30102\nled=ws2812\nmotor=pwm\ncpu_mhz=80\nsleep=none\n")
 
 
 def test_doctor_report_reads_the_boards_answers():

@@ -196,3 +196,67 @@ print(json.dumps({"i2c": [e for e in log if e[0] in ("i2c", "freq")], "px": neo.
     assert r["px"] == [[[0, 30, 0]]]
     assert r["rtp"] == [0, 255]
     assert "board.txt led=rgbw: use one of pwm-cathode, pwm-anode, ws2812" in r["err"]
+
+
+def test_esp32_light_sleep_between_max30102_bursts_only_when_nothing_needs_the_cpu():
+    """With the MAX30102 the CPU light-sleeps between FIFO bursts, but not in the minute
+    after boot, a host byte or a button press (the UART/USB stop in light sleep), nor
+    while the motor runs or a PWM LED is lit (LEDC stops); the button wakes it."""
+    from conftest import run_snippet
+
+    out = run_snippet("micropython", ESP32 % """
+import asyncio
+from array import array
+fake_machine.bus.device(0x57, {0xFF: 0x15})
+now = [0]
+def burst(b):
+    fake_machine.bus.push([50000 + i for i in range(25)])
+    log.clear()
+    asyncio.run(b.sensor.read_block(array("i", [0] * 25)))
+    return [e[1] for e in log if e[0] == "lightsleep"]
+b = board_esp32.Esp32Board("xiao-esp32s3", {"sensor": "max30102", "led": "pwm-cathode", "motor": "pwm"})
+irq = [e for e in log if e[0] == "irq"]
+b.napper.ticks_ms = lambda: now[0]
+b.napper._active = 0
+r = {"irq": irq, "boot": burst(b)}
+now[0] = 61000
+r["idle"] = burst(b)
+b.motor.set(40)
+r["motor"] = burst(b)
+b.motor.set(0)
+b.led.set_rgb(0, 40, 0)
+r["led"] = burst(b)
+b.led.set_rgb(0, 0, 0)
+b.serial.bytes_in += 3
+r["host"] = burst(b)
+now[0] = 122000
+r["host_quiet"] = burst(b)
+b.button.pin.level = 0
+r["press"] = burst(b)
+b.button.pin.level = 1
+now[0] = 150000
+r["after_press"] = burst(b)
+r["naps"] = b.napper.naps
+errors = []
+for opts in ({"sleep": "light"}, {"sensor": "max30102", "sleep": "deep"}):
+    try:
+        board_esp32.Esp32Board("esp32-devkitc", opts)
+    except ValueError as e:
+        errors.append(str(e))
+r["errors"] = errors
+r["analog_napper"] = board_esp32.Esp32Board("esp32-devkitc", {}).napper is None
+print(json.dumps(r))
+""")
+    r = __import__("json").loads(out.strip().splitlines()[-1])
+    assert r["irq"] == [["irq", 6, 4, 2]]  # button pin: level-low wake from light sleep
+    assert r["boot"] == []  # the first minute stays awake for a host
+    assert r["idle"] == [125]  # half the 250 ms block: the 32-deep FIFO never fills
+    assert r["motor"] == [] and r["led"] == [] and r["host"] == []
+    assert r["host_quiet"] == [125]
+    assert r["press"] == [] and r["after_press"] == []  # a press keeps it awake a minute
+    assert r["naps"] == 2
+    assert r["errors"] == [
+        "board.txt sleep=light needs sensor=max30102 (the analog sensor's sample timer stops in light sleep): "
+        "use sleep=none",
+        "board.txt sleep=deep: use one of light, none"]
+    assert r["analog_napper"] is True

@@ -379,13 +379,17 @@ def _repl_port(args):
 
 
 def do_deploy(args):
-    from .deploy import BOARDS, DeployError, Deployer
+    from .deploy import BOARDS, DeployError, Deployer, board_txt
 
     if args.board not in BOARDS:
         raise CommandError("--board %s: use one of %s" % (args.board, ", ".join(BOARDS)))
+    try:
+        board_txt(args.board, args.sensor, args.led, args.motor, args.cpu_mhz, args.sleep)  # bad options: no board
+    except DeployError as e:
+        raise CommandError(str(e)) from e
     port = _repl_port(args)
     try:
-        Deployer(port).deploy(args.board, args.sensor, args.led, args.motor)
+        Deployer(port).deploy(args.board, args.sensor, args.led, args.motor, cpu_mhz=args.cpu_mhz, sleep=args.sleep)
     except (DeployError, FileNotFoundError) as e:
         raise CommandError(str(e)) from e
     return 0
@@ -525,6 +529,9 @@ def build_parser():
     p.add_argument("--sensor", default="analog", choices=("analog", "max30102"))
     p.add_argument("--led", default="pwm-cathode", choices=("pwm-cathode", "pwm-anode", "ws2812"))
     p.add_argument("--motor", default="pwm", choices=("pwm", "drv2605", "drv2605-lra"))
+    p.add_argument("--cpu-mhz", type=int, default=160, choices=(80, 160, 240), help="CPU clock (default 160)")
+    p.add_argument("--sleep", choices=("light", "none"),
+                   help="light sleep between MAX30102 bursts (default: light with max30102, else none)")
     p.set_defaults(func=do_deploy)
 
     p = sub.add_parser("doctor", help="check a connected board: MicroPython, flash, RAM, sensor, LED and motor")

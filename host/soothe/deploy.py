@@ -101,10 +101,16 @@ def _sha(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def board_txt(board, sensor="analog", led="pwm-cathode", motor="pwm"):
+def board_txt(board, sensor="analog", led="pwm-cathode", motor="pwm", cpu_mhz=160, sleep=None):
+    """/board.txt for firmware/board_esp32.py; `sleep` None takes the firmware's default
+    (light with the MAX30102, none with the analog sensor)."""
     if board not in BOARDS:
         raise DeployError("--board %s: use one of %s" % (board, ", ".join(BOARDS)))
-    return "%s\nsensor=%s\nled=%s\nmotor=%s\n" % (board, sensor, led, motor)
+    if sleep == "light" and sensor != "max30102":
+        raise DeployError("--sleep light needs --sensor max30102 (the analog sensor's sample timer stops in "
+                          "light sleep)")
+    text = "%s\nsensor=%s\nled=%s\nmotor=%s\ncpu_mhz=%d\n" % (board, sensor, led, motor, cpu_mhz)
+    return text + ("sleep=%s\n" % sleep if sleep else "")
 
 
 class Deployer:
@@ -134,8 +140,9 @@ class Deployer:
     def inventory(self):
         return self._exec_json(INVENTORY, "INVENTORY")
 
-    def deploy(self, board, sensor="analog", led="pwm-cathode", motor="pwm", build_dir=None):
-        text = board_txt(board, sensor, led, motor)
+    def deploy(self, board, sensor="analog", led="pwm-cathode", motor="pwm", build_dir=None, cpu_mhz=160,
+               sleep=None):
+        text = board_txt(board, sensor, led, motor, cpu_mhz, sleep)
         with tempfile.TemporaryDirectory() as tmp:
             build = Path(build_dir or tmp) / "image"
             files = compile_firmware(build, sim=False, arch=ARCH)

@@ -5,10 +5,14 @@ from fake_i2c import FakeI2C
 log = []
 
 
+SLEEP = 2
+
+
 class Pin:
     IN = 1
     OUT = 3
     PULL_UP = 2
+    IRQ_LOW_LEVEL = 4
 
     def __init__(self, n, mode=None, pull=None):
         self.n = n
@@ -17,6 +21,9 @@ class Pin:
 
     def value(self):
         return self.level
+
+    def irq(self, handler=None, trigger=0, wake=None):
+        log.append(("irq", self.n, trigger, wake))
 
 
 class PWM:
@@ -80,3 +87,7 @@ def freq(hz):
 
 def unique_id():
     return b"\x24\x0a\xc4\x12\x34\x56"
+
+
+def lightsleep(ms):
+    log.append(("lightsleep", ms))
