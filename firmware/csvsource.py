@@ -22,10 +22,14 @@ def _split(line):
 class CSVSamples:
     def __init__(self, path, column=None):
         try:
-            self._f = open(path)
+            self._f = open(path, "rb")
         except OSError:
             raise CSVError("cannot open PPG file %s: check the path" % path)
         self.path = path
+        # Bytes read in 4 KB chunks: readline cost a system call per byte on the unix
+        # port, and slicing a str is O(n) in MicroPython (UTF-8), slicing bytes is not.
+        self._buf = b""
+        self._pos = 0
         self.line_no = 0
         self.col = 0
         self.scale = 1.0
@@ -76,10 +80,33 @@ class CSVSamples:
             self.scaled = True
         self._i = 0
 
+    def _readline(self):
+        buf = self._buf
+        while True:
+            nl = buf.find(b"\n", self._pos)
+            if nl >= 0:
+                line = buf[self._pos:nl]
+                self._pos = nl + 1
+                break
+            chunk = self._f.read(4096)
+            if not chunk:
+                line = buf[self._pos:]
+                self._buf = b""
+                self._pos = 0
+                if not line:
+                    return None
+                break
+            buf = self._buf = buf[self._pos:] + chunk
+            self._pos = 0
+        try:
+            return line.decode()
+        except UnicodeError:
+            raise CSVError("%s line %d: not text (is it a CSV file?)" % (self.path, self.line_no + 1))
+
     def _next_line(self):
         while True:
-            line = self._f.readline()
-            if not line:
+            line = self._readline()
+            if line is None:
                 return None
             self.line_no += 1
             line = line.strip()

@@ -79,10 +79,14 @@ def test_replay_text_output_lists_beats_windows_and_summary(tmp_path, soothe_cmd
     ("ppg\n", "has a header but no samples"),
     ("ppg\n1\n2\nbad\n", "line 4: 'bad' is not a number"),
     ("a,b\n1,2\n", "has no column 'ppg'"),
+    (b"ppg\n1\n\xff\xfe\x00\x01\n", "line 3: not text (is it a CSV file?)"),
 ])
 def test_replay_bad_csv_is_a_one_line_error(tmp_path, soothe_cmd, content, message):
     csv = tmp_path / "bad.csv"
-    csv.write_text(content)
+    if isinstance(content, bytes):
+        csv.write_bytes(content)
+    else:
+        csv.write_text(content)
     proc = _replay(soothe_cmd, csv, "--rate", 100, "--column", "ppg")
     assert proc.returncode == 2
     assert proc.stdout == ""
