@@ -88,6 +88,15 @@ class BeatDetector:
         self._win_neg = 0
         self._pos_ema = 0
         self._neg_ema = 0
+        # Polarity from the wave's shape: a pulse has a sharp peak and a broad trough,
+        # so its top sits further from the mean than its bottom (the sign of the
+        # skewness).  Steepest rise against steepest fall, used before, misread real
+        # recordings whose fall after the peak is steep (HeartPy's data2/data3.csv).
+        self._win_sum = 0  # raw samples in the window (the smoothed mean is the same)
+        self._win_hi = -(1 << 30)  # smoothed max and min
+        self._win_lo = 1 << 30
+        self._peaked = 128  # share of recent windows whose top is the sharp end, 1/256
+        self._win_count = 0  # samples in the polarity window so far
         self._win_n = 0
         self._win_len = 2 * fs
         self._learned = False
@@ -197,9 +206,11 @@ class BeatDetector:
         med = self.median_rr_us()
         prev = self._prev_rr
         self._prev_rr = rr_us
-        # A run of short intervals that agree with each other is a real rise in HR
-        # (exercise, a startle), not a string of extra beats: relearn the median.
-        if med and rr_us * 4 < med * 3:
+        # A run of intervals off the median (short, or long past the missed-beat
+        # bar) that agree with each other is a new rhythm, not a string of extra or
+        # missed beats: a real rise in HR (exercise, a startle), a fall, or a way out
+        # of a wrong median.  Relearn it.
+        if med and (rr_us * 4 < med * 3 or rr_us * 4 > med * 7):
             ref = self._short_ref
             if ref and rr_us * 8 > ref * 7 and rr_us * 8 < ref * 9:
                 self._short_run += 1
@@ -332,7 +343,11 @@ class BeatDetector:
             # dicrotic notch (about 40 % of the systolic slope in real recordings), not a
             # beat: it needs 5/8 of the last beat's slope to count within 3/4 of the usual RR.
             since = n - self._last_beat_n
+            # The window is never under 450 ms: a median learnt from diastolic waves
+            # (half the true RR) must not let them through (HeartPy's data3.csv).
             window = (med * 3 // 4) * rate // 1000000 if med else (rate * 600) // 1000
+            if window < (rate * 450) // 1000:
+                window = (rate * 450) // 1000
             if since < window and b * 8 < self._last_peak * 5:
                 return
         foot = self._foot32(den, off32, head, now)
@@ -424,6 +439,9 @@ class BeatDetector:
         cw_n = self._cw_n
         win_pos = self._win_pos
         win_neg = self._win_neg
+        win_sum = self._win_sum
+        win_hi = self._win_hi
+        win_lo = self._win_lo
         win_n = self._win_n
         win_len = self._win_len
         rate = self.rate_hz
@@ -457,6 +475,11 @@ class BeatDetector:
             if di == slen:
                 di = 0
             # Polarity statistics.
+            win_sum += x
+            if sum2 > win_hi:
+                win_hi = sum2
+            if sum2 < win_lo:
+                win_lo = sum2
             if d > win_pos:
                 win_pos = d
             elif -d > win_neg:
@@ -514,9 +537,15 @@ class BeatDetector:
                 win_n = 0
                 self._win_pos = win_pos
                 self._win_neg = win_neg
-                self._polarity_update()
-                win_pos = 0
-                win_neg = 0
+                self._win_sum = win_sum
+                self._win_hi = win_hi
+                self._win_lo = win_lo
+                self._polarity_update()  # clears what it consumed
+                win_sum = self._win_sum
+                win_hi = self._win_hi
+                win_lo = self._win_lo
+                win_pos = self._win_pos
+                win_neg = self._win_neg
                 pol = self.polarity
                 cand = self._cand
                 due = self.tent_due
@@ -527,6 +556,9 @@ class BeatDetector:
         self._cw_n = cw_n
         self._win_pos = win_pos
         self._win_neg = win_neg
+        self._win_sum = win_sum
+        self._win_hi = win_hi
+        self._win_lo = win_lo
         self._win_n = win_n
         self._last_d = last_d
         self._sum1 = sum1
@@ -559,20 +591,31 @@ class BeatDetector:
             self._relearn_median()  # after contact returns the rhythm may differ
 
     def _polarity_update(self):
+        self._win_count += self._win_len
+        if not self._learned and self._win_count < 2 * self._win_len:
+            return  # the first decision looks at 4 s: 2 s can hold under 2 beats at 50 bpm
         pos = self._win_pos
         neg = self._win_neg
         self._win_pos = 0
         self._win_neg = 0
+        mean = (self._win_sum // self._win_count) * self._len * self._len  # on sum2's scale
+        self._win_count = 0
+        vote = 256 if self._win_hi - mean > mean - self._win_lo else 0
+        self._win_sum = 0
+        self._win_hi = -(1 << 30)
+        self._win_lo = 1 << 30
         if not self._learned:
             self._pos_ema = pos
             self._neg_ema = neg
+            self._peaked = vote
         else:
             self._pos_ema += (pos - self._pos_ema) >> 2
             self._neg_ema += (neg - self._neg_ema) >> 2
+            self._peaked += (vote - self._peaked) >> 2
         want = self.polarity
-        if self._pos_ema * 4 > self._neg_ema * 5:
+        if self._peaked > 160:  # the top is the sharp end in most recent windows
             want = 1
-        elif self._neg_ema * 4 > self._pos_ema * 5:
+        elif self._peaked < 96:
             want = -1
         if want != self.polarity or not self._learned:
             self.polarity = want

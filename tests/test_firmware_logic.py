@@ -152,6 +152,50 @@ print(json.dumps([truth, spiked, det]))
     assert len([x for x in times if x > 5]) <= len(later) + 1, "a spike was kept as a beat"
 
 
+def test_a_steep_fall_after_the_peak_does_not_flip_the_polarity(interp):
+    """A 250 ms rise then a 80 ms fall to a deep notch (as in HeartPy's data3.csv): the
+    fall is the steepest edge, but the wave's top is its sharp end, so it is upright
+    and beats are timed on the rise.  Comparing the steepest edges took it for inverted."""
+    code = """
+import json, math, beats
+from array import array
+fs = 100
+def wave(t, period):
+    if t < 0.25:
+        return math.sin(t / 0.25 * math.pi / 2) ** 2
+    if t < 0.33:
+        return 1 - 0.8 * (t - 0.25) / 0.08
+    if t < 0.50:
+        return 0.2 + 0.1 * math.sin((t - 0.33) / 0.17 * math.pi)
+    return 0.2 * (1 - (t - 0.50) / (period - 0.50))
+d = beats.BeatDetector(fs)
+buf = array('i', [0] * 25)
+onsets = [0.0]
+period = 0.8
+n = 0
+det = []
+while n < 60 * fs:
+    for k in range(25):
+        t = n / fs
+        while t >= onsets[-1] + period:
+            onsets.append(onsets[-1] + period)
+            period = 0.8 + 0.05 * math.sin(onsets[-1])
+        buf[k] = 2000 + int(500 * wave(t - onsets[-1], period))
+        n += 1
+    d.process(buf, 25)
+    while d.available():
+        i = d.pop()
+        det.append((d.beat_n[i] + d.beat_off32[i] / 32) / fs)
+lags = [min(x - o for o in onsets if o <= x) for x in det if x > 10]
+print(json.dumps([d.polarity, lags]))
+"""
+    polarity, lags = interp(code)
+    assert polarity == 1
+    assert len(lags) >= 60
+    assert max(lags) < 0.15, "timed on the fall, not the rise"
+    assert max(lags) - min(lags) < 0.005
+
+
 def test_rr_artefacts_are_flagged(interp):
     # Drive the classifier directly with beat positions: regular 800 ms, then an
     # extra beat (split interval), a missed beat (double) and an ectopic pair.

@@ -196,17 +196,22 @@ def bench_real_recordings(out):
 
     data_dir = Path(heartpy.__file__).parent / "data"
     out.write("Real recordings shipped with HeartPy (no reference beats: beats found, and F1 of "
-              "NeuroKit2/HeartPy against soothe's beats)\n")
+              "NeuroKit2/HeartPy against soothe's beats, after the median fiducial offset)\n")
     with tempfile.TemporaryDirectory() as work:
-        for fname in ("data.csv", "data2.csv"):
+        for fname in ("data.csv", "data2.csv", "data3.csv"):
             path = data_dir / fname
             if not path.exists():
                 continue
             if fname == "data.csv":  # 100 Hz, one sample per row
                 sig, fs = np.loadtxt(path, ndmin=1), 100
-            else:  # a ms timer column gives the rate (about 117 Hz)
+            elif fname == "data2.csv":  # a ms timer column gives the rate (about 117 Hz)
                 rows = np.genfromtxt(path, delimiter=",", names=True)
                 sig, fs = rows["hr"], int(round(1000 / np.median(np.diff(rows["timer"]))))
+            else:  # datetime stamps give the rate (about 64 Hz), 18 min of wearing
+                rows = np.genfromtxt(path, delimiter=",", names=True, dtype=None, encoding="ascii")
+                stamps = np.array(rows["datetime"], dtype="datetime64[us]").astype(np.int64)
+                # the stamps are coarse (steps of 0 or 16 ms), so the mean interval, not the median
+                sig, fs = rows["hr"].astype(float), int(round(1e6 * (stamps.size - 1) / (stamps[-1] - stamps[0])))
             sig = sig[~np.isnan(sig)]
             duration = sig.size / fs
             ours, ours_ok = detect_firmware(sig, fs, work)
