@@ -237,6 +237,34 @@ print(json.dumps(out))
     assert len(out) == 23
 
 
+def test_a_run_of_long_intervals_is_a_new_rhythm_not_missed_beats_forever(interp):
+    """HR halves and stays there (or the median was learnt from doubled beats): six
+    consistent long intervals relearn the median, as six short ones already did."""
+    code = """
+import json, beats
+d = beats.BeatDetector(100)
+d._learned = True
+pos = [0]
+out = []
+def beat(ms):
+    d._cand_prev = 90; d._cand_max = 100; d._cand_next = 90; d._amp = 100
+    pos[0] += ms
+    d._cand_n = pos[0] // 10
+    d._finish_candidate(0, d._cand_n)
+    d._commit()
+    while d.available():
+        i = d.pop(); out.append(d.beat_flag[i])
+for _ in range(10): beat(500)
+for _ in range(14): beat(1000 + 10 * (_ % 3))
+print(json.dumps(out))
+"""
+    flags = interp(code)
+    names = ["ok", "extra", "missed", "ectopic", "short", "noise"]
+    long_flags = [names[f] for f in flags[9:]]
+    assert long_flags[0] == "missed"  # one long interval is a missed beat
+    assert long_flags[-6:] == ["ok"] * 6  # a run of them is the new rhythm
+
+
 def test_hrv_metrics_match_hand_computed(interp):
     code = """
 import json, hrv
