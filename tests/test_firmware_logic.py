@@ -196,10 +196,8 @@ print(json.dumps([d.polarity, lags]))
     assert max(lags) - min(lags) < 0.005
 
 
-def test_rr_artefacts_are_flagged(interp):
-    # Drive the classifier directly with beat positions: regular 800 ms, then an
-    # extra beat (split interval), a missed beat (double) and an ectopic pair.
-    code = """
+# Drives the classifier with beat positions: beat(ms) puts an upstroke ms after the last.
+BEATS_AT = """
 import json, beats
 d = beats.BeatDetector(100)
 d._learned = True
@@ -214,6 +212,13 @@ def beat(ms):
     d._commit()  # no steeper upstroke follows
     while d.available():
         i = d.pop(); out.append((d.beat_rr_us[i] // 1000, d.beat_flag[i]))
+"""
+
+
+def test_rr_artefacts_are_flagged(interp):
+    # Regular 800 ms, then an extra beat (split interval), a missed beat (double)
+    # and an ectopic pair.
+    code = BEATS_AT + """
 for _ in range(10): beat(800)
 beat(300); beat(500)          # extra beat splitting an 800 ms interval
 for _ in range(4): beat(800)
@@ -240,25 +245,12 @@ print(json.dumps(out))
 def test_a_run_of_long_intervals_is_a_new_rhythm_not_missed_beats_forever(interp):
     """HR halves and stays there (or the median was learnt from doubled beats): six
     consistent long intervals relearn the median, as six short ones already did."""
-    code = """
-import json, beats
-d = beats.BeatDetector(100)
-d._learned = True
-pos = [0]
-out = []
-def beat(ms):
-    d._cand_prev = 90; d._cand_max = 100; d._cand_next = 90; d._amp = 100
-    pos[0] += ms
-    d._cand_n = pos[0] // 10
-    d._finish_candidate(0, d._cand_n)
-    d._commit()
-    while d.available():
-        i = d.pop(); out.append(d.beat_flag[i])
+    code = BEATS_AT + """
 for _ in range(10): beat(500)
 for _ in range(14): beat(1000 + 10 * (_ % 3))
 print(json.dumps(out))
 """
-    flags = interp(code)
+    flags = [f for _, f in interp(code)]
     names = ["ok", "extra", "missed", "ectopic", "short", "noise"]
     long_flags = [names[f] for f in flags[9:]]
     assert long_flags[0] == "missed"  # one long interval is a missed beat
