@@ -82,7 +82,8 @@ class BeatDetector:
         self._di = 0
         self.n = 0  # samples seen
         self._last_d = 0
-        # Polarity learning: the upstroke is steeper than the fall.
+        # Polarity learning (see _polarity_update): from the wave's shape; the slope
+        # extremes below set the upstroke level.
         self.polarity = 1
         self._win_pos = 0
         self._win_neg = 0
