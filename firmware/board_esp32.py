@@ -92,7 +92,6 @@ class Napper:
         self._seen_in = serial.bytes_in
         self._active = ticks_ms()  # awake for a while after boot, for a host to connect
         self.naps = 0
-        self.slept_ms = 0
         button.pin.irq(handler=None, trigger=mach.Pin.IRQ_LOW_LEVEL, wake=mach.SLEEP)
 
     def nap(self, ms):
@@ -107,7 +106,6 @@ class Napper:
             return False
         self.machine.lightsleep(ms)
         self.naps += 1
-        self.slept_ms += ms
         return True
 
 
