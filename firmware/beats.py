@@ -82,13 +82,10 @@ class BeatDetector:
         self._di = 0
         self.n = 0  # samples seen
         self._last_d = 0
-        # Polarity learning (see _polarity_update): from the wave's shape; the slope
-        # extremes below set the upstroke level.
         self.polarity = 1
+        # Steepest rise and fall in the window: they set the upstroke level.
         self._win_pos = 0
         self._win_neg = 0
-        self._pos_ema = 0
-        self._neg_ema = 0
         # Polarity from the wave's shape: a pulse has a sharp peak and a broad trough,
         # so its top sits further from the mean than its bottom (the sign of the
         # skewness).  Steepest rise against steepest fall, used before, misread real
@@ -310,8 +307,6 @@ class BeatDetector:
         while slope > 4194304:  # 2**22: keeps num*16*span below small-int range
             slope >>= 1
             num >>= 1
-        if slope <= 0:
-            return base
         # foot = centre - (rise / slope) * span, in 1/32 sample: 16 * num * span / slope
         q = num // slope
         if q > 2 * back + 2:
@@ -606,12 +601,8 @@ class BeatDetector:
         self._win_hi = -(1 << 30)
         self._win_lo = 1 << 30
         if not self._learned:
-            self._pos_ema = pos
-            self._neg_ema = neg
             self._peaked = vote
         else:
-            self._pos_ema += (pos - self._pos_ema) >> 2
-            self._neg_ema += (neg - self._neg_ema) >> 2
             self._peaked += (vote - self._peaked) >> 2
         want = self.polarity
         if self._peaked > 160:  # the top is the sharp end in most recent windows
