@@ -130,9 +130,9 @@ class BeatDetector:
         self._pend_rr = 0
         self._pend_n = 0
         self._pend_off = 0
-        self._short_run = 0  # consecutive short, mutually consistent intervals
+        self._off_run = 0  # consecutive off-median (short or long), mutually consistent intervals
         self._prev_rr = 0  # the last interval measured, whatever its flag
-        self._short_ref = 0
+        self._off_ref = 0
         # Output ring.
         self.beat_rr_us = zeros("i", _RING)
         self.beat_flag = zeros("b", _RING)
@@ -209,21 +209,21 @@ class BeatDetector:
         # missed beats: a real rise in HR (exercise, a startle), a fall, or a way out
         # of a wrong median.  Relearn it.
         if med and (rr_us * 4 < med * 3 or rr_us * 4 > med * 7):
-            ref = self._short_ref
+            ref = self._off_ref
             if ref and rr_us * 8 > ref * 7 and rr_us * 8 < ref * 9:
-                self._short_run += 1
+                self._off_run += 1
             else:
-                self._short_run = 1
-            self._short_ref = rr_us
-            if self._short_run >= 6:
-                self._short_run = 0
+                self._off_run = 1
+            self._off_ref = rr_us
+            if self._off_run >= 6:
+                self._off_run = 0
                 self._relearn_median()
                 if self._pend:
                     self._pend = False
                     self._emit(self._pend_rr, SHORT, self._pend_n, self._pend_off)
                 med = 0
         else:
-            self._short_run = 0
+            self._off_run = 0
         if self._pend:
             self._pend = False
             total = self._pend_rr + rr_us
