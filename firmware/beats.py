@@ -38,6 +38,7 @@ _HIST = const(16)  # recent OK RR intervals for the running median
 _REBASE = const(1 << 28)
 _MIN_RR_US = const(250000)  # 240 bpm: 220 bpm plus beat-to-beat jitter
 _MAX_RR_US = const(2000000)  # 30 bpm
+_NEVER = const(1 << 30)  # a sample number never reached (n is rebased below 2**28)
 
 
 def _median_insert(sorted_arr, n, old, new):
@@ -109,12 +110,11 @@ class BeatDetector:
         self._need_next = False
         self._cand_n = 0
         # The finished upstroke waiting to be committed as a beat (see _commit).
-        self._tent = False
         self._tent_n = 0
         self._tent_b = 0
         self._tent_fn = 0
         self._tent_fo = 0
-        self.tent_due = 1 << 30  # sample at which it is committed
+        self._tent_due = _NEVER  # sample at which it is committed; _NEVER: none waits
         self._last_beat_n = -(1 << 20)  # max-slope sample of the last beat
         self._foot_n = 0  # foot of the last beat: sample and 1/32 fraction (0..31)
         self._foot_off = 0
@@ -329,7 +329,7 @@ class BeatDetector:
         n = self._cand_n
         med = self.median_rr_us()
         rate = self.rate_hz
-        if self._tent:
+        if self._tent_due != _NEVER:
             # An upstroke is already waiting: the steeper of the two is the beat
             # (motion makes slope peaks of its own; the pulse's is the largest).
             if b <= self._tent_b:
@@ -347,7 +347,6 @@ class BeatDetector:
             if since < window and b * 8 < self._last_peak * 5:
                 return
         foot = self._foot32(den, off32, head, now)
-        self._tent = True
         self._tent_n = n
         self._tent_b = b
         self._tent_fn = n + (foot >> 5)  # floor division: same time as n + foot/32
@@ -357,12 +356,11 @@ class BeatDetector:
         wait = (med // 4) * rate // 1000000 if med else (rate * 150) // 1000
         lo = (rate * 60) // 1000
         hi = (rate * 250) // 1000
-        self.tent_due = n + (lo if wait < lo else hi if wait > hi else wait)
+        self._tent_due = n + (lo if wait < lo else hi if wait > hi else wait)
 
     def _commit(self):
         """The waiting upstroke is the beat: time it, classify it, emit it."""
-        self._tent = False
-        self.tent_due = 1 << 30
+        self._tent_due = _NEVER
         n = self._tent_n
         b = self._tent_b
         med = self.median_rr_us()
@@ -444,7 +442,7 @@ class BeatDetector:
         last_d = self._last_d
         thr = (self._amp * 45) >> 7
         cand = self._cand
-        due = self.tent_due
+        due = self._tent_due
         for k in range(count):
             x = buf[k]
             # Contact window statistics on the raw signal.
@@ -483,7 +481,7 @@ class BeatDetector:
             dp = d * pol
             if n >= due and not cand:  # an upstroke under way is compared first
                 self._commit()
-                due = self.tent_due
+                due = self._tent_due
                 thr = (self._amp * 45) >> 7
             # Peak search on the polarity-corrected slope.
             if cand:
@@ -499,7 +497,7 @@ class BeatDetector:
                     cand = False
                     self._cand = False
                     self._finish_candidate(di - 1 if di else slen - 1, n)
-                    due = self.tent_due
+                    due = self._tent_due
             elif dp > thr:
                 if self._learned and n - self._last_beat_n > self._refractory:
                     cand = True
@@ -544,7 +542,7 @@ class BeatDetector:
                 win_neg = self._win_neg
                 pol = self.polarity
                 cand = self._cand
-                due = self.tent_due
+                due = self._tent_due
                 thr = (self._amp * 45) >> 7
         self._cw_min = cw_min
         self._cw_max = cw_max
@@ -613,8 +611,7 @@ class BeatDetector:
             self.polarity = want
             self._amp = pos if want > 0 else neg
             self._cand = False
-            self._tent = False  # an upstroke of the old polarity is not a beat
-            self.tent_due = 1 << 30
+            self._tent_due = _NEVER  # an upstroke of the old polarity is not a beat
             self._learned = True
         else:
             top = pos if want > 0 else neg
@@ -631,8 +628,8 @@ class BeatDetector:
         self._last_beat_n -= shift
         self._tent_n -= shift
         self._tent_fn -= shift
-        if self._tent:
-            self.tent_due -= shift
+        if self._tent_due != _NEVER:
+            self._tent_due -= shift
         self._foot_n -= shift
         self._last_ok_n -= shift
         self._next_decay_n -= shift
