@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SITE    = $(shell $(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
-.PHONY: setup test lint demo bench soak deploy doctor clean
+.PHONY: setup test lint chromium demo bench soak deploy doctor clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,13 @@ typings/.stamp: $(STAMP)
 lint: typings/.stamp
 	$(BIN)/mypy --config-file mypy-firmware.ini $(filter-out firmware/__init__.py,$(wildcard firmware/*.py))
 
-test: setup lint
+# The report's browser test (tests/test_report_browser.py) needs Debian's chromium;
+# CI runs as root on a fresh machine, so install it here when it is missing.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi
+
+test: setup lint chromium
 	$(BIN)/pytest
 
 demo: setup

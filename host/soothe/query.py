@@ -31,6 +31,26 @@ def local_time(unix_s, fmt="%Y-%m-%d %H:%M:%S"):
     return dt.datetime.fromtimestamp(unix_s).strftime(fmt)
 
 
+def zone_label(unix_s=None):
+    """This computer's time zone at `unix_s` (default now), named: 'CET, UTC+01:00' or 'UTC'."""
+    t = dt.datetime.fromtimestamp(time.time() if unix_s is None else unix_s).astimezone()
+    off = t.utcoffset() or dt.timedelta(0)
+    mins = int(off.total_seconds() // 60)
+    name = t.tzname() or ""
+    offset = "UTC%s%02d:%02d" % ("+" if mins >= 0 else "-", abs(mins) // 60, abs(mins) % 60)
+    if mins == 0 and name in ("UTC", "GMT", "Etc/UTC", "Z", ""):
+        return "UTC"
+    if not name or name[0] in "+-":
+        return offset
+    return "%s, %s" % (name, offset)
+
+
+def zone_short(unix_s=None):
+    """The zone's abbreviation for table headers ('CET', 'UTC', '+0530')."""
+    t = dt.datetime.fromtimestamp(time.time() if unix_s is None else unix_s).astimezone()
+    return t.tzname() or t.strftime("%z")
+
+
 class Range:
     """[start, end) in unix seconds, plus the device it is about."""
 

@@ -2,10 +2,12 @@
 and for a CMT practitioner.
 
 Per day: time in each state (a heuristic from HR and HRV against the wearer's own
-baseline, never a diagnosis), host HRV analysis (analysis.py), prompts and breathing
-sessions, data quality (minutes without a reading, artefact-heavy windows, and how far
-the device's own per-minute RMSSD is from the host's), and a plain-language paragraph.
-The HTML report references PNG files written next to it: no network, no scripts.
+baseline, never a diagnosis) as a share of WORN time, host HRV analysis (analysis.py),
+prompts and breathing sessions, data quality (unworn minutes, artefact-heavy windows, and
+how far the device's per-minute RMSSD is from the host's), and a plain-language paragraph.
+The HTML page is responsive (viewport tag, one column on a phone) and references SVG
+plots written next to it, each with a narrow variant for phones: no network, no scripts.
+Times are this computer's local time; the zone is named on the page.
 """
 import datetime as dt
 import html
@@ -15,17 +17,64 @@ from pathlib import Path
 import numpy as np
 
 from . import analysis, query
+from .fw import records
 from .store import open_private
 
-STATE_COLOURS = {"threat": "#d9534f", "drive": "#4a7bd0", "soothe": "#4caf6a", "no-reading": "#b8b8b8",
-                 "unclassified": "#e8e2c8"}
-STATE_ORDER = ("threat", "drive", "soothe", "unclassified", "no-reading")
-PROMPT_MARKS = {"accepted": ("#2e7d32", "^"), "snoozed": ("#f0a030", "v"), "ignored": ("#777777", "x"),
-                "offered": ("#555555", ".")}
+# State -> (colour, matplotlib hatch, CSS pattern, words).  The hatch/pattern is the second
+# cue beside colour, so red and green are never told apart by colour alone.  States the
+# firmware adds later (records.STATE_NAMES) get a fallback from _EXTRA_STYLES.
+def _stripes(*angles):
+    return ",".join("repeating-linear-gradient(%s,rgba(0,0,0,.3) 0 1.5px,transparent 1.5px 6px)" % a for a in angles)
+
+
+STATE_STYLE = {
+    "threat": ("#d9534f", "xx", _stripes("45deg", "-45deg"),
+               "heart rate up and HRV down against your own baseline, while not moving much: the threat system "
+               "may be active"),
+    "drive": ("#4a7bd0", "--", _stripes("0deg"), "heart rate up with HRV kept: activity, effort, wanting and doing"),
+    "soothe": ("#4caf6a", "//", _stripes("-45deg"),
+               "heart rate at or below baseline with HRV up: the soothing, settled system"),
+    "balanced": ("#9ccf7a", "\\\\", _stripes("45deg"),
+                 "close to your own baseline: none of the three systems stands out"),
+    "learning": ("#e0c060", "++", _stripes("0deg", "90deg"),
+                 "Soothe is still learning your baseline, so it does not classify yet"),
+    "unclassified": ("#e8e2c8", "||", _stripes("90deg"),
+                     "worn with a reading, but the pattern fits none of the states (e.g. moving, or mixed signals)"),
+    "no-reading": ("#c8c8c8", "", "none",
+                   "unworn or no pulse found (strap off, or not in contact): no heart figures for these minutes"),
+}
+_EXTRA_STYLES = [("#b07cc6", "x", _stripes("30deg")), ("#8d6e63", "+", _stripes("60deg"))]
+UNWORN = "no-reading"
+PROMPT_MARKS = {"accepted": ("#2e7d32", "^"), "snoozed": ("#e08a00", "v"), "ignored": ("#555555", "x"),
+                "offered": ("#222222", "|")}
+SESSION_COLOUR = "#7b5ea7"
+COHERENCE_BASIC, COHERENCE_VERY_GOOD = 0.5, 2.0  # HeartMath-style guide values (field notes)
 
 
 class ReportError(Exception):
     pass
+
+
+def state_names():
+    """Every state the firmware knows, in its order, then any the store holds beyond it."""
+    return list(records.STATE_NAMES)
+
+
+def state_style(name):
+    if name in STATE_STYLE:
+        return STATE_STYLE[name]
+    extra = [s for s in state_names() if s not in STATE_STYLE]
+    colour, hatch, css = _EXTRA_STYLES[(extra.index(name) if name in extra else len(name)) % len(_EXTRA_STYLES)]
+    return colour, hatch, css, "a state this report has no description for yet"
+
+
+def state_label(name):
+    return "unworn / no reading" if name == UNWORN else name
+
+
+def pct_of_worn(n_min, worn_min):
+    """THE percentage used everywhere on the page and in `summary`: share of worn minutes, rounded."""
+    return int(round(100.0 * n_min / worn_min)) if worn_min else 0
 
 
 # ---- analysis of one day ----------------------------------------------------------------
@@ -46,6 +95,10 @@ def _fmt_min(n):
     return "%d h %02d min" % (n // 60, n % 60) if n >= 60 else "%d min" % n
 
 
+def _num(v):
+    return v is not None and v > 0
+
+
 def analyse_day(db, r):
     mins = query.minutes(db, r)
     if not mins:
@@ -59,40 +112,45 @@ def analyse_day(db, r):
     pc = analysis.poincare_runs(runs) or {}
     wins = analysis.windows(t, rr, fl)
     valid = [w for w in wins if w["valid"]]
+    # An invalid window either had too few beats (mostly unworn) or too many flagged ones.
+    sparse = [w for w in wins if not w["valid"] and w["beats"] < 60]
+    irregular = [w for w in wins if not w["valid"] and w["beats"] >= 60]
 
     def wmean(key):
         vals = [w[key] for w in valid if key in w and np.isfinite(w[key])]
         return float(np.mean(vals)) if vals else float("nan")
 
-    states = {s: 0 for s in STATE_ORDER}
+    states = {s: 0 for s in state_names()}
     for m in mins:
         states[m[1]] = states.get(m[1], 0) + 1
     spans = _spans(mins)
     longest_threat = max([(e - s) / 60 for s, e, st in spans if st == "threat"] or [0])
-    worn = [m for m in mins if m[1] != "no-reading"]
-    hr_minutes = np.array([m[3] for m in worn if m[3] > 0])
+    worn = [m for m in mins if m[1] != UNWORN]
+    hr_minutes = np.array([m[3] for m in worn if _num(m[3])])
     resting_hr = float(np.percentile(hr_minutes, 10)) if hr_minutes.size else float("nan")
     # data quality: the device's per-minute RMSSD against the host's on that minute's beats
     diffs = []
     for m in worn:
         sel = (t >= m[0] * 1000) & (t < m[0] * 1000 + 60000)
         mr = analysis.time_domain_runs(analysis.clean_runs(t[sel], rr[sel], fl[sel]))
-        if mr and m[4] > 0:
-            diffs.append(abs(m[4] - mr["rmssd_ms"]) / mr["rmssd_ms"] * 100 if mr["rmssd_ms"] > 0 else 0)
+        if mr and _num(m[4]) and mr["rmssd_ms"] > 0:
+            diffs.append(abs(m[4] - mr["rmssd_ms"]) / mr["rmssd_ms"] * 100)
     prompts = {}
-    for _, _, data in query.events(db, r, "prompt"):
+    prompt_times = []
+    for ms, _, data in query.events(db, r, "prompt"):
         k = bytes(data).decode(errors="replace")
         prompts[k] = prompts.get(k, 0) + 1
-    prompt_times = [(ms / 1000.0, bytes(d).decode(errors="replace")) for ms, _, d in query.events(db, r, "prompt")]
+        prompt_times.append((ms / 1000.0, k))
     sessions = query.sessions(db, r)
     finder = [bytes(d).decode(errors="replace") for _, _, d in query.events(db, r, "finder")]
     best = [f.split("=", 1)[1] for f in finder if f.startswith("best=")]
     return {
         "day": r.label, "range": r, "minutes": mins, "spans": spans, "beats": beats, "states": states,
-        "logged_min": len(mins), "worn_min": len(worn), "no_reading_min": states.get("no-reading", 0),
+        "logged_min": len(mins), "worn_min": len(worn), "no_reading_min": states.get(UNWORN, 0),
         "longest_threat_min": longest_threat, "resting_hr": resting_hr, "td": td, "pc": pc,
         "lf_hf": wmean("lf_hf"), "lf_ms2": wmean("lf_ms2"), "hf_ms2": wmean("hf_ms2"), "coherence": wmean("coherence"),
-        "windows": len(wins), "valid_windows": len(valid),
+        "windows": len(wins), "valid_windows": len(valid), "sparse_windows": len(sparse),
+        "irregular_windows": len(irregular),
         "artefact_pct": 100.0 * float((fl != 0).mean()) if fl.size else 0.0,
         "device_vs_host_pct": float(np.median(diffs)) if diffs else float("nan"),
         "prompts": prompts, "prompt_times": prompt_times, "sessions": sessions,
@@ -100,32 +158,58 @@ def analyse_day(db, r):
     }
 
 
+def followed(sess):
+    """True when the heart's rhythm peaked within 0.6 breaths/min of the pacer."""
+    res = (sess.get("resonance_hz") or 0) * 60
+    return res > 0 and abs(res - sess["rate_bpm"]) <= 0.6
+
+
+def session_words(sess):
+    """One sentence per session, naming before / during / after."""
+    e = html.escape
+    parts = ["%s, %s session, %d s at %.1f breaths/min%s." % (
+        query.local_time(sess["unix_s"], "%H:%M"), e(sess["kind"]), sess["duration_s"], sess["rate_bpm"],
+        "" if sess["completed"] else " (stopped early)")]
+    parts.append("RMSSD before %s, during %s, after %s; coherence before %s, during %s, after %s." % (
+        _f(sess["before_rmssd"], "%.1f ms"), _f(sess["during_rmssd"], "%.1f ms"), _f(sess["after_rmssd"], "%.1f ms"),
+        _f(sess["before_coh"], "%.2f"), _f(sess["during_coh"], "%.2f"), _f(sess["after_coh"], "%.2f")))
+    res = (sess.get("resonance_hz") or 0) * 60
+    if followed(sess):
+        parts.append("Your heart rhythm followed the pacer (its strongest swing was at %.1f/min)." % res)
+    elif res > 0:
+        parts.append("Your heart rhythm did not clearly follow the pacer this time (its strongest swing was at "
+                     "%.1f/min, not %.1f); that is common and fine." % (res, sess["rate_bpm"]))
+    return " ".join(parts)
+
+
 def paragraph(a):
     """Plain words about the day: honest about data quality, gentle, never a diagnosis."""
     out = []
     worn, logged = a["worn_min"], a["logged_min"]
-    out.append("Soothe had a reading for %s of the %s it logged." % (_fmt_min(worn), _fmt_min(logged)))
-    if a["no_reading_min"] >= 30:
-        out.append("%s without a reading — wear the strap a little tighter, or a little higher on the wrist."
+    out.append("Soothe was worn with a reading for %s of the %s it logged." % (_fmt_min(worn), _fmt_min(logged)))
+    if a["no_reading_min"]:
+        out.append("%s unworn or without a pulse reading; those minutes carry no heart figures."
                    % _fmt_min(a["no_reading_min"]))
-    if a["valid_windows"] < a["windows"]:
+    if a["irregular_windows"]:
         out.append("%d of %d five-minute stretches had too many irregular beats to analyse and were left out "
-                   "rather than guessed." % (a["windows"] - a["valid_windows"], a["windows"]))
+                   "rather than guessed; if that happens while you sit still, wear the strap a little tighter."
+                   % (a["irregular_windows"], a["windows"]))
     st = a["states"]
     if worn:
-        soothe, threat = st.get("soothe", 0), st.get("threat", 0)
-        out.append("The soothing system seemed most present for %s (%.0f %%), drive for %s, and the threat "
-                   "pattern for %s." % (_fmt_min(soothe), 100.0 * soothe / worn, _fmt_min(st.get("drive", 0)),
-                                        _fmt_min(threat)))
+        names = [s for s in state_names() if s != UNWORN and st.get(s)]
+        if names:
+            out.append("Of the worn time: " + ", ".join(
+                "%s %d %% (%s)" % (s, pct_of_worn(st[s], worn), _fmt_min(st[s])) for s in names) + ".")
         if a["longest_threat_min"] >= 20:
             out.append("The longest threat stretch lasted %s; times like that are a cue for kindness toward "
                        "yourself, not a verdict." % _fmt_min(a["longest_threat_min"]))
     n = len(a["sessions"])
     if n:
         s = a["sessions"]
-        up = sum(1 for x in s if x["during_rmssd"] > x["before_rmssd"])
-        out.append("You took %d breathing session%s; in %d of them RMSSD rose while you breathed with the pacer."
-                   % (n, "" if n == 1 else "s", up))
+        up = sum(1 for x in s if _num(x["during_rmssd"]) and _num(x["before_rmssd"])
+                 and x["during_rmssd"] > x["before_rmssd"])
+        out.append("You took %d breathing session%s; in %d of them RMSSD was higher during the session than "
+                   "before it." % (n, "" if n == 1 else "s", up))
     p = a["prompts"]
     if p.get("offered"):
         out.append("Soothe offered %d prompt%s: %d accepted, %d snoozed, %d let pass. All three are fine answers."
@@ -135,192 +219,346 @@ def paragraph(a):
     return " ".join(out)
 
 
-# ---- plots ---------------------------------------------------------------------------
-def _plt():
+# ---- plots (SVG: sharp at any width; a narrow variant for phones) ------------------------
+def _plt(narrow=False):
+    """pyplot set up for SVG; a narrow (phone) figure is drawn ~0.8x, so its type is larger."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    size = 12.5 if narrow else 10
+    matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "soothe", "font.size": size,
+                                "legend.fontsize": size - 1, "axes.titlesize": size, "font.family": "sans-serif",
+                                "hatch.linewidth": 0.6})
     return plt
 
 
-def _times(unix_s):
-    return [dt.datetime.fromtimestamp(x) for x in unix_s]
+def _dt(unix_s):
+    return dt.datetime.fromtimestamp(unix_s)
 
 
-def plot_timeline(a, path):
-    plt = _plt()
+def _save(fig, path):
+    fig.savefig(path, format="svg", metadata={"Date": None})
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def _line_with_gaps(minutes, idx):
+    """x, y for a per-minute series with NaN where minutes are missing or unworn (a gap, not a line)."""
+    xs, ys, prev = [], [], None
+    for m in minutes:
+        v = m[idx] if m[1] != UNWORN else None
+        if prev is not None and m[0] - prev > 90:
+            xs.append(_dt(prev + 60))
+            ys.append(np.nan)
+        xs.append(_dt(m[0] + 30))
+        ys.append(v if _num(v) else np.nan)
+        prev = m[0]
+    return xs, ys
+
+
+def plot_timeline(a, path, narrow=False):
+    plt = _plt(narrow)
     import matplotlib.dates as mdates
 
     mins = a["minutes"]
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(11, 4.6), sharex=True)
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(4.8, 6.2) if narrow else (10, 4.6), sharex=True)
+    present = []
     for ax in (ax1, ax2):
         for s, e, st in a["spans"]:
-            ax.axvspan(dt.datetime.fromtimestamp(s), dt.datetime.fromtimestamp(e), color=STATE_COLOURS.get(st, "#ddd"),
-                       alpha=0.35, lw=0)
+            colour, hatch = state_style(st)[:2]
+            ax.axvspan(_dt(s), _dt(e), facecolor=colour, alpha=0.5, lw=0, hatch=hatch or None,
+                       edgecolor="#00000070")
+            if st not in present:
+                present.append(st)
         for sess in a["sessions"]:
-            ax.axvspan(dt.datetime.fromtimestamp(sess["unix_s"]),
-                       dt.datetime.fromtimestamp(sess["unix_s"] + sess["duration_s"]), color="#7b5ea7", alpha=0.35)
-    worn = [m for m in mins if m[1] != "no-reading" and m[3] > 0]
-    tt = _times([m[0] + 30 for m in worn])
-    ax1.plot(tt, [m[3] for m in worn], color="#222", lw=1)
+            ax.axvspan(_dt(sess["unix_s"]), _dt(sess["unix_s"] + sess["duration_s"]), facecolor="none",
+                       edgecolor=SESSION_COLOUR, lw=2)
+    x, y = _line_with_gaps(mins, 3)
+    ax1.plot(x, y, color="#222", lw=1)
     ax1.set_ylabel("HR (bpm)")
-    ax2.plot(tt, [m[4] for m in worn], color="#222", lw=1)
+    x, y = _line_with_gaps(mins, 4)
+    ax2.plot(x, y, color="#222", lw=1)
     ax2.set_ylabel("RMSSD (ms)")
-    if worn:
+    kinds = []
+    if a["prompt_times"]:
         lo, hi = ax1.get_ylim()
         for ts, kind in a["prompt_times"]:
             c, mk = PROMPT_MARKS.get(kind, ("#000", "o"))
-            ax1.plot([dt.datetime.fromtimestamp(ts)], [hi - 0.05 * (hi - lo)], marker=mk, color=c, ms=8, ls="")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=STATE_COLOURS[s], alpha=0.5) for s in STATE_ORDER]
-    handles.append(plt.Rectangle((0, 0), 1, 1, color="#7b5ea7", alpha=0.5))
-    labels = list(STATE_ORDER) + ["breathing session"]
-    for kind in ("accepted", "snoozed", "ignored"):
-        c, mk = PROMPT_MARKS[kind]
+            ax1.plot([_dt(ts)], [hi - 0.06 * (hi - lo)], marker=mk, color=c, ms=7, ls="")
+            if kind not in kinds:
+                kinds.append(kind)
+    handles, labels = [], []
+    for st in [s for s in state_names() if s in present] + [s for s in present if s not in state_names()]:
+        colour, hatch = state_style(st)[:2]
+        handles.append(plt.Rectangle((0, 0), 1, 1, facecolor=colour, alpha=0.6, hatch=hatch or None,
+                                     edgecolor="#00000060"))
+        labels.append(state_label(st))
+    if a["sessions"]:
+        handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="none", edgecolor=SESSION_COLOUR, lw=2))
+        labels.append("breathing session")
+    for kind in kinds:
+        c, mk = PROMPT_MARKS.get(kind, ("#000", "o"))
         handles.append(plt.Line2D([], [], marker=mk, color=c, ls=""))
         labels.append("prompt " + kind)
-    fig.legend(handles, labels, loc="upper center", ncol=5, fontsize=8, frameon=False)
+    ncol = 2 if narrow else min(5, max(1, len(labels)))
+    rows = (len(labels) + ncol - 1) // ncol
+    row_in = plt.rcParams["legend.fontsize"] * 1.55 / 72  # one legend row, inches
+    top = 1 - (rows * row_in + 0.12) / fig.get_figheight()
+    fig.legend(handles, labels, loc="upper center", ncol=ncol, frameon=False)
+    loc = mdates.AutoDateLocator(minticks=3, maxticks=5 if narrow else 10)
+    ax2.xaxis.set_major_locator(loc)
     ax2.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
-    fig.tight_layout(rect=(0, 0, 1, 0.88))
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    ax2.set_xlabel("local time (%s)" % query.zone_label(a["range"].start))
+    fig.tight_layout(rect=(0, 0, 1, top))
+    _save(fig, path)
 
 
-def plot_states(a, path):
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 1.9))
-    left = 0
-    for s in STATE_ORDER:
-        n = a["states"].get(s, 0)
-        if n:
-            ax.barh([0], [n], left=left, color=STATE_COLOURS[s], label="%s %s" % (s, _fmt_min(n)))
-            left += n
-    ax.set_yticks([])
-    ax.set_xlabel("minutes")
-    ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, 1.6), frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-
-
-def plot_session(a, sess, path):
-    plt = _plt()
+def plot_session(a, sess, path, narrow=False):
+    plt = _plt(narrow)
     s0, s1 = sess["unix_s"], sess["unix_s"] + sess["duration_s"]
     beats = [b for b in a["beats"] if (s0 - 60) * 1000 <= b[0] < (s1 + 60) * 1000 and b[2] == 0]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.2), gridspec_kw={"width_ratios": [2.2, 1]})
+    if narrow:
+        fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(4.8, 5.6), gridspec_kw={"height_ratios": [1.4, 1]})
+    else:
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.4), gridspec_kw={"width_ratios": [2.2, 1]})
     if beats:
         x = [(b[0] / 1000.0 - s0) for b in beats]
-        ax1.plot(x, [60000.0 / b[1] for b in beats], color="#222", lw=1)
-    ax1.axvspan(0, sess["duration_s"], color="#7b5ea7", alpha=0.2, label="pacer %.1f/min" % sess["rate_bpm"])
+        ax1.plot(x, [60000.0 / b[1] for b in beats], color="#222", lw=1, label="heart rate, beat to beat")
+    ax1.axvspan(0, sess["duration_s"], color=SESSION_COLOUR, alpha=0.18,
+                label="pacer %.1f breaths/min" % sess["rate_bpm"])
     ax1.set_xlabel("seconds from the start of the session")
-    ax1.set_ylabel("HR (bpm), beat to beat")
-    ax1.set_title("pacer %.1f breaths/min, heart followed at %.1f/min" % (sess["rate_bpm"], sess["resonance_hz"] * 60),
-                  fontsize=9)
-    ax1.legend(fontsize=8, loc="lower right")
+    ax1.set_ylabel("HR (bpm)")
+    ax1.set_title("heart followed the pacer" if followed(sess) else "heart did not clearly follow the pacer")
+    ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
     xs = np.arange(3)
-    ax2.bar(xs - 0.2, [sess["before_rmssd"], sess["during_rmssd"], sess["after_rmssd"]], 0.4, color="#4caf6a",
-            label="RMSSD (ms)")
+    vals = [sess["before_rmssd"], sess["during_rmssd"], sess["after_rmssd"]]
+    cohs = [sess["before_coh"], sess["during_coh"], sess["after_coh"]]
+    ax2.bar(xs - 0.2, [v if _num(v) else 0 for v in vals], 0.4, color="#4caf6a", hatch="//", edgecolor="#1b5e20",
+            label="RMSSD (ms, left axis)")
     ax3 = ax2.twinx()
-    ax3.bar(xs + 0.2, [sess["before_coh"], sess["during_coh"], sess["after_coh"]], 0.4, color="#7b5ea7",
-            label="coherence")
+    ax3.bar(xs + 0.2, [v if _num(v) else 0 for v in cohs], 0.4, color=SESSION_COLOUR, label="coherence (right axis)")
+    ax3.axhline(COHERENCE_BASIC, color=SESSION_COLOUR, ls=":", lw=1)
+    ax3.set_ylim(0, max(2.2, max([c or 0 for c in cohs]) * 1.15))
     ax2.set_xticks(xs)
     ax2.set_xticklabels(["before", "during", "after"])
-    ax2.set_ylabel("RMSSD (ms)", color="#2e7d32")
-    ax3.set_ylabel("coherence", color="#7b5ea7")
+    ax2.set_ylabel("RMSSD (ms)")
+    ax3.set_ylabel("coherence")
+    h1, l1 = ax2.get_legend_handles_labels()
+    h2, l2 = ax3.get_legend_handles_labels()
+    ax2.legend(h1 + h2, l1 + l2, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1,
+               frameon=False)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    _save(fig, path)
 
 
-def plot_trends(days, path):
-    plt = _plt()
-    x = [dt.date.fromisoformat(a["day"]) for a in days]
-    series = [
-        ("resting HR (bpm)", [a["resting_hr"] for a in days]),
-        ("RMSSD (ms)", [a["td"].get("rmssd_ms", np.nan) for a in days]),
-        ("time in soothe (%)", [100.0 * a["states"].get("soothe", 0) / max(a["worn_min"], 1) for a in days]),
-        ("sessions per day", [len(a["sessions"]) for a in days]),
-        ("prompts accepted (%)", [100.0 * a["prompts"].get("accepted", 0) / a["prompts"]["offered"]
-                                  if a["prompts"].get("offered") else np.nan for a in days]),
-        ("resonance rate found (/min)", [a["resonance_best"] if a["resonance_best"] else np.nan for a in days]),
-    ]
-    fig, axes = plt.subplots(2, 3, figsize=(11, 4.8))
-    for ax, (label, ys) in zip(axes.flat, series):
+TREND_MIN_SPAN = {"resting HR (bpm)": 10.0, "RMSSD (ms)": 20.0, "time in soothe (% of worn time)": 100.0,
+                  "breathing sessions": 3.0, "prompts accepted (% of offered)": 100.0,
+                  "resonance rate found (breaths/min)": 3.0}
+TREND_EMPTY = {"prompts accepted (% of offered)": "no prompt was offered in this range",
+               "resonance rate found (breaths/min)": "no resonance finder run finished in this range "
+                                                     "(start one with `soothe finder`)",
+               "breathing sessions": "no day with a reading in this range"}
+
+
+def trend_series(days, all_days):
+    """{label: [value or nan per calendar day]}; a day without worn time is nan (a gap)."""
+    by_day = {a["day"]: a for a in days}
+    out = {k: [] for k in TREND_MIN_SPAN}
+    for d in all_days:
+        a = by_day.get(d.isoformat())
+        worn = a is not None and a["worn_min"] > 0
+        nan = np.nan
+        out["resting HR (bpm)"].append(a["resting_hr"] if worn else nan)
+        out["RMSSD (ms)"].append(a["td"].get("rmssd_ms", nan) if worn else nan)
+        out["time in soothe (% of worn time)"].append(pct_of_worn(a["states"].get("soothe", 0), a["worn_min"])
+                                                      if worn else nan)
+        out["breathing sessions"].append(len(a["sessions"]) if worn else nan)
+        off = a["prompts"].get("offered") if a else 0
+        out["prompts accepted (% of offered)"].append(100.0 * a["prompts"].get("accepted", 0) / off if off else nan)
+        out["resonance rate found (breaths/min)"].append(a["resonance_best"] if a and a["resonance_best"] else nan)
+    return out
+
+
+def plot_trends(days, path, all_days=None, narrow=False):
+    plt = _plt(narrow)
+    import matplotlib.dates as mdates
+
+    all_days = all_days or [dt.date.fromisoformat(a["day"]) for a in days]
+    series = trend_series(days, all_days)
+    x = [dt.datetime(d.year, d.month, d.day, 12) for d in all_days]  # each point at midday of its day
+    rows, cols = (6, 1) if narrow else (2, 3)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.8, 11) if narrow else (10, 5.4), sharex=not narrow)
+    for ax, (label, ys) in zip(np.ravel(axes), series.items()):
+        ys = np.array(ys, float)
+        ax.set_title(label)
+        x0 = dt.datetime.combine(all_days[0], dt.time()) - dt.timedelta(hours=6)
+        x1 = dt.datetime.combine(all_days[-1], dt.time()) + dt.timedelta(days=1, hours=6)
+        ax.set_xlim(x0, x1)
+        loc = mdates.DayLocator(interval=max(1, -(-len(all_days) // (5 if narrow else 4))))
+        ax.xaxis.set_major_locator(loc)
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b" if narrow else "%d\n%b"))
+        ax.tick_params(axis="x", labelsize="small")
+        if not np.isfinite(ys).any():
+            ax.set_yticks([])
+            import textwrap
+
+            ax.text(0.5, 0.5, "\n".join(textwrap.wrap(TREND_EMPTY.get(label, "no worn day in this range"), 30)),
+                    transform=ax.transAxes, ha="center", va="center", fontsize="small", color="#555")
+            continue
         ax.plot(x, ys, marker="o", color="#4a7bd0")
-        ax.set_title(label, fontsize=9)
-        ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+        span = TREND_MIN_SPAN[label]
+        lo, hi = np.nanmin(ys), np.nanmax(ys)
+        if label.endswith("% of worn time)") or label.endswith("% of offered)"):
+            ax.set_ylim(-5, 105)
+        elif hi - lo < span:
+            mid = (hi + lo) / 2
+            bottom = max(0.0, mid - span / 2)
+            ax.set_ylim(bottom, bottom + span)
+        if label == "breathing sessions":
+            ax.yaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    _save(fig, path)
 
 
 # ---- HTML ----------------------------------------------------------------------------
 def _f(v, fmt="%.1f"):
-    return "–" if v is None or (isinstance(v, float) and not np.isfinite(v)) else fmt % v
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "–"
+    return fmt % v
+
+
+def _picture(wide, narrow, alt):
+    return ("<picture><source media='(max-width: 640px)' srcset='%s'><img src='%s' alt='%s' loading=eager>"
+            "</picture>" % (narrow, wide, html.escape(alt)))
+
+
+def _states_html(a):
+    worn = a["worn_min"]
+    rows = []
+    for s in state_names() + [s for s in a["states"] if s not in state_names()]:
+        n = a["states"].get(s, 0)
+        if s == UNWORN or not n:
+            continue
+        colour, _, css = state_style(s)[:3]
+        p = pct_of_worn(n, worn)
+        rows.append("<tr data-state='%s'><td><span class=sw style='background:%s;background-image:%s'></span>%s</td>"
+                    "<td class=bar><span style='width:%d%%;background:%s;background-image:%s'></span></td>"
+                    "<td class=num>%s</td><td class=num data-pct>%d %%</td></tr>"
+                    % (s, colour, css, html.escape(state_label(s)), p, colour, css, _fmt_min(n), p))
+    rows.append("<tr class=unworn><td><span class=sw style='background:%s'></span>unworn / no reading</td><td></td>"
+                "<td class=num>%s</td><td class=num title='not counted in percentages'>–</td></tr>"
+                % (state_style(UNWORN)[0], _fmt_min(a["no_reading_min"])))
+    return ("<table class=states><caption>Share of worn time (%s worn; unworn minutes are not counted)</caption>"
+            "%s</table>"
+            % (_fmt_min(worn), "".join(rows)))
 
 
 def _day_html(a, files):
     e = html.escape
     td, pc = a["td"], a["pc"]
-    rows = [("mean HR", _f(td.get("hr_bpm"), "%.1f bpm")), ("resting HR (10th percentile of minutes)",
-                                                            _f(a["resting_hr"], "%.1f bpm")),
+    coh = a["coherence"]
+    coh_words = "" if not np.isfinite(coh) else (" (very good)" if coh >= COHERENCE_VERY_GOOD else
+                                                 " (basic)" if coh >= COHERENCE_BASIC else " (low)")
+    rows = [("mean HR", _f(td.get("hr_bpm"), "%.1f bpm")),
+            ("resting HR (10th percentile of worn minutes)", _f(a["resting_hr"], "%.1f bpm")),
             ("SDNN", _f(td.get("sdnn_ms"), "%.1f ms")), ("RMSSD", _f(td.get("rmssd_ms"), "%.1f ms")),
             ("pNN50", _f(td.get("pnn50"), "%.1f %%")), ("LF / HF (mean of valid 5 min windows)", _f(a["lf_hf"], "%.2f")),
             ("LF, HF power", "%s, %s" % (_f(a["lf_ms2"], "%.0f ms²"), _f(a["hf_ms2"], "%.0f ms²"))),
             ("Poincaré SD1 / SD2", "%s / %s" % (_f(pc.get("sd1_ms"), "%.1f ms"), _f(pc.get("sd2_ms"), "%.1f ms"))),
-            ("coherence (mean of valid windows)", _f(a["coherence"], "%.2f")),
-            ("valid 5 min windows", "%d of %d" % (a["valid_windows"], a["windows"])),
-            ("flagged beats", "%.1f %%" % a["artefact_pct"]),
-            ("device vs host RMSSD per minute (median difference)", _f(a["device_vs_host_pct"], "%.1f %%"))]
-    states = "".join("<tr><td><span class=sw style='background:%s'></span>%s</td><td>%s</td><td>%.0f %%</td></tr>"
-                     % (STATE_COLOURS[s], s, _fmt_min(a["states"].get(s, 0)),
-                        100.0 * a["states"].get(s, 0) / max(a["logged_min"], 1)) for s in STATE_ORDER)
-    out = ["<section><h2>%s</h2>" % e(a["day"]), "<p class=words>%s</p>" % e(paragraph(a)),
-           "<img src='%s' alt='HR and RMSSD over the day, coloured by state'>" % files["timeline"],
-           "<div class=cols><div><h3>Time in each state</h3><table>%s</table>"
-           "<p>longest threat stretch: %s</p><img src='%s' alt='time in each state'></div>"
-           % (states, _fmt_min(a["longest_threat_min"]), files["states"]),
-           "<div><h3>HRV (host analysis)</h3><table>%s</table></div></div>"
-           % "".join("<tr><td>%s</td><td>%s</td></tr>" % (e(k), e(v)) for k, v in rows)]
+            ("coherence (mean of valid windows)", _f(coh, "%.2f") + coh_words)]
+    quality = [("minutes logged", _fmt_min(a["logged_min"])), ("worn with a reading", _fmt_min(a["worn_min"])),
+               ("unworn / no reading", _fmt_min(a["no_reading_min"])),
+               ("5 min windows analysed", "%d of %d" % (a["valid_windows"], a["windows"])),
+               ("left out: too few beats (mostly unworn)", str(a["sparse_windows"])),
+               ("left out: too many irregular beats", str(a["irregular_windows"])),
+               ("flagged beats", "%.1f %%" % a["artefact_pct"]),
+               ("device vs host RMSSD per minute (median difference)", _f(a["device_vs_host_pct"], "%.1f %%"))]
+
+    def table(rs, cls):
+        return "<table class=%s>%s</table>" % (cls, "".join("<tr><td>%s</td><td class=num>%s</td></tr>"
+                                                             % (e(k), e(v)) for k, v in rs))
+
+    out = ["<section class=day id='day-%s'><h2>%s</h2>" % (e(a["day"]), e(a["day"])),
+           "<p class=words>%s</p>" % e(paragraph(a)),
+           "<figure>%s<figcaption>Heart rate and RMSSD per minute, the background coloured and patterned by "
+           "state; gaps are unworn time.</figcaption></figure>"
+           % _picture(files["timeline"], files["timeline_narrow"], "HR and RMSSD over the day, by state"),
+           "<div class=cols><div><h3>Time in each state</h3>%s<p>longest threat stretch: %s</p></div>"
+           % (_states_html(a), _fmt_min(a["longest_threat_min"])),
+           "<div><h3>HRV (host analysis of clean beats)</h3>%s</div>" % table(rows, "hrv"),
+           "<div><h3>Data quality</h3>%s</div></div>" % table(quality, "quality")]
     if a["sessions"]:
         out.append("<h3>Breathing sessions</h3>")
-        for sess, img in zip(a["sessions"], files["sessions"]):
-            out.append("<p>%s, %s, %d s at %.1f/min%s: RMSSD %.1f → %.1f → %.1f ms, coherence %.2f → %.2f → %.2f</p>"
-                       "<img src='%s' alt='session heart rate'>" % (
-                           query.local_time(sess["unix_s"], "%H:%M"), e(sess["kind"]), sess["duration_s"],
-                           sess["rate_bpm"], "" if sess["completed"] else " (stopped early)", sess["before_rmssd"],
-                           sess["during_rmssd"], sess["after_rmssd"], sess["before_coh"], sess["during_coh"],
-                           sess["after_coh"], img))
+        for sess, (img, img_n) in zip(a["sessions"], files["sessions"]):
+            out.append("<p class=session>%s</p><figure>%s</figure>" % (
+                session_words(sess), _picture(img, img_n, "heart rate through the session, and RMSSD and "
+                                                          "coherence before, during and after")))
     else:
         out.append("<p>No breathing session this day.</p>")
     out.append("</section>")
     return "\n".join(out)
 
 
-CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:auto;padding:1em;color:#222}
-img{max-width:100%}table{border-collapse:collapse}td{padding:2px 10px;border-bottom:1px solid #eee}
-.cols{display:flex;gap:2em;flex-wrap:wrap}.words{font-size:1.05em;line-height:1.5;background:#f5f7f2;padding:.8em}
-.sw{display:inline-block;width:.9em;height:.9em;margin-right:.4em;vertical-align:middle}"""
+def how_to_read():
+    e = html.escape
+    items = "".join("<li><span class=sw style='background:%s;background-image:%s'></span><b>%s</b>: %s</li>"
+                    % (state_style(s)[0], state_style(s)[2], e(state_label(s)), e(state_style(s)[3]))
+                    for s in state_names())
+    return ("<details class=help open><summary>How to read this</summary>"
+            "<p>Every minute Soothe was on your wrist it put one label on your heart's pattern, compared with "
+            "<em>your own</em> baseline. Each state has a colour and a pattern:</p><ul>%s</ul>"
+            "<p><b>Percentages</b> on this page are always a share of <b>worn time</b> (minutes with a pulse "
+            "reading); unworn minutes are listed but never counted in a percentage.</p>"
+            "<p><b>Coherence</b> measures how smooth and regular the heart's rhythm is around one slow "
+            "breathing frequency (HeartMath-style ratio over 64 s). As a guide: below %.1f low, %.1f basic, "
+            "%.1f and above very good. Slow, even breathing with the pacer usually raises it.</p>"
+            "<p><b>RMSSD</b> (ms) is beat-to-beat heart-rate variability, higher when the soothing system is "
+            "active; it varies by about 10 %% from minute to minute even at rest, so small changes mean little.</p>"
+            "<p><b>Data quality</b>: HRV is computed on clean beats only. Five-minute stretches with too few "
+            "beats (unworn) or more than 5 %% irregular beats are left out rather than guessed.</p>"
+            "<p>All times are local time (%s).</p></details>"
+            % (items, COHERENCE_BASIC, COHERENCE_BASIC, COHERENCE_VERY_GOOD, e(query.zone_label())))
+
+
+CSS = """*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1100px;margin:auto;padding:12px;
+color:#222;line-height:1.45;overflow-wrap:break-word}
+h1{font-size:1.5em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em}
+img{max-width:100%;height:auto;display:block}figure{margin:0 0 1em}figcaption{font-size:.85em;color:#555}
+table{border-collapse:collapse;width:100%}td{padding:3px 6px;border-bottom:1px solid #eee;vertical-align:top}
+td.num{text-align:right;white-space:nowrap}caption{text-align:left;font-size:.9em;color:#555}
+.cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(290px,1fr));gap:1em 2em}
+.words{font-size:1.05em;background:#f5f7f2;padding:.8em}
+.sw{display:inline-block;width:1.1em;height:1.1em;margin-right:.4em;vertical-align:middle;border:1px solid #0003}
+table.states td:first-child{white-space:nowrap}table.states tr.unworn td:first-child{white-space:normal}td.bar{width:100%;min-width:3em}td.bar span{display:block;height:1.1em;min-width:1px;border:1px solid #0003}
+tr.unworn td{color:#666}details.help{background:#f4f4f8;padding:.6em .9em;margin:1em 0}
+details.help summary{font-weight:600;cursor:pointer}ul{padding-left:1.2em}li{margin:.2em 0}"""
 
 
 def build_report(db, r, out_dir, progress=None):
-    """Writes index.html and PNGs into out_dir; returns the HTML path."""
+    """Writes index.html and SVG plots into out_dir; returns the HTML path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(out_dir, 0o700)
+    for old in list(out_dir.glob("*.svg")) + list(out_dir.glob("*.png")):
+        old.unlink()  # plots of an earlier report in this folder would otherwise linger
     day_ranges = list(r.day_ranges())
     days = []
     for i, dr in enumerate(day_ranges):
         a = analyse_day(db, dr)
         if a:
-            files = {"timeline": "timeline-%s.png" % a["day"], "states": "states-%s.png" % a["day"], "sessions": []}
+            files = {"timeline": "timeline-%s.svg" % a["day"], "timeline_narrow": "timeline-%s-narrow.svg" % a["day"],
+                     "sessions": []}
             plot_timeline(a, out_dir / files["timeline"])
-            plot_states(a, out_dir / files["states"])
+            plot_timeline(a, out_dir / files["timeline_narrow"], narrow=True)
             for sess in a["sessions"]:
-                name = "session-%s.png" % query.local_time(sess["unix_s"], "%Y-%m-%d-%H%M%S")
-                plot_session(a, sess, out_dir / name)
-                files["sessions"].append(name)
+                name = "session-%s" % query.local_time(sess["unix_s"], "%Y-%m-%d-%H%M%S")
+                plot_session(a, sess, out_dir / (name + ".svg"))
+                plot_session(a, sess, out_dir / (name + "-narrow.svg"), narrow=True)
+                files["sessions"].append((name + ".svg", name + "-narrow.svg"))
             a["files"] = files
             days.append(a)
         if progress:
@@ -328,15 +566,22 @@ def build_report(db, r, out_dir, progress=None):
     if not days:
         raise ReportError("no data for %s in %s: sync first, or pick a range with data (soothe sessions lists days)"
                           % (r.device_id, r.label))
-    parts = ["<!doctype html><html lang=en><head><meta charset=utf-8><title>Soothe report %s</title>"
-             "<style>%s</style></head><body>" % (html.escape(r.label), CSS),
-             "<h1>Soothe: %s</h1><p>device %s · %d day(s) with data</p>" % (html.escape(r.label),
-                                                                           html.escape(r.device_id), len(days))]
-    if len(days) >= 2:
-        plot_trends(days, out_dir / "trends.png")
-        parts.append("<section><h2>Across the days</h2><img src='trends.png' alt='trends across days'></section>")
+    e = html.escape
+    parts = ["<!doctype html><html lang=en><head><meta charset=utf-8>"
+             "<meta name=viewport content='width=device-width,initial-scale=1'>"
+             "<title>Soothe report %s</title><style>%s</style></head><body>" % (e(r.label), CSS),
+             "<h1>Soothe: %s</h1><p>device %s · %d day(s) with data · times in local time (%s)</p>"
+             % (e(r.label), e(r.device_id), len(days), e(query.zone_label(r.start)))]
+    parts.append(how_to_read())
+    if len(day_ranges) >= 2:
+        all_days = [dt.date.fromisoformat(d.label) for d in day_ranges]
+        plot_trends(days, out_dir / "trends.svg", all_days)
+        plot_trends(days, out_dir / "trends-narrow.svg", all_days, narrow=True)
+        parts.append("<section><h2>Across the days</h2><figure>%s<figcaption>One point per day (at its midday); a day "
+                     "without worn time is a gap.</figcaption></figure></section>"
+                     % _picture("trends.svg", "trends-narrow.svg", "trends across days"))
     else:
-        parts.append("<p>Trends across days appear once there are two days of data.</p>")
+        parts.append("<p>Trends across days appear once the range covers two days.</p>")
     parts += [_day_html(a, a["files"]) for a in days]
     parts.append("<footer><p>Threat, drive and soothe are a heuristic reading of heart rate and HRV against the "
                  "wearer's own baseline (Gilbert's three systems), not a diagnosis. HRV here: time domain and "
@@ -346,7 +591,7 @@ def build_report(db, r, out_dir, progress=None):
     index = out_dir / "index.html"
     with open_private(index, encoding="utf-8") as f:
         f.write("\n".join(parts))
-    for p in out_dir.glob("*.png"):
+    for p in out_dir.glob("*.svg"):
         os.chmod(p, 0o600)
     return index
 
@@ -356,24 +601,42 @@ def summary_rows(db, r):
 
 
 def print_summary(db, r, console):
+    """A table sized to the console: the key columns always, the rest as width allows."""
     from rich.table import Table
 
     days = summary_rows(db, r)
     if not days:
         raise ReportError("no data for %s in %s: sync first, or pick a range with data" % (r.device_id, r.label))
-    t = Table(title="Soothe summary · %s · %s" % (r.device_id, r.label))
-    for col in ("day", "reading", "no reading", "HR", "rest HR", "RMSSD", "SDNN", "LF/HF", "SD1", "threat", "drive",
-                "soothe", "longest threat", "sessions", "prompts acc/offered", "valid windows"):
-        t.add_column(col, justify="right" if col != "day" else "left")
+    width = console.width
+    cols = [("day", lambda a: a["day"], 10), ("worn", lambda a: _fmt_min(a["worn_min"]), 11),
+            ("unworn", lambda a: _fmt_min(a["no_reading_min"]), 11),
+            ("HR bpm", lambda a: _f(a["td"].get("hr_bpm")), 6), ("RMSSD ms", lambda a: _f(a["td"].get("rmssd_ms")), 8)]
+    for s in ("threat", "drive", "soothe"):
+        cols.append(("%s %%" % s, lambda a, s=s: str(pct_of_worn(a["states"].get(s, 0), a["worn_min"])), 8))
+    cols.append(("sessions", lambda a: str(len(a["sessions"])), 8))
+    optional = [("rest HR bpm", lambda a: _f(a["resting_hr"]), 11), ("SDNN ms", lambda a: _f(a["td"].get("sdnn_ms")), 7),
+                ("coherence", lambda a: _f(a["coherence"], "%.2f"), 9),
+                ("longest threat", lambda a: _fmt_min(a["longest_threat_min"]), 14),
+                ("prompts acc/offered", lambda a: "%d/%d" % (a["prompts"].get("accepted", 0),
+                                                             a["prompts"].get("offered", 0)), 9),
+                ("LF/HF", lambda a: _f(a["lf_hf"], "%.2f"), 5), ("SD1 ms", lambda a: _f(a["pc"].get("sd1_ms")), 6),
+                ("valid windows", lambda a: "%d/%d" % (a["valid_windows"], a["windows"]), 7)]
+
+    def need(cs):
+        return sum(w + 3 for _, _, w in cs) + 1
+
+    if need(cols) > width:  # a narrow terminal: drop the minutes columns that the percentages carry
+        cols = [c for c in cols if c[0] not in ("unworn",)]
+    for c in optional:
+        if need(cols + [c]) <= width:
+            cols.append(c)
+    t = Table(title="Soothe summary · %s · %s · local time (%s) · %% of worn time"
+              % (r.device_id, r.label, query.zone_label(r.start)), expand=False)
+    for name, _, _ in cols:
+        t.add_column(name, justify="left" if name == "day" else "right", no_wrap=name == "day")
     for a in days:
-        st, td = a["states"], a["td"]
-        t.add_row(a["day"], _fmt_min(a["worn_min"]), _fmt_min(a["no_reading_min"]), _f(td.get("hr_bpm")),
-                  _f(a["resting_hr"]), _f(td.get("rmssd_ms")), _f(td.get("sdnn_ms")), _f(a["lf_hf"], "%.2f"),
-                  _f(a["pc"].get("sd1_ms")), _fmt_min(st.get("threat", 0)), _fmt_min(st.get("drive", 0)),
-                  _fmt_min(st.get("soothe", 0)), _fmt_min(a["longest_threat_min"]), str(len(a["sessions"])),
-                  "%d/%d" % (a["prompts"].get("accepted", 0), a["prompts"].get("offered", 0)),
-                  "%d/%d" % (a["valid_windows"], a["windows"]))
+        t.add_row(*[fn(a) for _, fn, _ in cols])
     console.print(t)
     for a in days:
-        console.print("[bold]%s[/bold] %s" % (a["day"], paragraph(a)))
+        console.print("[bold]%s[/bold] %s" % (a["day"], html.unescape(paragraph(a))), highlight=False)
     return days
