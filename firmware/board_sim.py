@@ -10,7 +10,7 @@
 
 Arguments: sim [--ppg FILE --rate HZ | --synthetic --seed N --plan P] [--flash IMG]
                [--speed X | --fast] [--duration D] [--trace FILE] [--press T:short|long]
-               [--device-id ID] [--start UNIX_S] [--cut-after-writes N]
+               [--plan-file FILE] [--device-id ID] [--start UNIX_S] [--cut-after-writes N]
 """
 import gc
 import sys
@@ -40,6 +40,8 @@ class VirtualTime:
         self.stopped = False
         self.reports = []  # callables returning a line printed when the clock stops
         self._on_stop = []
+        self.progress_ms = 0  # --progress: a `sim: at t=N s` line every this many virtual ms
+        self._next_progress = 0
 
     def ticks_ms(self):
         return self.now
@@ -70,6 +72,9 @@ class VirtualTime:
             if vt.stopped:
                 real_wait(-1)  # the clock has stopped: only the serial port is alive
                 return
+            if vt.progress_ms and ticks_diff(vt.now, vt.start + vt._next_progress) >= 0:
+                sys.stderr.write("sim: at t=%d s\n" % (vt._next_progress // 1000))
+                vt._next_progress += vt.progress_ms
             head = core._task_queue.peek()
             target = head.ph_key if head is not None else vt.now + dt
             if vt.stop_ms >= 0 and ticks_diff(target, vt.start + vt.stop_ms) > 0:
@@ -256,7 +261,7 @@ class SimButton:
 def _parse_args(argv):
     opts = {"ppg": None, "rate": 100, "seed": 1, "plan": None, "flash": "soothe-flash.img",
             "speed": 0.0, "duration": None, "trace": None, "press": [], "device_id": None,
-            "start": 1767600000, "cut": -1, "invert": False, "hang": -1}  # type: dict
+            "start": 1767600000, "cut": -1, "invert": False, "hang": -1, "progress": False}  # type: dict
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -270,6 +275,10 @@ def _parse_args(argv):
             opts["seed"] = int(val)
         elif a == "--plan":
             opts["plan"] = val
+        elif a == "--plan-file":
+            # Plans of any length: the unix port dies on a 256-byte argument (FIELD-NOTES).
+            with open(val) as f:
+                opts["plan"] = f.read().strip()
         elif a == "--flash":
             opts["flash"] = val
         elif a == "--speed":
@@ -290,10 +299,12 @@ def _parse_args(argv):
             opts["hang"] = ppg_synth.parse_duration_ms(val)
         elif a == "--cut-after-writes":
             opts["cut"] = int(val)
-        elif a in ("--fast", "--synthetic", "--invert"):
+        elif a in ("--fast", "--synthetic", "--invert", "--progress"):
             i -= 1
             if a == "--invert":
                 opts["invert"] = True
+            if a == "--progress":
+                opts["progress"] = True
         else:
             raise ValueError("unknown simulator option %s" % a)
     return opts
@@ -346,6 +357,8 @@ class SimBoard:
         self.opts = o
         self.vt = VirtualTime(o["speed"], o["duration"] if o["duration"] is not None else -1)
         self.vt.install()
+        if o["progress"]:
+            self.vt.progress_ms = 300000
         # Firmware ticks count from 0 like a fresh ESP32 (and fit its 30-bit ticks).
         self.clock = Clock(self.vt.elapsed_ms, o["start"] * 1000, is_set=True)
         self.sensor = SimSensor(_make_source(o), o["rate"], self.vt)

@@ -21,22 +21,39 @@ PRESETS = {
 _TEMPLATE_N = 1024
 
 
+_DURATION_UNITS = (("ms", 1), ("s", 1000), ("m", 60000), ("h", 3600000), ("d", 86400000))
+
+
 def parse_duration_ms(text):
-    """'90' or '90s' -> 90 000; '10m' -> 600 000; '2h' -> 7 200 000."""
+    """'90' or '90s' -> 90 000; '10m' -> 600 000; '2h' -> 7 200 000; compound '13h30m',
+    '1d2h', '1.5h'.  A bare number (seconds) only on its own."""
+    src = text
     text = text.strip().lower()
-    scale = 1000
-    for suffix, mult in (("ms", 1), ("s", 1000), ("m", 60000), ("h", 3600000), ("d", 86400000)):
-        if text.endswith(suffix):
-            text = text[: -len(suffix)]
-            scale = mult
-            break
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError("bad duration %r: use e.g. 90s, 10m, 2h" % text)
-    if value < 0:
-        raise ValueError("duration must not be negative")
-    return int(value * scale)
+    total = 0.0
+    i, n, parts = 0, len(text), 0
+    while i < n:
+        j = i
+        while j < n and (text[j].isdigit() or text[j] == "."):
+            j += 1
+        k = j
+        while k < n and text[k].isalpha():
+            k += 1
+        num, unit = text[i:j], text[j:k]
+        scale = 1000 if unit == "" and k == n and parts == 0 else 0
+        for name, mult in _DURATION_UNITS:
+            if unit == name:
+                scale = mult
+        try:
+            value = float(num)
+        except ValueError:
+            value = -1.0
+        if value < 0 or not scale:
+            raise ValueError("bad duration %r: use e.g. 90s, 10m, 2h or 13h30m" % src.strip())
+        total += value * scale
+        i, parts = k, parts + 1
+    if not parts:
+        raise ValueError("bad duration %r: use e.g. 90s, 10m, 2h or 13h30m" % src.strip())
+    return int(total)
 
 
 def parse_plan(text):

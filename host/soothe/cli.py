@@ -3,6 +3,9 @@
 Errors the user can fix print as one line `soothe: error: ...` with exit code 2.
 """
 import argparse
+import importlib.util
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,7 +42,9 @@ def _parse_sim_common(p):
     p.add_argument("--trace", metavar="FILE", help="write LED/motor commands with their virtual time here")
     p.add_argument("--press", action="append", default=[], metavar="T:KIND",
                    help="press the button at virtual time T (short or long), e.g. 600s:short")
-    p.add_argument("--device-id", help="device id the simulator reports")
+    p.add_argument("--device-id", help="device id the simulator reports (default: sim-<seed>)")
+    p.add_argument("--start", metavar="DATE[THH:MM]",
+                   help="local date and time the simulated wearing starts (default: now)")
     p.add_argument("--heapsize", help="MicroPython heap, e.g. 64k like an ESP32 without PSRAM")
 
 
@@ -64,46 +69,123 @@ def _make_sim(args):
                 raise ValueError("--press %s: use T:short or T:long" % p)
     except ValueError as e:
         raise CommandError(str(e)) from e
+    start = parse_start(args.start) if args.start else int(time.time())
+    if args.device_id is not None and not (1 <= len(args.device_id) <= 32 and args.device_id.isprintable()
+                                           and " " not in args.device_id):
+        raise CommandError("--device-id %r: use 1..32 printable characters without spaces" % args.device_id)
     return Simulator(args.flash, ppg=args.ppg, rate=args.rate, seed=args.seed, plan=args.plan,
                      speed=args.speed, duration=args.duration, trace=args.trace, presses=args.press,
-                     device_id=args.device_id, heapsize=args.heapsize)
+                     device_id=args.device_id, heapsize=args.heapsize, start=start)
+
+
+def parse_start(text):
+    """'2026-01-05' (local midnight), '2026-01-05T08:30' or '2026-01-05 08:30' -> unix seconds."""
+    import datetime as dt
+
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise CommandError("--start %r: use a local date and time like 2026-01-05T08:30" % text) from None
+    if when.tzinfo is not None:
+        return int(when.timestamp())
+    return int(time.mktime(when.timetuple()))
+
+
+def parse_duration_s(text):
+    from .fw import ppg_synth
+
+    try:
+        return ppg_synth.parse_duration_ms(text) / 1000.0
+    except ValueError as e:
+        raise CommandError(str(e)) from e
 
 
 def do_sim(args):
     sim = _make_sim(args)
+    bar = None
+    if args.duration and sys.stderr.isatty():  # a long run shows how far the virtual clock got
+        from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
+
+        total_s = parse_duration_s(args.duration)
+        sim.argv += ["--progress"]
+        bar = RichProgress(TextColumn("simulating"), BarColumn(), TextColumn("{task.fields[at]}"),
+                           TimeElapsedColumn(), transient=True)
+        task = bar.add_task("sim", total=total_s, at="")
     try:
         port = sim.start()
     except SimError as e:
         raise CommandError(str(e)) from e
     print("port: %s" % port, flush=True)
     shown = 0
+    interrupted = False
+    if bar:
+        bar.start()
     try:
         while sim.alive():
             time.sleep(0.1)
             while shown < len(sim.stderr_lines):
-                print(sim.stderr_lines[shown], flush=True)
+                line = sim.stderr_lines[shown]
                 shown += 1
+                if bar and line.startswith("sim: at t="):
+                    t = int(line.split("=")[1].split()[0])
+                    bar.update(task, completed=t, at="%d h %02d min" % (t // 3600, t // 60 % 60))
+                    continue
+                if bar and line.startswith("sim: stopped"):
+                    bar.stop()
+                    bar = None
+                print(line, flush=True)
     except KeyboardInterrupt:
-        pass
+        interrupted = True
     finally:
+        if bar:
+            bar.stop()
         sim.stop()
     for line in sim.stderr_lines[shown:]:
-        print(line, flush=True)
+        if not line.startswith("sim: at t=") and not (interrupted and not line.strip()):
+            print(line, flush=True)
+    if interrupted:
+        print("soothe: simulator stopped (Ctrl-C); the flash image %s keeps what was logged" % args.flash,
+              file=sys.stderr)
+        return 130
     return 0 if sim.proc.returncode in (0, -15, None) else 1
 
 
+def check_port(port):
+    """A named port that does not exist gets its own hint (not mpremote's 'in use by another program')."""
+    if port and "://" not in port and not os.path.exists(port):
+        raise CommandError("no serial port %s: is the board plugged in with a data cable? (without --port "
+                           "soothe looks for it by USB id)" % port)
+
+
 def _open_device(port):
+    check_port(port)
     try:
         return Device(open_port(port or find_port()))
     except DeviceError as e:
         raise CommandError(str(e)) from e
 
 
+def clock_words(offset_ms):
+    """'device clock set; it was 322 days behind' (offset = device minus this computer)."""
+    s = abs(offset_ms) / 1000.0
+    if s < 2:
+        return "device clock set; it was already right (within 2 s)"
+    if s < 120:
+        amount = "%d s" % round(s)
+    elif s < 7200:
+        amount = "%d min" % round(s / 60)
+    elif s < 2 * 86400:
+        amount = "%.1f h" % (s / 3600)
+    else:
+        amount = "%d days" % round(s / 86400)
+    return "device clock set; it was %s %s" % (amount, "behind" if offset_ms < 0 else "ahead")
+
+
 def print_hello(hello, offset_ms=None):
     print("device %s, firmware %s, log seq %d..%d (acked %d)" % (
         hello["device_id"], hello["version"], hello["oldest_seq"], hello["newest_seq"], hello["acked_seq"]))
     if offset_ms is not None:
-        print("device clock was %+.1f s off; set from this computer" % (offset_ms / 1000.0))
+        print(clock_words(offset_ms))
 
 
 def do_sync(args):
@@ -112,6 +194,9 @@ def do_sync(args):
     try:
         result = sync(dev, store, progress=Progress())
     except DeviceError as e:
+        if dev.bytes_in == 0:  # nothing ever came back: resuming is not the fix
+            raise CommandError("%s: no answer from the device on this port; is it running the Soothe firmware? "
+                               "(`soothe doctor` checks the board, `soothe deploy` installs it)" % e) from e
         raise CommandError(str(e) + " - run sync again to resume") from e
     except KeyboardInterrupt:
         print("soothe: sync interrupted; what was stored is kept, run sync again to resume", file=sys.stderr)
@@ -125,13 +210,24 @@ def do_sync(args):
 
 
 def print_minutes(store, device_id, limit=10):
+    """A sample of stored minutes, local time with the zone named, within 80 columns."""
+    from .query import local_time, zone_label
+
     rows = store.db.execute(
-        "SELECT datetime(unix_s,'unixepoch'), state, quality_pct, hr_bpm, rmssd_ms, sdnn_ms, coherence, beats "
+        "SELECT unix_s, state, quality_pct, hr_bpm, rmssd_ms, sdnn_ms, coherence, beats "
         "FROM minutes WHERE device_id=? ORDER BY unix_s", (device_id,)).fetchall()
-    print("%-19s %-10s %4s %6s %7s %6s %5s %5s" % ("minute (UTC)", "state", "q%", "HR", "RMSSD", "SDNN", "coh", "beats"))
+    print("minutes, local time (%s):" % (zone_label(rows[0][0]) if rows else zone_label()))
+    print("%-16s %-12s %5s %7s %8s %7s %5s %5s" % ("minute", "state", "good%", "HR bpm", "RMSSD ms", "SDNN ms",
+                                                  "coh", "beats"))
+
+    def num(v, fmt):
+        return fmt % v if v is not None else "-"
+
     step = max(1, len(rows) // limit)
     for r in rows[::step]:
-        print("%-19s %-10s %4d %6.1f %7.1f %6.1f %5.2f %5d" % r)
+        print("%-16s %-12s %5s %7s %8s %7s %5s %5s" % (
+            local_time(r[0], "%Y-%m-%d %H:%M"), r[1][:12], num(r[2], "%d"), num(r[3], "%.1f"), num(r[4], "%.1f"),
+            num(r[5], "%.1f"), num(r[6], "%.2f"), num(r[7], "%d")))
     beats = store.db.execute("SELECT COUNT(*), SUM(flag=0) FROM beats WHERE device_id=?", (device_id,)).fetchone()
     print("%d minutes, %d beats (%d clean) stored for %s" % (len(rows), beats[0] or 0, beats[1] or 0, device_id))
 
@@ -144,9 +240,12 @@ def do_demo(args):
     for f in (flash, db):
         if f.exists():
             f.unlink()
-    print("simulating %s of wearing on the simulated board (real firmware, MicroPython unix port)..." % args.duration)
+    print("simulating %s of wearing (the real firmware on the MicroPython unix port)..." % args.duration)
     # A short press at 25 min: the wearer takes a 2 min breathing session, so the report has one.
-    sim = Simulator(flash, seed=args.seed, duration=args.duration, trace=out / "trace.txt", presses=["1500s:short"])
+    # The wearing ends now, so the report shows today in local time.
+    start = int(time.time() - parse_duration_s(args.duration))
+    sim = Simulator(flash, seed=args.seed, duration=args.duration, trace=out / "trace.txt", presses=["1500s:short"],
+                    start=start)
     t0 = time.monotonic()
     with sim:
         print("port: %s" % sim.port, flush=True)
@@ -222,6 +321,12 @@ def do_sessions(args):
 def do_export(args):
     from .export import export
 
+    from .export import tables_for
+
+    try:
+        tables_for(args.format, args.table)
+    except ValueError as e:
+        raise CommandError(str(e)) from e
     with _StoreFor(args) as (store, r):
 
         def warn(msg):
@@ -260,16 +365,22 @@ def do_monitor(args):
 
 
 def do_config(args):
+    from . import settings_text
     from .fw import settings as fw_settings
 
     keys = sorted(fw_settings.SCHEMA)
-    if args.key is not None and args.key not in fw_settings.SCHEMA:
-        raise CommandError("unknown setting %r (known: %s)" % (args.key, ", ".join(keys)))
+    name = args.key
+    key = settings_text.resolve_key(name) if name is not None else None
+    if name is not None and key is None:
+        raise CommandError("unknown setting %r (known: %s)" % (name, ", ".join(
+            sorted(settings_text.natural(k) for k in keys))))
+    raw = None
     if args.action == "set":
-        if args.key is None or args.value is None:
-            raise CommandError("config set needs KEY VALUE, e.g. soothe config set led_brightness_pct 10")
+        if key is None or args.value is None:
+            raise CommandError("config set needs KEY VALUE, e.g. soothe config set pacer_rate 5.5")
         try:  # the firmware's own validation, before the device is asked
-            fw_settings.Settings().set(args.key, args.value)
+            raw = settings_text.to_raw(key, name, args.value)
+            fw_settings.Settings().set(key, raw)
         except fw_settings.ConfigError as e:
             raise CommandError("%s; the device keeps its previous value" % e) from e
     elif args.value is not None:
@@ -277,12 +388,12 @@ def do_config(args):
     dev = _open_device(args.port)
     try:
         if args.action == "set":
-            k, v = dev.config(args.key, args.value)
-            print("%s = %s (saved on the device)" % (k, v))
+            k, v = dev.config(key, raw)
+            print("%s (saved on the device)" % settings_text.show(k, v))
         else:
-            for key in [args.key] if args.key else keys:
-                k, v = dev.config(key)
-                print("%s = %s" % (k, v))
+            for k in [key] if key else keys:
+                k, v = dev.config(k)
+                print(settings_text.show(k, v))
     except DeviceError as e:
         raise CommandError(str(e)) from e
     finally:
@@ -370,12 +481,37 @@ def _release_repl(port):
 
 def _repl_port(args):
     """The board's port (given or found), with a running Soothe app asked to free the REPL."""
+    check_port(args.port)
     try:
         port = args.port or find_port()
     except DeviceError as e:
         raise CommandError(str(e)) from e
     _release_repl(port)
+    if not _answers(port):
+        raise CommandError("%s does not answer: is it a board running MicroPython? unplug and replug it, or try "
+                           "another port" % port)
     return port
+
+
+def _answers(port, seconds=3.0):
+    """True when anything comes back after Ctrl-C and Enter (a MicroPython REPL prints a prompt)."""
+    if "://" in port:
+        return True
+    try:
+        ser = open_port(port)
+    except DeviceError:
+        return True  # let mpremote report why it cannot open the port
+    try:
+        ser.write(b"\r\x03\r")
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if ser.read(64):
+                return True
+        return False
+    except OSError:
+        return True
+    finally:
+        ser.close()
 
 
 def do_deploy(args):
@@ -455,12 +591,17 @@ def do_bench(args):
     unknown = [s for s in sections if s not in bench.SECTIONS]
     if unknown:
         raise CommandError("--only %s: choose from %s" % (",".join(unknown), ",".join(bench.SECTIONS)))
+    missing = [m for m in ("heartpy", "neurokit2", "scipy") if importlib.util.find_spec(m) is None]
+    if missing:  # checked up front: the peers are imported deep inside the accuracy section
+        raise CommandError("bench needs the bench extra (missing: %s): run `make bench`, or "
+                           "`pip install -e '.[bench]'`" % ", ".join(missing))
     bench.run(sections, quick=args.quick)
     return 0
 
 
 def build_parser():
     parser = Parser(prog="soothe", description="Soothe: compassion-focused HRV biofeedback wearable, host tool.")
+    parser.add_argument("--version", action="version", version="soothe %s" % _version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     p = sub.add_parser("sim", help="run the real firmware on the simulated board; prints `port: /dev/pts/N`")
@@ -491,10 +632,11 @@ def build_parser():
     from .export import FORMATS, TABLES
 
     p = sub.add_parser("export", help="export RR intervals and summaries (csv, json, or Kubios RR text)")
-    p.add_argument("--format", required=True, choices=FORMATS, help="kubios: one RR (ms) per line")
-    p.add_argument("--table", choices=TABLES, default="beats", help="csv only: beats (default), minutes or sessions")
+    p.add_argument("--format", required=True, choices=FORMATS,
+                   help="kubios: one RR (ms) per line, ok beats only; kubios-time: time_s,rr_ms keeping gaps")
+    p.add_argument("--table", choices=TABLES, help="beats, minutes or sessions (csv default: beats; json default: all)")
     p.add_argument("--out", metavar="FILE", help="write here (created 0600) instead of stdout")
-    _add_range(p, day=False)
+    _add_range(p)
     p.set_defaults(func=do_export)
 
     p = sub.add_parser("report", help="write an HTML report with PNG plots for a day or a range")
@@ -552,6 +694,15 @@ def build_parser():
     return parser
 
 
+def _version():
+    try:
+        from importlib.metadata import version
+
+        return version("soothe")
+    except Exception:  # not installed (run from a source tree)
+        return "unknown"
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -562,6 +713,15 @@ def main(argv=None):
         return args.func(args) or 0
     except CommandError as e:
         print("soothe: error: %s" % e, file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # `soothe export ... | head`: the reader has gone; stop quietly (Python docs, "Note on SIGPIPE").
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except subprocess.TimeoutExpired as e:
+        print("soothe: error: %s did not finish within %d s: is the board answering? unplug and replug it"
+              % (os.path.basename(str(e.cmd[0])), e.timeout), file=sys.stderr)
         return EXIT_USAGE
 
 

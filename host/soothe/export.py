@@ -1,14 +1,21 @@
 """`soothe sessions` and `soothe export`: what the store holds, as tables and open formats.
 
-Formats:
-- kubios: the Kubios HRV "RR text" format, one RR interval in ms per line.  Extra
-  detections (flag 1) are left out, since their interval is merged into the next
-  beat; other flagged beats stay in, so Kubios's own artefact correction sees the
-  series as measured.  The format has no way to mark a gap, so a warning on stderr
-  lists stretches with no reading longer than 5 s.
+Formats (every one takes --day/--from/--to; --table where it applies):
+- kubios: the Kubios HRV "RR text" format, one RR interval in ms per line, holding only
+  beats fit for HRV (flag ok).  The format cannot mark a gap, so a warning on stderr
+  lists stretches without a reading longer than 5 s.
+- kubios-time: `time_s,rr_ms` lines (time from the first beat of the range), the same
+  beats, with gaps and dropped beats visible as jumps in time.
 - csv: one row per beat (`--table beats`, default), per minute summary
-  (`--table minutes`) or per breathing session (`--table sessions`).
-- json: one object with the device, the range, beats, minutes, sessions and events.
+  (`--table minutes`) or per breathing session (`--table sessions`); empty cell = missing.
+- json: one object with the device, the range, a `units` block and beats, minutes,
+  sessions and events (or only the `--table` named); missing values are null.
+
+Export format version 2 (`soothe-export/2`), changed from 1: JSON beats carry
+`flag_name`; a `units` block; missing values are null instead of 0.0; the session
+field `rate_bpm` (breaths, not beats) is `breaths_per_min` in JSON and CSV; Kubios
+exports hold only ok beats (version 1 kept every beat but "extra"); `--table` and `--day`
+apply to every format.
 """
 import csv
 import json
@@ -17,12 +24,31 @@ from . import query
 from .fw import beats as fw_beats
 from .fw import records
 
-FORMATS = ("csv", "json", "kubios")
+FORMAT_VERSION = "soothe-export/2"
+FORMATS = ("csv", "json", "kubios", "kubios-time")
 TABLES = ("beats", "minutes", "sessions")
 MINUTE_COLUMNS = ("unix_s", "state", "quality_pct", "hr_bpm", "rmssd_ms", "sdnn_ms", "coherence",
                   "resonance_hz", "beats")
-_EXTRA = 1
+_OK = 0
 _GAP_MS = 5000
+# Values of 0 in these store columns mean "not measured"; exports write them as missing.
+_MISSING_IF_ZERO = {"hr_bpm", "rmssd_ms", "sdnn_ms", "coherence", "resonance_hz", "before_hr", "before_rmssd",
+                    "before_coh", "during_hr", "during_rmssd", "during_coh", "after_hr", "after_rmssd", "after_coh"}
+RENAMED = {"rate_bpm": "breaths_per_min"}  # issue 18: rate_bpm held breaths per minute
+UNITS = {"unix_ms": "ms since 1970-01-01 UTC", "unix_s": "s since 1970-01-01 UTC", "rr_ms": "ms",
+         "hr_bpm": "beats/min", "rmssd_ms": "ms", "sdnn_ms": "ms", "quality_pct": "% of the minute's beats clean",
+         "coherence": "HeartMath-style ratio (0.5 basic, 2.0 very good)", "resonance_hz": "Hz",
+         "duration_s": "s", "breaths_per_min": "breaths/min", "before_hr": "beats/min", "during_hr": "beats/min",
+         "after_hr": "beats/min", "before_rmssd": "ms", "during_rmssd": "ms", "after_rmssd": "ms",
+         "time_local": "local time of this computer", "beats": "count"}
+
+
+def _clean(col, v):
+    return None if v is None or (col in _MISSING_IF_ZERO and v == 0) else v
+
+
+def _flag_name(flag):
+    return fw_beats.FLAG_NAMES[flag] if 0 <= flag < len(fw_beats.FLAG_NAMES) else str(flag)
 
 
 def _fmt_dur(minutes):
@@ -90,52 +116,76 @@ def gaps(beat_rows):
     return out
 
 
-def export(db, r, fmt, out, table="beats", warn=None):
+def tables_for(fmt, table):
+    """The tables a format writes; an impossible pair raises ValueError with what to use."""
+    if fmt in ("kubios", "kubios-time"):
+        if table not in (None, "beats"):
+            raise ValueError("--format %s holds RR intervals only: leave out --table or use --table beats" % fmt)
+        return ["beats"]
+    if fmt == "csv":
+        return [table or "beats"]
+    return [table] if table else list(TABLES)
+
+
+def export(db, r, fmt, out, table=None, warn=None):
     """Writes the range in `fmt` to the text stream `out`; returns the number of rows written."""
-    if fmt == "kubios":
+    tables = tables_for(fmt, table)
+    if fmt in ("kubios", "kubios-time"):
         rows = query.beats(db, r)
-        n = 0
-        for _, rr, flag in rows:
-            if flag != _EXTRA:
+        fit = [(t, rr) for t, rr, flag in rows if flag == _OK]
+        if fmt == "kubios":
+            for _, rr in fit:
                 out.write("%d\n" % rr)
-                n += 1
+        else:
+            out.write("time_s,rr_ms\n")
+            t0 = fit[0][0] if fit else 0
+            for t, rr in fit:
+                out.write("%.3f,%d\n" % ((t - t0) / 1000.0, rr))
         g = gaps(rows)
-        if g and warn:
+        if g and warn and fmt == "kubios":
             warn("%d stretch(es) without a reading (the first at %s) are joined in the RR list; "
-                 "Kubios cannot mark gaps, so analyse day segments separately if that matters"
+                 "Kubios cannot mark gaps: use --format kubios-time to keep them visible"
                  % (len(g), query.local_time(g[0][0] // 1000)))
-        return n
+        return len(fit)
     if fmt == "csv":
         w = csv.writer(out, lineterminator="\n")
+        table = tables[0]
         if table == "beats":
             w.writerow(("time_local", "unix_ms", "rr_ms", "flag", "flag_name"))
             rows = query.beats(db, r)
             for t, rr, flag in rows:
-                w.writerow((query.local_time(t // 1000) + ".%03d" % (t % 1000), t, rr, flag, fw_beats.FLAG_NAMES[flag]
-                            if flag < len(fw_beats.FLAG_NAMES) else flag))
+                w.writerow((query.local_time(t // 1000) + ".%03d" % (t % 1000), t, rr, flag, _flag_name(flag)))
         elif table == "minutes":
             w.writerow(("time_local",) + MINUTE_COLUMNS)
             rows = query.minutes(db, r)
             for m in rows:
-                w.writerow((query.local_time(m[0]),) + tuple(m))
+                w.writerow((query.local_time(m[0]),) + tuple(
+                    "" if v is None else v for v in (_clean(c, x) for c, x in zip(MINUTE_COLUMNS, m))))
         else:
-            w.writerow(("time_local",) + query.SESSION_COLUMNS)
+            w.writerow(("time_local",) + tuple(RENAMED.get(c, c) for c in query.SESSION_COLUMNS))
             rows = query.sessions(db, r)
             for s in rows:
-                w.writerow((query.local_time(s["unix_s"]),) + tuple(s[c] for c in query.SESSION_COLUMNS))
+                w.writerow((query.local_time(s["unix_s"]),) + tuple(
+                    "" if v is None else v for v in (_clean(c, s[c]) for c in query.SESSION_COLUMNS)))
         return len(rows)
     doc = {
-        "format": "soothe-export/1",
+        "format": FORMAT_VERSION,
         "device_id": r.device_id,
-        "range": {"label": r.label, "start_unix_s": r.start, "end_unix_s": r.end},
-        "beats": [{"unix_ms": t, "rr_ms": rr, "flag": flag} for t, rr, flag in query.beats(db, r)],
-        "minutes": [dict(zip(MINUTE_COLUMNS, m)) for m in query.minutes(db, r)],
-        "sessions": query.sessions(db, r),
-        "events": [{"unix_ms": t, "kind": k, "data": _event_data(k, d)} for t, k, d in query.events(db, r)],
+        "range": {"label": r.label, "start_unix_s": r.start, "end_unix_s": r.end, "time_zone": query.zone_label(r.start)},
+        "units": UNITS,
     }
+    if "beats" in tables:
+        doc["beats"] = [{"unix_ms": t, "rr_ms": rr, "flag": flag, "flag_name": _flag_name(flag)}
+                        for t, rr, flag in query.beats(db, r)]
+    if "minutes" in tables:
+        doc["minutes"] = [{c: _clean(c, v) for c, v in zip(MINUTE_COLUMNS, m)} for m in query.minutes(db, r)]
+    if "sessions" in tables:
+        doc["sessions"] = [{RENAMED.get(c, c): _clean(c, v) for c, v in sess.items()} for sess in query.sessions(db, r)]
+    if table is None:
+        doc["events"] = [{"unix_ms": t, "kind": k, "data": _event_data(k, d)} for t, k, d in query.events(db, r)]
     json.dump(doc, out, indent=1)
     out.write("\n")
-    return len(doc["beats"])
+    return len(doc.get(tables[0], []))
 
 
 def _event_data(kind, data):

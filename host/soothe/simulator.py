@@ -23,7 +23,7 @@ class SimError(Exception):
 class Simulator:
     def __init__(self, flash, ppg=None, rate=100, seed=1, plan=None, speed=None, duration=None,
                  trace=None, presses=(), device_id=None, heapsize=None, cut_after_writes=None,
-                 invert=False, start=None, hang_sense_at=None):
+                 invert=False, start=None, hang_sense_at=None, progress=False):
         self.argv = ["sim", "--flash", str(Path(flash).resolve()), "--rate", str(rate)]
         if ppg:
             if not Path(ppg).is_file():
@@ -32,7 +32,17 @@ class Simulator:
         else:
             self.argv += ["--synthetic", "--seed", str(seed)]
             if plan:
-                self.argv += ["--plan", plan]
+                self._plan_file = None
+                if len(plan) < 200:
+                    self.argv += ["--plan", plan]
+                else:  # the unix port crashes on an argument of 256 bytes or more: hand it over in a file
+                    import tempfile
+
+                    fd, name = tempfile.mkstemp(prefix="soothe-plan-", suffix=".txt")
+                    with os.fdopen(fd, "w") as f:
+                        f.write(plan)
+                    self._plan_file = name
+                    self.argv += ["--plan-file", name]
         if speed:
             self.argv += ["--speed", str(speed)]
         else:
@@ -54,6 +64,8 @@ class Simulator:
             self.argv += ["--hang-sense-at", str(hang_sense_at)]
         if start is not None:
             self.argv += ["--start", str(int(start))]
+        if progress:  # `sim: at t=N s` lines every 5 virtual minutes, for a progress bar
+            self.argv += ["--progress"]
         self.flash = Path(flash)
         self.heapsize = heapsize
         self.code_dir = None  # a folder of .mpy files (fw.compile_firmware) to run instead of the .py sources
@@ -121,6 +133,12 @@ class Simulator:
         if self._slave is not None:
             os.close(self._slave)
             self._slave = None
+        if getattr(self, "_plan_file", None):
+            try:
+                os.unlink(self._plan_file)
+            except OSError:
+                pass
+            self._plan_file = None
 
     def __enter__(self):
         self.start()

@@ -25,8 +25,11 @@ class SyncResult:
     def summary_line(self):
         days = ", ".join(self.days) if self.days else "none"
         gaps = "%d gap(s)" % len(self.gaps) if self.gaps else "no gaps"
-        return "synced %d new record(s) from %s (%d bytes in %.1f s); days: %s; %s" % (
-            self.new_records, self.hello["device_id"], self.bytes, self.seconds, days, gaps)
+        from .query import zone_label
+
+        # Two lines, each under 80 columns; days are local calendar days, zone named.
+        return "synced %d new record(s) from %s (%d bytes in %.1f s)\ndays (local time, %s): %s; %s" % (
+            self.new_records, self.hello["device_id"], self.bytes, self.seconds, zone_label(), days, gaps)
 
 
 class Progress:
@@ -96,7 +99,7 @@ def sync(device, store, batch_bytes=8192, progress=None, set_clock=True):
     result.seconds = time.monotonic() - t0
     if first_new is not None:
         rows = store.db.execute(
-            "SELECT DISTINCT date(unix_s, 'unixepoch') FROM minutes WHERE device_id=? AND seq>=? ORDER BY 1",
+            "SELECT DISTINCT date(unix_s, 'unixepoch', 'localtime') FROM minutes WHERE device_id=? AND seq>=? ORDER BY 1",
             (dev_id, first_new)).fetchall()
         result.days = [r[0] for r in rows]
     result.gaps += [g for g in store.gaps(dev_id) if g not in result.gaps]
