@@ -51,12 +51,19 @@ class CSVSamples:
                 if column not in cells:
                     raise CSVError("%s has no column %r (columns: %s)" % (path, column, ", ".join(cells)))
                 self.col = cells.index(column)
+            elif len(cells) > 1:
+                # Reading the first column by default replayed a time column as PPG (0 beats).
+                raise CSVError("%s has %d columns (%s): name the PPG one with --column"
+                               % (path, len(cells), ", ".join(cells)))
             else:
                 self.col = 0
             self._head = []
         else:
             if column is not None and not column.isdigit():
                 raise CSVError("%s has no header row, so --column must be a number" % path)
+            if column is None and len(cells) > 1:
+                raise CSVError("%s has %d columns and no header: pick one with --column 0..%d"
+                               % (path, len(cells), len(cells) - 1))
             self.col = int(column) if column is not None else 0
             self._head = [self._parse(first)]
         # Look ahead to choose an integer scale for float data.

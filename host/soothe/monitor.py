@@ -1,21 +1,87 @@
-"""`soothe monitor`: live HR, RMSSD, coherence, state and pacer phase from the device.
+"""`soothe monitor`: live HR, RR, RMSSD, coherence, state and pacer phase from the device.
 
-Turns LIVE on, prints one line per beat (on a terminal: one line rewritten in place),
-and turns LIVE off again on exit or Ctrl-C, so the device stops streaming.
+Turns LIVE on and turns it off again on exit or Ctrl-C, so the device stops streaming.
+On a terminal: a Rich `Live` panel at most 80 columns wide with HR and RR sparklines of
+the last beats and the pacer phase; otherwise one plain line (under 80 columns) per beat.
 """
 import time
+from collections import deque
 
 from .fw import records
 
-STATE_MARK = {"threat": "RED  ", "drive": "BLUE ", "soothe": "GREEN", "no-reading": "-----", "unclassified": "....."}
+STATE_MARK = {"threat": ("red", "RED"), "drive": ("blue", "BLUE"), "soothe": ("green", "GREEN"),
+              "no-reading": ("grey50", "no reading"), "unclassified": ("yellow", "..."),
+              "balanced": ("green", "balanced"), "learning": ("yellow", "learning")}
+SPARK = "▁▂▃▄▅▆▇█"
+WIDTH = 78
+
+
+def state_name(u):
+    return records.STATE_NAMES[u["state"]] if u["state"] < len(records.STATE_NAMES) else str(u["state"])
 
 
 def line(u):
-    state = records.STATE_NAMES[u["state"]] if u["state"] < len(records.STATE_NAMES) else str(u["state"])
+    """One update in under 80 columns, e.g.
+    '14:03:07 HR  64.1 bpm RR  936 ms RMSSD  41.0 ms coh 0.45 soothe pacer inhale 6.0/min'."""
     pacer = "pacer %s %.1f/min" % (u["pacer"], u["pacer_rate_bpm"]) if u["pacer"] != "off" else "pacer off"
     when = time.strftime("%H:%M:%S", time.localtime(u["unix_ms"] / 1000.0))
-    return "%s  HR %5.1f bpm  RR %4d ms  RMSSD %5.1f ms  coherence %4.2f  state %-12s %s  %s" % (
-        when, u["hr_bpm"], u["rr_ms"], u["rmssd_ms"], u["coherence"], state, STATE_MARK.get(state, ""), pacer)
+    return "%s HR %5.1f bpm RR %4d ms RMSSD %5.1f ms coh %4.2f %-8s %s" % (
+        when, u["hr_bpm"], u["rr_ms"], u["rmssd_ms"], u["coherence"], state_name(u)[:8], pacer)
+
+
+def sparkline(values, width):
+    """Unicode bars for the last `width` values, scaled to their own range (at least `min_span`)."""
+    vals = list(values)[-width:]
+    if not vals:
+        return ""
+    lo, hi = min(vals), max(vals)
+    span = max(hi - lo, 1e-9)
+    return "".join(SPARK[min(len(SPARK) - 1, int((v - lo) / span * (len(SPARK) - 1) + 0.5))] for v in vals)
+
+
+class Panel:
+    """The Live panel's content: a history of beats and the latest update."""
+
+    def __init__(self, beats=56):
+        self.hr = deque(maxlen=beats)
+        self.rr = deque(maxlen=beats)
+        self.last = None
+        self.zone = time.strftime("%Z")
+
+    def add(self, u):
+        self.last = u
+        if u["rr_ms"] > 0:
+            self.rr.append(u["rr_ms"])
+            self.hr.append(60000.0 / u["rr_ms"])
+
+    def render(self):
+        from rich.panel import Panel as RichPanel
+        from rich.text import Text
+
+        u = self.last
+        t = Text()
+        if u is None:
+            t.append("waiting for the first beat (is the sensor on the skin?)")
+        else:
+            st = state_name(u)
+            colour, mark = STATE_MARK.get(st, ("white", st))
+            t.append(time.strftime("%H:%M:%S", time.localtime(u["unix_ms"] / 1000.0)) + " %s  " % self.zone)
+            t.append("state ")
+            t.append("%s (%s)" % (st, mark), style="bold " + colour)
+            t.append("\nHR %5.1f bpm  RR %4d ms  RMSSD %5.1f ms  coherence %4.2f"
+                     % (u["hr_bpm"], u["rr_ms"], u["rmssd_ms"], u["coherence"]))
+            if self.hr:
+                t.append("\nHR  %3.0f-%3.0f " % (min(self.hr), max(self.hr)))
+                t.append(sparkline(self.hr, 56), style="red")
+                t.append("\nRR %4d-%4d " % (min(self.rr), max(self.rr)))
+                t.append(sparkline(self.rr, 56), style="cyan")
+            t.append("\npacer ")
+            if u["pacer"] == "off":
+                t.append("off (a short press on the button starts a session)")
+            else:
+                arrow = "▲ inhale" if u["pacer"] == "inhale" else "▼ exhale" if u["pacer"] == "exhale" else u["pacer"]
+                t.append("%s at %.1f breaths/min" % (arrow, u["pacer_rate_bpm"]), style="bold magenta")
+        return RichPanel(t, title="soothe monitor · Ctrl-C to stop", width=WIDTH)
 
 
 def monitor(dev, out, seconds=None, in_place=False):
@@ -23,19 +89,30 @@ def monitor(dev, out, seconds=None, in_place=False):
     dev.live(True)
     seen = 0
     end = time.monotonic() + seconds if seconds else None
+    live = None
+    panel = Panel()
+    if in_place:
+        from rich.console import Console
+        from rich.live import Live
+
+        live = Live(panel.render(), console=Console(file=out), auto_refresh=False, transient=False)
+        live.start()
     try:
         while end is None or time.monotonic() < end:
             for u in dev.live_updates(0.5):
                 seen += 1
-                text = line(u)
-                out.write(("\r" + text + "  ") if in_place else (text + "\n"))
-                out.flush()
+                if live is not None:
+                    panel.add(u)
+                    live.update(panel.render(), refresh=True)
+                else:
+                    out.write(line(u) + "\n")
+                    out.flush()
     except KeyboardInterrupt:
         pass
     finally:
         try:
             dev.live(False)
         finally:
-            if in_place:
-                out.write("\n")
+            if live is not None:
+                live.stop()
     return seen
