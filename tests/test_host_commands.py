@@ -49,7 +49,8 @@ def test_export_kubios_is_one_rr_per_line_matching_the_store(synced):
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     con = sqlite3.connect(db)
-    expect = [r[0] for r in con.execute("SELECT rr_ms FROM beats WHERE flag != 1 ORDER BY t_unix_ms, seq, idx")]
+    # format 2: only beats fit for HRV (flag ok)
+    expect = [r[0] for r in con.execute("SELECT rr_ms FROM beats WHERE flag = 0 ORDER BY t_unix_ms, seq, idx")]
     assert [int(x) for x in lines] == expect and len(expect) > 2000
     assert all(300 <= int(x) <= 2000 for x in lines)
 
@@ -101,9 +102,14 @@ def test_monitor_config_and_finder_on_a_running_device(tmp_path, soothe_cmd):
         r = run(soothe_cmd, "config", "set", "led_brightness_pct", "250", "--port", port)
         assert r.returncode == 2 and "led_brightness_pct" in r.stderr and r.stderr.count("\n") == 1
         r = run(soothe_cmd, "config", "set", "led_brightness_pct", "12", "--port", port)
-        assert r.returncode == 0 and "led_brightness_pct = 12" in r.stdout, r.stderr
+        assert r.returncode == 0 and "led_brightness_pct    12 %" in r.stdout, r.stdout + r.stderr
         r = run(soothe_cmd, "config", "get", "--port", port)
-        assert "led_brightness_pct = 12" in r.stdout and "pacer_rate_x10 = " in r.stdout
+        assert "led_brightness_pct    12 %" in r.stdout and "pacer_rate            6.0 breaths/min" in r.stdout
+        # natural units for a scaled key: 6.5 breaths/min is stored as pacer_rate_x10 = 65
+        r = run(soothe_cmd, "config", "set", "pacer_rate", "6.5", "--port", port)
+        assert r.returncode == 0 and "pacer_rate            6.5 breaths/min" in r.stdout, r.stdout + r.stderr
+        r = run(soothe_cmd, "config", "get", "pacer_rate_x10", "--port", port)
+        assert "6.5 breaths/min" in r.stdout and all(len(ln) <= 80 for ln in r.stdout.splitlines())
         r = run(soothe_cmd, "config", "get", "no_such_key", "--port", port)
         assert r.returncode == 2 and "unknown setting 'no_such_key'" in r.stderr
         # monitor: live beats while the device runs
@@ -137,32 +143,36 @@ class _Imgs(__import__("html.parser").parser.HTMLParser):
         self.text.append(data)
 
 
-def _check_png(path):
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", path
-    import matplotlib.image
+def _check_svg(path):
+    """A real plot: an SVG document with drawn paths and text, not an empty figure."""
+    import xml.etree.ElementTree as ET
 
-    img = matplotlib.image.imread(str(path))
-    assert img.shape[0] > 100 and img.shape[1] > 300 and img.std() > 0.01  # not a blank picture
+    root = ET.parse(path).getroot()
+    assert root.tag.endswith("svg"), path
+    tags = [el.tag.rsplit("}", 1)[-1] for el in root.iter()]
+    assert tags.count("path") > 20 and tags.count("text") > 5, (path, tags.count("path"), tags.count("text"))
 
 
-def test_report_writes_html_with_valid_pngs(synced):
+def test_report_writes_html_with_valid_plots(synced):
     cmd, db, tmp = synced
     out_dir = tmp / "report"
     r = run(cmd, "report", "--db", str(db), "--out", str(out_dir), timeout=180)
     assert r.returncode == 0, r.stderr
     index = out_dir / "index.html"
     assert r.stdout.strip() == "report: %s" % index
+    page = index.read_text()
     p = _Imgs()
-    p.feed(index.read_text())
+    p.feed(page)
+    assert "name=viewport" in page and "<source media='(max-width: 640px)'" in page
     assert any(s.startswith("timeline-") for s in p.srcs) and any(s.startswith("session-") for s in p.srcs)
-    for src in p.srcs:
+    for src in p.srcs + [s.split("srcset='")[1].split("'")[0] for s in page.split("<source")[1:]]:
         assert "/" not in src and "http" not in src  # local files next to the page, no network
-        _check_png(out_dir / src)
+        _check_svg(out_dir / src)
         assert stat.S_IMODE(os.stat(out_dir / src).st_mode) == 0o600
     text = " ".join(p.text)
-    assert "not a diagnosis" in text and "breathing session" in text
-    assert "Trends across days appear once there are two days" in text
+    assert "not a diagnosis" in text and "breathing session" in text and "How to read this" in text
+    assert "Trends across days appear once the range covers two days" in text
+    assert "before" in text and "during" in text and "after" in text and "of worn time" in text
 
 
 def test_report_across_two_days_has_trends_and_summary_table(tmp_path, soothe_cmd):
@@ -180,8 +190,8 @@ def test_report_across_two_days_has_trends_and_summary_table(tmp_path, soothe_cm
     assert r.returncode == 0, r.stderr
     p = _Imgs()
     p.feed((tmp_path / "rep" / "index.html").read_text())
-    assert "trends.png" in p.srcs and sum(s.startswith("timeline-") for s in p.srcs) == 2
-    _check_png(tmp_path / "rep" / "trends.png")
+    assert "trends.svg" in p.srcs and sum(s.startswith("timeline-") for s in p.srcs) == 2
+    _check_svg(tmp_path / "rep" / "trends.svg")
     r = run(soothe_cmd, "summary", "--db", str(db), "--from", "2026-01-05", "--to", "2026-01-06")
     assert r.returncode == 0, r.stderr
     assert "2026-01-05" in r.stdout and "2026-01-06" in r.stdout and "RMSSD" in r.stdout

@@ -153,8 +153,8 @@ def do_sim(args):
 def check_port(port):
     """A named port that does not exist gets its own hint (not mpremote's 'in use by another program')."""
     if port and "://" not in port and not os.path.exists(port):
-        raise CommandError("no serial port %s: is the board plugged in with a data cable? (without --port "
-                           "soothe looks for it by USB id)" % port)
+        raise CommandError("cannot open %s: no such serial port; is the board plugged in with a data cable? "
+                           "(without --port soothe looks for it by USB id)" % port)
 
 
 def _open_device(port):
@@ -457,7 +457,7 @@ def do_summary(args):
 
     with _StoreFor(args, default="last") as (store, r):
         try:
-            print_summary(store.db, r, Console(width=160))
+            print_summary(store.db, r, Console(highlight=False))  # the terminal's width (80 when piped)
         except ReportError as e:
             raise CommandError(str(e)) from e
     return 0

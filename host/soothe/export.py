@@ -79,32 +79,66 @@ def day_rows(db, r):
     return out
 
 
-def print_sessions(db, r, out):
+def print_sessions(db, r, out, width=None):
+    """Days and breathing sessions as tables sized to the terminal (`width`, default: the
+    terminal's, 80 when not a terminal), units in the headers, local time with the zone named."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=out, width=width, highlight=False, soft_wrap=False)
     days = day_rows(db, r)
     if not days:
-        out.write("no data for %s in %s\n" % (r.device_id, r.label))
+        console.print("no data for %s in %s" % (r.device_id, r.label))
         return
-    out.write("Days for %s (%s)\n" % (r.device_id, r.label))
-    out.write("%-10s %7s %7s %6s %6s %6s %7s %7s %7s %7s %8s\n" % (
-        "day", "logged", "worn", "beats", "clean", "HR", "RMSSD", "threat", "drive", "soothe", "sessions"))
+    zone = query.zone_label(r.start)
+    wide = console.width >= 100
+    t = Table(title="Days for %s (%s) · local time (%s) · %% of worn time" % (r.device_id, r.label, zone),
+              title_justify="left", box=None, pad_edge=False, collapse_padding=True)
+    cols = ["day", "logged", "worn", "beats", "clean %", "HR bpm", "RMSSD ms", "threat %", "drive %", "soothe %",
+            "sessions"]
+    if not wide:
+        cols.remove("logged")
+        cols.remove("beats")
+    for c in cols:
+        t.add_column(c, justify="left" if c == "day" else "right", no_wrap=True)
     for d in days:
         st = d["states"]
-        out.write("%-10s %7s %7s %6d %5.1f%% %6.1f %7.1f %7s %7s %7s %8d\n" % (
-            d["day"], _fmt_dur(d["minutes"]), _fmt_dur(d["worn_min"]), d["beats"], d["clean_pct"], d["hr_bpm"],
-            d["rmssd_ms"], _fmt_dur(st.get("threat", 0)), _fmt_dur(st.get("drive", 0)),
-            _fmt_dur(st.get("soothe", 0)), d["sessions"]))
+
+        def pct(name):
+            return "%d" % round(100.0 * st.get(name, 0) / d["worn_min"]) if d["worn_min"] else "-"
+
+        cells = {"day": d["day"], "logged": _fmt_dur(d["minutes"]), "worn": _fmt_dur(d["worn_min"]),
+                 "beats": str(d["beats"]), "clean %": "%.1f" % d["clean_pct"],
+                 "HR bpm": "%.1f" % d["hr_bpm"] if d["hr_bpm"] else "-",
+                 "RMSSD ms": "%.1f" % d["rmssd_ms"] if d["rmssd_ms"] else "-",
+                 "threat %": pct("threat"), "drive %": pct("drive"), "soothe %": pct("soothe"),
+                 "sessions": str(d["sessions"])}
+        t.add_row(*[cells[c] for c in cols])
+    console.print(t)
+    console.print("HR and RMSSD here are means of the device's per-minute figures; `soothe summary` and the "
+                  "report analyse the beats themselves.", style="dim")
     sess = query.sessions(db, r)
-    out.write("\nBreathing sessions (%d)\n" % len(sess))
+    console.print("\nBreathing sessions (%d)" % len(sess))
     if not sess:
-        out.write("  none in this range: a short press on the button starts one\n")
+        console.print("  none in this range: a short press on the button starts one")
         return
-    out.write("%-19s %-8s %6s %6s %-9s %-20s %-17s %9s\n" % (
-        "start", "kind", "length", "pace", "finished", "RMSSD before/in/after", "coherence b/in/a", "resonance"))
+    t = Table(box=None, pad_edge=False, collapse_padding=True)
+    cols = ["start (%s)" % query.zone_short(r.start), "kind", "length", "pace", "done",
+            "RMSSD ms before/during/after" if wide else "RMSSD ms b/d/a",
+            "coherence before/during/after" if wide else "coherence b/d/a", "heart peak" if wide else "heart"]
+    for c in cols:
+        t.add_column(c, justify="left" if c in ("kind", "done") or c.startswith("start") else "right", no_wrap=True)
+
+    def f(v, fmt):
+        return fmt % v if v else "-"
+
     for s in sess:
-        out.write("%-19s %-8s %5ds %4.1f/m %-9s %6.1f %6.1f %6.1f  %5.2f %5.2f %5.2f %6.1f/m\n" % (
-            query.local_time(s["unix_s"]), s["kind"], s["duration_s"], s["rate_bpm"],
-            "yes" if s["completed"] else "stopped", s["before_rmssd"], s["during_rmssd"], s["after_rmssd"],
-            s["before_coh"], s["during_coh"], s["after_coh"], s["resonance_hz"] * 60))
+        t.add_row(query.local_time(s["unix_s"], "%Y-%m-%d %H:%M"), s["kind"], "%ds" % s["duration_s"],
+                  "%.1f/m" % s["rate_bpm"], "yes" if s["completed"] else "stopped",
+                  "/".join(f(s[k], "%.1f") for k in ("before_rmssd", "during_rmssd", "after_rmssd")),
+                  "/".join(f(s[k], "%.2f") for k in ("before_coh", "during_coh", "after_coh")),
+                  f((s["resonance_hz"] or 0) * 60, "%.1f/m"))
+    console.print(t)
 
 
 def gaps(beat_rows):

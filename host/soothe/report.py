@@ -623,15 +623,18 @@ def print_summary(db, r, console):
                 ("valid windows", lambda a: "%d/%d" % (a["valid_windows"], a["windows"]), 7)]
 
     def need(cs):
-        return sum(w + 3 for _, _, w in cs) + 1
+        return sum(w + 1 for _, _, w in cs)
 
     if need(cols) > width:  # a narrow terminal: drop the minutes columns that the percentages carry
         cols = [c for c in cols if c[0] not in ("unworn",)]
     for c in optional:
         if need(cols + [c]) <= width:
             cols.append(c)
-    t = Table(title="Soothe summary · %s · %s · local time (%s) · %% of worn time"
-              % (r.device_id, r.label, query.zone_label(r.start)), expand=False)
+    from rich import box
+
+    t = Table(title="Soothe summary · %s · %s" % (r.device_id, r.label), title_justify="left",
+              caption="local time (%s); percentages are of worn time" % query.zone_label(r.start),
+              caption_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for name, _, _ in cols:
         t.add_column(name, justify="left" if name == "day" else "right", no_wrap=name == "day")
     for a in days:
