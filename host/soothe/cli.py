@@ -268,9 +268,18 @@ def do_demo(args):
         finally:
             dev.close()
             store.close()
-    print("database: %s" % db)
-    print("report: %s" % index)
+    print("database: %s" % _short_path(db))
+    print("report: %s" % _short_path(index))
     return 0
+
+
+def _short_path(p):
+    """Relative to the working folder when inside it, so demo lines stay within 80 columns."""
+    p = Path(p).resolve()
+    try:
+        return str(p.relative_to(Path.cwd()))
+    except ValueError:
+        return str(p)
 
 
 def _open_store(path):

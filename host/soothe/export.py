@@ -3,7 +3,7 @@
 Formats (every one takes --day/--from/--to; --table where it applies):
 - kubios: the Kubios HRV "RR text" format, one RR interval in ms per line, holding only
   beats fit for HRV (flag ok).  The format cannot mark a gap, so a warning on stderr
-  lists stretches without a reading longer than 5 s.
+  counts stretches longer than 5 s without such a beat.
 - kubios-time: `time_s,rr_ms` lines (time from the first beat of the range), the same
   beats, with gaps and dropped beats visible as jumps in time.
 - csv: one row per beat (`--table beats`, default), per minute summary
@@ -175,9 +175,9 @@ def export(db, r, fmt, out, table=None, warn=None):
             t0 = fit[0][0] if fit else 0
             for t, rr in fit:
                 out.write("%.3f,%d\n" % ((t - t0) / 1000.0, rr))
-        g = gaps(rows)
+        g = gaps([(t, rr, _OK) for t, rr in fit])  # where dropped or missing beats join the list
         if g and warn and fmt == "kubios":
-            warn("%d stretch(es) without a reading (the first at %s) are joined in the RR list; "
+            warn("%d stretch(es) without beats fit for HRV (the first at %s) are joined in the RR list; "
                  "Kubios cannot mark gaps: use --format kubios-time to keep them visible"
                  % (len(g), query.local_time(g[0][0] // 1000)))
         return len(fit)
