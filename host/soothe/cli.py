@@ -430,13 +430,15 @@ def do_finder(args):
     return 0
 
 
-def _report_progress():
+def _report_progress(label="analysing days"):
+    """A transient progress bar on a terminal (None otherwise): returns update(done, total)."""
     if not sys.stderr.isatty():
         return None
+    from rich.console import Console
     from rich.progress import Progress as RichProgress
 
-    bar = RichProgress(transient=True)
-    task = bar.add_task("analysing days", total=None)
+    bar = RichProgress(transient=True, console=Console(stderr=True))
+    task = bar.add_task(label, total=None)
     bar.start()
 
     def update(done, total):
@@ -558,7 +560,7 @@ def do_soak(args):
     from .soak import SoakError, format_soak, run_soak
 
     try:
-        r = run_soak(args.days, heapsize=args.heapsize)
+        r = run_soak(args.days, heapsize=args.heapsize, progress=_report_progress("simulated seconds"))
     except SoakError as e:
         raise CommandError(str(e)) from e
     print(format_soak(r))

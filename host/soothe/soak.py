@@ -26,16 +26,25 @@ class SoakError(Exception):
     pass
 
 
-def run_soak(days, heapsize="160k", seed=3):
+def run_soak(days, heapsize="160k", seed=3, progress=None):
+    """`progress(done_s, total_s)`, when given, hears how far the virtual clock got."""
     minutes = int(round(days * 24 * 60))
     if minutes < 10:
         raise SoakError("--days %s: soak at least 10 minutes (0.007 days)" % days)
     with tempfile.TemporaryDirectory() as work:
-        sim = Simulator(os.path.join(work, "flash.img"), seed=seed, duration="%dm" % minutes, heapsize=heapsize)
+        sim = Simulator(os.path.join(work, "flash.img"), seed=seed, duration="%dm" % minutes, heapsize=heapsize,
+                        progress=progress is not None)
         sim.use_mpy(os.path.join(work, "mpy"))
         t0 = time.time()
         with sim:
             try:
+                if progress is not None:
+                    deadline = time.monotonic() + 600 + minutes
+                    while not sim.stopped.wait(0.5) and time.monotonic() < deadline:
+                        at = [ln for ln in sim.stderr_lines[-5:] if ln.startswith("sim: at t=")]
+                        if at:
+                            progress(int(at[-1].split("=")[1].split()[0]), minutes * 60)
+                    progress(minutes * 60, minutes * 60)
                 sim.wait_stopped(timeout=600 + minutes)
             except Exception as e:  # noqa: BLE001 - reported as the soak's result
                 raise SoakError("simulator stopped early: %s" % e) from e
