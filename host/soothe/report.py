@@ -112,9 +112,15 @@ def analyse_day(db, r):
     pc = analysis.poincare_runs(runs) or {}
     wins = analysis.windows(t, rr, fl)
     valid = [w for w in wins if w["valid"]]
-    # An invalid window either had too few beats (mostly unworn) or too many flagged ones.
-    sparse = [w for w in wins if not w["valid"] and w["beats"] < 60]
-    irregular = [w for w in wins if not w["valid"] and w["beats"] >= 60]
+    # An invalid window either overlaps unworn time / has too few beats, or had too many
+    # flagged beats while worn (only that one is worth a hint about the strap).
+    unworn_ms = [m[0] * 1000 for m in mins if m[1] == UNWORN]
+
+    def touches_unworn(w):
+        return any(w["t_ms"] - 60000 < u < w["t_ms"] + 300000 for u in unworn_ms)
+
+    sparse = [w for w in wins if not w["valid"] and (w["beats"] < 60 or touches_unworn(w))]
+    irregular = [w for w in wins if not w["valid"] and w not in sparse]
 
     def wmean(key):
         vals = [w[key] for w in valid if key in w and np.isfinite(w[key])]
@@ -332,7 +338,8 @@ def plot_session(a, sess, path, narrow=False):
     ax1.set_xlabel("seconds from the start of the session")
     ax1.set_ylabel("HR (bpm)")
     ax1.set_title("heart followed the pacer" if followed(sess) else "heart did not clearly follow the pacer")
-    ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
+    ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3 if narrow else -0.22), ncol=1 if narrow else 2,
+               frameon=False)
     xs = np.arange(3)
     vals = [sess["before_rmssd"], sess["during_rmssd"], sess["after_rmssd"]]
     cohs = [sess["before_coh"], sess["during_coh"], sess["after_coh"]]
@@ -472,7 +479,7 @@ def _day_html(a, files):
     quality = [("minutes logged", _fmt_min(a["logged_min"])), ("worn with a reading", _fmt_min(a["worn_min"])),
                ("unworn / no reading", _fmt_min(a["no_reading_min"])),
                ("5 min windows analysed", "%d of %d" % (a["valid_windows"], a["windows"])),
-               ("left out: too few beats (mostly unworn)", str(a["sparse_windows"])),
+               ("left out: unworn or too few beats", str(a["sparse_windows"])),
                ("left out: too many irregular beats", str(a["irregular_windows"])),
                ("flagged beats", "%.1f %%" % a["artefact_pct"]),
                ("device vs host RMSSD per minute (median difference)", _f(a["device_vs_host_pct"], "%.1f %%"))]
@@ -513,14 +520,14 @@ def how_to_read():
             "<p><b>Percentages</b> on this page are always a share of <b>worn time</b> (minutes with a pulse "
             "reading); unworn minutes are listed but never counted in a percentage.</p>"
             "<p><b>Coherence</b> measures how smooth and regular the heart's rhythm is around one slow "
-            "breathing frequency (HeartMath-style ratio over 64 s). As a guide: below %.1f low, %.1f basic, "
-            "%.1f and above very good. Slow, even breathing with the pacer usually raises it.</p>"
+            "breathing frequency (HeartMath-style ratio over 64 s). As a guide, %.1f is basic and %.1f or "
+            "more is very good. Slow, even breathing with the pacer usually raises it.</p>"
             "<p><b>RMSSD</b> (ms) is beat-to-beat heart-rate variability, higher when the soothing system is "
             "active; it varies by about 10 %% from minute to minute even at rest, so small changes mean little.</p>"
             "<p><b>Data quality</b>: HRV is computed on clean beats only. Five-minute stretches with too few "
             "beats (unworn) or more than 5 %% irregular beats are left out rather than guessed.</p>"
             "<p>All times are local time (%s).</p></details>"
-            % (items, COHERENCE_BASIC, COHERENCE_BASIC, COHERENCE_VERY_GOOD, e(query.zone_label())))
+            % (items, COHERENCE_BASIC, COHERENCE_VERY_GOOD, e(query.zone_label())))
 
 
 CSS = """*{box-sizing:border-box}
