@@ -9,7 +9,7 @@ SITE    = $(shell $(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths(
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip setuptools
+	$(BIN)/python -m pip install -q --upgrade pip "setuptools>=77,<82"  # SPDX licence needs 77; neurokit2 wants <82
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
