@@ -115,3 +115,21 @@ def test_report_in_chromium(report, width, height, mobile, tmp_path):
             assert d["pct"][state] == "%d %%" % want, (state, d["pct"], want)
             # the paragraph states the same percentage as the table: one definition, of worn time
             assert "%s %d %%" % (state, want) in d["words"], (state, want, d["words"])
+
+
+def test_trends_plot_calendar_days_with_a_gap_and_say_why_a_panel_is_empty(report):
+    """3 March has no data: a gap in every trend, not a point; the finder panel says why it is empty."""
+    from soothe import query, report as rep
+
+    db, index = report
+    con = sqlite3.connect(db)
+    r = query.resolve(con, from_="2026-03-01", to="2026-03-04")
+    days = rep.summary_rows(con, r)
+    all_days = [dt.date(2026, 3, d) for d in range(1, 5)]
+    s = rep.trend_series(days, all_days)
+    hr = s["resting HR (bpm)"]
+    assert len(hr) == 4 and hr[2] != hr[2] and all(v == v for v in (hr[0], hr[1], hr[3]))  # 3 March: nan, a gap
+    assert all(v != v for v in s["resonance rate found (breaths/min)"])
+    texts = " ".join(re.findall(r"<text[^>]*>([^<]*)<", (index.parent / "trends.svg").read_text()))
+    assert "no resonance finder run finished in this range" in texts, texts
+    assert "01 Mar 02 Mar 03 Mar 04 Mar" in texts and ":00" not in texts  # days, not hours, on the axis
