@@ -304,3 +304,37 @@ def test_monitor_is_a_live_panel_within_80_columns_with_sparklines_and_pacer(tmp
     assert "soothe monitor" in text and "HR " in text and "RR " in text
     assert re.search("[▁▂▃▄▅▆▇█]{8}", text)  # HR/RR sparklines
     assert re.search(r"(▲ inhale|▼ exhale) at \d\.\d breaths/min", text)  # the pacer phase shows
+
+
+def test_report_handles_states_generically_and_minutes_without_figures(tmp_path, monkeypatch):
+    """States appended to records.STATE_NAMES (balanced, learning, or one this host has never
+    heard of) get a colour, a pattern and words; minutes with NULL figures are gaps."""
+    from soothe import query, report, store
+    from soothe.fw import records
+
+    monkeypatch.setattr(records, "STATE_NAMES", tuple(records.STATE_NAMES) + ("balanced", "learning", "mystery"))
+    styles = [report.state_style(s)[:3] for s in records.STATE_NAMES]
+    assert len({s[1] for s in styles if s[1]}) == len([s for s in styles if s[1]])  # every pattern differs
+    assert report.state_style("mystery")[3].startswith("a state this report")
+    st = store.Store(tmp_path / "g.db")
+    t0 = _local(2026, 4, 1, 9, 0)
+    st.note_device("g-1", "0.2.0", time.time())
+    names = ["learning", "balanced", "no-reading", "no-reading", "soothe", "mystery"]
+    for i, name in enumerate(names):
+        worn = name != "no-reading"
+        st.db.execute("INSERT INTO minutes (device_id, seq, unix_s, state, quality_pct, hr_bpm, rmssd_ms, sdnn_ms, "
+                      "coherence, resonance_hz, beats) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                      ("g-1", i + 1, t0 + 60 * i, name, 100 if worn else None, 62.0 if worn else None,
+                       40.0 if worn else None, 30.0 if worn else None, None, None, 60 if worn else 0))
+    st.db.commit()
+    r = query.resolve(st.db, day="2026-04-01")
+    index = report.build_report(st.db, r, tmp_path / "rep")
+    page = index.read_text()
+    for name in ("balanced", "learning", "mystery"):
+        assert "data-state='%s'" % name in page and "<b>%s</b>" % name in page
+    assert "learning 25 % (1 min)" in page and "unworn or without a pulse reading" in page
+    out = io.StringIO()
+    from soothe.export import print_sessions
+
+    print_sessions(st.db, r, out, width=80)
+    assert "2026-04-01" in out.getvalue()

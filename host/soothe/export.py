@@ -66,11 +66,11 @@ def day_rows(db, r):
         for m in mins:
             per_state[m[1]] = per_state.get(m[1], 0) + 1
         worn = [m for m in mins if m[1] != "no-reading"]
-        nbeats = sum(m[8] for m in mins)
-        clean = sum(m[8] * m[2] / 100.0 for m in mins)
+        nbeats = sum(m[8] or 0 for m in mins)
+        clean = sum((m[8] or 0) * (m[2] or 0) / 100.0 for m in mins)
 
         def mean(i):
-            vals = [m[i] for m in worn if m[i] > 0]
+            vals = [m[i] for m in worn if m[i]]  # None (no reading) and 0 are not measurements
             return sum(vals) / len(vals) if vals else 0.0
 
         out.append({"day": dr.label, "minutes": len(mins), "worn_min": len(worn), "beats": nbeats,
