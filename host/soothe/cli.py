@@ -546,6 +546,7 @@ def do_doctor(args):
     from .deploy import DeployError, Deployer, doctor_report
 
     port = _repl_port(args)
+    print("checking the board on %s with mpremote (up to a minute)..." % port, file=sys.stderr, flush=True)
     try:
         res = Deployer(port).doctor()
     except (DeployError, FileNotFoundError) as e:

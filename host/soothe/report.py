@@ -314,12 +314,24 @@ def plot_timeline(a, path, narrow=False):
     row_in = plt.rcParams["legend.fontsize"] * 1.55 / 72  # one legend row, inches
     top = 1 - (rows * row_in + 0.12) / fig.get_figheight()
     fig.legend(handles, labels, loc="upper center", ncol=ncol, frameon=False)
-    loc = mdates.AutoDateLocator(minticks=3, maxticks=5 if narrow else 10)
-    ax2.xaxis.set_major_locator(loc)
+    ax2.xaxis.set_major_locator(_time_ticks(mins[0][0], mins[-1][0] + 60, 4 if narrow else 9))
     ax2.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
     ax2.set_xlabel("local time (%s)" % query.zone_label(a["range"].start))
     fig.tight_layout(rect=(0, 0, 1, top))
     _save(fig, path)
+
+
+def _time_ticks(start_s, end_s, most):
+    """A clock-time locator with at most `most` ticks on whole hours (or 10/15/30 min for short spans)."""
+    import matplotlib.dates as mdates
+
+    span_min = max(1, (end_s - start_s) / 60)
+    for step in (5, 10, 15, 30, 60, 120, 180, 240, 360, 480, 720):
+        if span_min / step <= most:
+            break
+    if step < 60:
+        return mdates.MinuteLocator(byminute=range(0, 60, step))
+    return mdates.HourLocator(byhour=range(0, 24, step // 60))
 
 
 def plot_session(a, sess, path, narrow=False):
