@@ -116,6 +116,7 @@ def test_monitor_config_and_finder_on_a_running_device(tmp_path, soothe_cmd):
         r = run(soothe_cmd, "monitor", "--port", port, "--seconds", "4")
         assert r.returncode == 0, r.stderr
         beats = [ln for ln in r.stdout.splitlines() if "HR " in ln]
+        assert all(len(ln) <= 80 for ln in r.stdout.splitlines())  # an 80-column terminal, piped
         assert len(beats) >= 5 and all("pacer off" in ln for ln in beats)
         # the finder, started from the host, shows as pacer phases in the monitor
         r = run(soothe_cmd, "finder", "--port", port)

@@ -22,11 +22,12 @@ def state_name(u):
 
 def line(u):
     """One update in under 80 columns, e.g.
-    '14:03:07 HR  64.1 bpm RR  936 ms RMSSD  41.0 ms coh 0.45 soothe pacer inhale 6.0/min'."""
+    '14:03:07 HR  64.1bpm RR  936ms RMSSD  41ms coh 0.5 soothe  pacer inhale 6.0/min'
+    (RMSSD to 1 ms and coherence to 0.1 are as much as a live line needs)."""
     pacer = "pacer %s %.1f/min" % (u["pacer"], u["pacer_rate_bpm"]) if u["pacer"] != "off" else "pacer off"
     when = time.strftime("%H:%M:%S", time.localtime(u["unix_ms"] / 1000.0))
-    return "%s HR %5.1f bpm RR %4d ms RMSSD %5.1f ms coh %4.2f %-8s %s" % (
-        when, u["hr_bpm"], u["rr_ms"], u["rmssd_ms"], u["coherence"], state_name(u)[:8], pacer)
+    return "%s HR %5.1fbpm RR %4dms RMSSD %3.0fms coh %3.1f %-7s %s" % (
+        when, u["hr_bpm"], u["rr_ms"], u["rmssd_ms"], u["coherence"], state_name(u)[:7], pacer)
 
 
 def sparkline(values, width):
