@@ -182,3 +182,72 @@ print(json.dumps([lis2dh12.check(chip, sleep_ms), lis2dh12.check(FakeLis2dh12(ad
     assert r[0] == {"addr": 0x18, "mg": [0, 3, 1000], "n": 7}  # y: 0, 8, 0, 8, 0, 8, 0 mg -> 24 // 7
     assert "not answering at 0x19 or 0x18" in r[1]["error"]
     assert r[2] == 0  # powered down again afterwards
+
+
+ESP32 = """
+import sys, json
+from array import array
+import fake_machine
+sys.modules["machine"] = fake_machine
+import board_esp32
+from fake_lis2dh12 import FakeLis2dh12
+log = fake_machine.log
+bus = fake_machine.bus
+bus.device(0x57, {0xFF: 0x15})
+def board(name, opts):
+    try:
+        b = board_esp32.Esp32Board(name, opts)
+    except (OSError, ValueError) as e:
+        return None, "%s: %s" % (type(e).__name__, e)
+    return b, ""
+out = {}
+BODY
+print(json.dumps(out))
+"""
+
+
+def test_esp32_board_builds_the_accelerometer_on_the_sensor_bus():
+    out = run_snippet("micropython", ESP32.replace("BODY", """
+# wearable: MAX30102 and the LIS2DH12 share the I2C bus on D9/D10
+chip = FakeLis2dh12()
+bus.attach(chip)
+log.clear()
+b, err = board("xiao-esp32s3", {"sensor": "max30102"})
+out["wearable"] = [type(b.accel).__name__, b.accel.rate_hz, b.accel.addr, err,
+                   [e for e in log if e[0] == "i2c"]]
+chip.push(0, 0, 125 << 6)
+buf = array("h", [0] * 96)
+out["read"] = [b.accel.read_fifo(buf), list(buf[:3])]
+b.deinit()
+out["off"] = chip.regs[0x20]
+# auto with no chip answering: no accelerometer, the reason kept for the doctor
+del bus.chips[0x19]
+b, err = board("xiao-esp32s3", {"sensor": "max30102"})
+out["absent"] = [b.accel is None, b.accel_error]
+# the analog PulseSensor on a DevKit: no I2C bus unless the accelerometer is declared
+log.clear()
+b, err = board("esp32-devkitc", {})
+out["analog"] = [b.accel is None, [e for e in log if e[0] == "i2c"]]
+b, err = board("esp32-devkitc", {"accel": "lis2dh12"})
+out["declared_missing"] = err
+bus.attach(FakeLis2dh12(addr=0x18))
+log.clear()
+b, err = board("esp32-devkitc", {"accel": "lis2dh12"})
+out["declared"] = [b.accel.addr, [e for e in log if e[0] == "i2c"]]
+b, err = board("xiao-esp32s3", {"sensor": "max30102", "accel": "none"})
+out["none"] = b.accel is None
+b, err = board("xiao-esp32s3", {"accel": "bma400"})
+out["bad"] = err
+"""))
+    r = json.loads(out.strip().splitlines()[-1])
+    assert r["wearable"] == ["Lis2dh12", 25, 0x19, "", [["i2c", 0, 8, 9, 400000]]]
+    assert r["read"] == [1, [0, 0, 1000]]
+    assert r["off"] == 0  # deinit powers the accelerometer down
+    assert r["absent"] == [True, "LIS2DH12 accelerometer not answering at 0x19 or 0x18: check wiring "
+                                 "(SDA, SCL, 3V3, GND)"]
+    assert r["analog"] == [True, []]
+    assert r["declared_missing"] == ("OSError: LIS2DH12 accelerometer not answering at 0x19 or 0x18: check wiring "
+                                     "(SDA, SCL, 3V3, GND)")
+    assert r["declared"] == [0x18, [["i2c", 0, 21, 22, 400000]]]
+    assert r["none"] is True
+    assert r["bad"] == "ValueError: board.txt accel=bma400: use one of auto, lis2dh12, none"
