@@ -251,3 +251,42 @@ out["bad"] = err
     assert r["declared"] == [0x18, [["i2c", 0, 21, 22, 400000]]]
     assert r["none"] is True
     assert r["bad"] == "ValueError: board.txt accel=bma400: use one of auto, lis2dh12, none"
+
+
+def test_doctor_reports_whether_the_accelerometer_answers():
+    from soothe.deploy import board_txt, doctor_report
+
+    base = {"impl": [1, 24, 1], "machine": "ESP32S3 module", "flash_free": 1500000, "ram_free": 120000,
+            "i2c": [0x19, 0x57], "pattern": "red, green, blue, one buzz"}
+    mx = {"sensor": "max30102"}
+    lines, problems = doctor_report(dict(base, options=mx, accel={"addr": 0x19, "mg": [30, -40, 990], "n": 7}))
+    acc = [ln for ln in lines if "accelerometer" in ln]
+    assert problems == 0 and acc == ["ok   LIS2DH12 accelerometer at 0x19: 7 samples, at rest |a| = 991 mg "
+                                     "(x 30, y -40, z 990; expect about 1000: still, no samples or far off means "
+                                     "check the wiring)"]
+    # answers but reads nothing, or far from 1 g: a fault
+    assert doctor_report(dict(base, options=mx, accel={"addr": 0x19, "mg": [0, 0, 0], "n": 0}))[1] == 1
+    assert doctor_report(dict(base, options=mx, accel={"addr": 0x18, "mg": [0, 0, 2000], "n": 7}))[1] == 1
+    # absent: a fault only when board.txt declares it
+    missing = {"error": "LIS2DH12 accelerometer not answering at 0x19 or 0x18: check wiring (SDA, SCL, 3V3, GND)"}
+    lines, problems = doctor_report(dict(base, options=mx, accel=missing))
+    assert problems == 0 and any(ln.startswith("info no accelerometer answers (LIS2DH12") for ln in lines)
+    lines, problems = doctor_report(dict(base, options=dict(mx, accel="lis2dh12"), accel=missing))
+    assert problems == 1 and any(ln.startswith("FIX  accelerometer: LIS2DH12 accelerometer not answering")
+                                 for ln in lines)
+    lines, problems = doctor_report(dict(base, options=dict(mx, accel="none")))
+    assert problems == 0 and "info no accelerometer (board.txt accel=none): motion from the pulse signal only" in lines
+    # deploy writes the choice into board.txt only when given
+    assert board_txt("xiao-esp32s3", "max30102", accel="lis2dh12").endswith("cpu_mhz=160\naccel=lis2dh12\n")
+    assert "accel" not in board_txt("xiao-esp32s3", "max30102")
+
+
+def test_deploy_cli_takes_accel(capsys):
+    import pytest
+
+    from soothe import cli
+
+    with pytest.raises(SystemExit) as e:
+        cli.main(["deploy", "--port", "/dev/fake0", "--accel", "bma400"])
+    assert e.value.code == 2
+    assert "argument --accel: invalid choice: 'bma400' (choose from" in capsys.readouterr().err
