@@ -109,12 +109,18 @@ small = array("h", [0] * 30)  # room for 10 samples: the rest stay in the FIFO
 for i in range(12):
     chip.push(i << 6, 0, 0)
 k = a.read_fifo(small)
+left = chip.count
+# a glitch on the shared bus: no samples this time, counted; the next read gets them
+chip.fail_reads = 1
+glitch = a.read_fifo(buf)
+after = a.read_fifo(buf)
 print(json.dumps({"n31": n31, "n": n, "x0": xs[0], "x31": xs[-1], "overruns": a.overruns, "k": k,
-                  "left": chip.count}))
+                  "left": left, "glitch": [glitch, a.bus_errors, after]}))
 """)
     assert r["n31"] == 31 and r["overruns"] == 1
     assert r["n"] == 32 and r["x0"] == 8 * 8 and r["x31"] == 39 * 8  # 4 g: 8 mg a digit
     assert r["k"] == 10 and r["left"] == 2
+    assert r["glitch"] == [0, 1, 2]
 
 
 def test_read_allocates_nothing_under_heap_lock():
@@ -218,6 +224,10 @@ out["wearable"] = [type(b.accel).__name__, b.accel.rate_hz, b.accel.addr, err,
 chip.push(0, 0, 125 << 6)
 buf = array("h", [0] * 96)
 out["read"] = [b.accel.read_fifo(buf), list(buf[:3])]
+for i in range(6):  # 240 ms at 25 Hz: the FIFO level, then bursts of 4 and 2 samples
+    chip.push(i << 6, 0, 125 << 6)
+bus.log.clear()
+out["six"] = [b.accel.read_fifo(buf), [buf[3 * i] for i in range(6)], [e[2:] for e in bus.log]]
 b.deinit()
 out["off"] = chip.regs[0x20]
 # auto with no chip answering: no accelerometer, the reason kept for the doctor
@@ -242,6 +252,7 @@ out["bad"] = err
     r = json.loads(out.strip().splitlines()[-1])
     assert r["wearable"] == ["Lis2dh12", 25, 0x19, "", [["i2c", 0, 8, 9, 400000]]]
     assert r["read"] == [1, [0, 0, 1000]]
+    assert r["six"] == [6, [0, 8, 16, 24, 32, 40], [[0x2F, 1], [0xA8, 24], [0xA8, 12]]]
     assert r["off"] == 0  # deinit powers the accelerometer down
     assert r["absent"] == [True, "LIS2DH12 accelerometer not answering at 0x19 or 0x18: check wiring "
                                  "(SDA, SCL, 3V3, GND)"]

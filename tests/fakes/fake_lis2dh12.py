@@ -27,6 +27,7 @@ class FakeLis2dh12:
         self.count = 0
         self.writes = []
         self.lost = 0  # samples overwritten in stream mode
+        self.fail_reads = 0  # the next n reads fail as a glitching bus does
 
     def _fifo_on(self):
         return bool(self.regs[0x24] & 0x40) and (self.regs[0x2E] & 0xC0) != 0
@@ -66,6 +67,9 @@ class FakeLis2dh12:
     def readfrom_mem_into(self, addr, sub, buf):
         if addr != self.addr:
             raise OSError(19)  # ENODEV: no acknowledge
+        if self.fail_reads:
+            self.fail_reads -= 1
+            raise OSError(116)  # ETIMEDOUT
         inc = sub & 0x80
         reg = sub & 0x7F
         for i in range(len(buf)):
