@@ -7,7 +7,19 @@ interleaved, in milli-g (gravity included).  Cost: the FIFO level, then a burst 
 sample per set bit of the count (6 samples: 4 + 2), no allocation; 2 KB of flash as .mpy.  Registers: ST LIS2DH12 datasheet DocID025056
 (register map, section 8), FIFO use: ST AN5005 / AN3308 (the LIS3DH has the same map).
 """
-from compat import const, zeros
+from compat import IS_MICROPYTHON, const, zeros
+
+try:
+    import micropython
+except ImportError:  # CPython
+    from compat import mp_shim as micropython  # type: ignore[no-redef]
+
+if not IS_MICROPYTHON:  # viper's pointer casts, as plain indexing for CPython
+
+    def ptr8(b):
+        return b
+
+    ptr16 = ptr8
 
 ADDRS = (0x19, 0x18)  # SA0/SDO high (SparkFun SEN-15760's default), then low (Adafruit 2809's)
 _WHO_AM_I = const(0x0F)
@@ -157,18 +169,30 @@ class Lis2dh12:
                 # a burst: with the FIFO on, the address rolls back from OUT_Z_H to OUT_X_L
                 # and each pass pops the next sample (AN3308, "Retrieving data from FIFO")
                 i2c.readfrom_mem_into(self.addr, _OUT_X_L | _AUTO_INC, views[k])
-                for i in range(0, size * _SAMPLE_BYTES, 2):
-                    v = raw[i] | (raw[i + 1] << 8)
-                    if v & 0x8000:
-                        v -= 0x10000
-                    buf[j] = (v >> 6) * mg  # 10-bit value, left-justified in 16 bits
-                    j += 1
+                j = _to_mg(raw, size * _SAMPLE_BYTES, buf, j, mg)
                 left -= size
             k -= 1
         return n
 
     def deinit(self):
         self._w(_CTRL_REG1, 0)  # power-down mode (0.5 uA)
+
+
+@micropython.viper
+def _to_mg(raw, nbytes: int, buf, j: int, mg: int) -> int:
+    """Little-endian left-justified 16-bit counts in raw[:nbytes] -> mg into buf (array('h'))
+    from j; returns the next j.  Viper: about 10x fewer instructions than bytecode here."""
+    src = ptr8(raw)
+    dst = ptr16(buf)
+    i = 0
+    while i < nbytes:
+        v = src[i] | (src[i + 1] << 8)
+        if v & 0x8000:
+            v -= 0x10000
+        dst[j] = (v >> 6) * mg  # the 10-bit value, sign kept by the arithmetic shift
+        j += 1
+        i += 2
+    return j
 
 
 def check(i2c, sleep_ms):
