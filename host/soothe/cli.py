@@ -605,10 +605,19 @@ def do_bench(args):
     if unknown:
         raise CommandError("--only %s: choose from %s" % (",".join(unknown), ",".join(bench.SECTIONS)))
     missing = [m for m in ("heartpy", "neurokit2", "scipy") if importlib.util.find_spec(m) is None]
-    if missing:  # checked up front: the peers are imported deep inside the accuracy section
+    if missing and "accuracy" in sections:  # the peer detectors; the other sections run without them  # checked up front: the peers are imported deep inside the accuracy section
         raise CommandError("bench needs the bench extra (missing: %s): run `make bench`, or "
                            "`pip install -e '.[bench]'`" % ", ".join(missing))
-    bench.run(sections, quick=args.quick)
+    if not sys.stderr.isatty():
+        bench.run(sections, quick=args.quick)
+        return 0
+    from rich.console import Console
+
+    # A spinner naming the running section; the figures print above it as they come.
+    with Console(stderr=True).status("") as status:
+        for i, name in enumerate(sections):
+            status.update("bench: %s (%d of %d)..." % (name, i + 1, len(sections)))
+            bench.run([name], quick=args.quick, out=sys.stdout)
     return 0
 
 
