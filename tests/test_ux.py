@@ -338,3 +338,17 @@ def test_report_handles_states_generically_and_minutes_without_figures(tmp_path,
 
     print_sessions(st.db, r, out, width=80)
     assert "2026-04-01" in out.getvalue()
+
+
+def test_every_setting_has_a_unit_and_words_and_natural_units_round_trip():
+    from soothe import settings_text
+    from soothe.fw import settings as fw_settings
+
+    assert set(settings_text.DESCRIPTIONS) == set(fw_settings.SCHEMA)
+    for key, (_, lo, hi, default) in fw_settings.SCHEMA.items():
+        line = settings_text.show(key, default)
+        assert len(line) <= 80 and line.startswith(settings_text.natural(key)), line
+        assert settings_text.resolve_key(settings_text.natural(key)) == key
+    assert settings_text.to_raw("pacer_rate_x10", "pacer_rate", "5.5") == "55"
+    assert settings_text.to_raw("soothe_coherence_x100", "soothe_coherence", "1.5") == "150"
+    assert settings_text.to_raw("pacer_rate_x10", "pacer_rate_x10", "55") == "55"  # raw keys still work
