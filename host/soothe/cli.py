@@ -661,7 +661,7 @@ def build_parser():
     _add_range(p)
     p.set_defaults(func=do_export)
 
-    p = sub.add_parser("report", help="write an HTML report with PNG plots for a day or a range")
+    p = sub.add_parser("report", help="write an HTML report (phone and desktop, SVG plots) for a day or a range")
     _add_range(p)
     p.add_argument("--out", default="soothe-report", metavar="DIR", help="folder for index.html and plots")
     p.set_defaults(func=do_report)
