@@ -352,3 +352,23 @@ def test_every_setting_has_a_unit_and_words_and_natural_units_round_trip():
     assert settings_text.to_raw("pacer_rate_x10", "pacer_rate", "5.5") == "55"
     assert settings_text.to_raw("soothe_coherence_x100", "soothe_coherence", "1.5") == "150"
     assert settings_text.to_raw("pacer_rate_x10", "pacer_rate_x10", "55") == "55"  # raw keys still work
+
+
+def test_timeline_legend_names_everything_drawn(tmp_path):
+    """Every prompt kind drawn (the grey 'offered' marks included), every state and the
+    session box appear in the legend; the axis names the zone."""
+    from soothe import query, report
+
+    t0 = _local(2026, 4, 2, 9, 0)
+    mins = [(t0 + 60 * i, s, 100, 64.0, 40.0, 30.0, 0.5, 0.1, 64)
+            for i, s in enumerate(["soothe"] * 5 + ["threat"] * 5 + ["no-reading"] * 2 + ["drive"] * 3)]
+    a = {"minutes": mins, "spans": report._spans(mins), "range": query.Range("x", t0, t0 + 3600, "2026-04-02"),
+         "sessions": [{"unix_s": t0 + 120, "duration_s": 120}],
+         "prompt_times": [(t0 + 400, "offered"), (t0 + 430, "accepted"), (t0 + 600, "ignored")]}
+    report.plot_timeline(a, tmp_path / "t.svg")
+    texts = re.findall(r"<text[^>]*>([^<]*)<", (tmp_path / "t.svg").read_text())
+    for label in ("soothe", "threat", "drive", "unworn / no reading", "breathing session", "prompt offered",
+                  "prompt accepted", "prompt ignored"):
+        assert label in texts, (label, texts)
+    assert "prompt snoozed" not in texts  # not drawn, not listed
+    assert any(t.startswith("local time (") for t in texts)
