@@ -9,9 +9,9 @@ from collections import deque
 
 from .fw import records
 
-STATE_MARK = {"threat": ("red", "RED"), "drive": ("blue", "BLUE"), "soothe": ("green", "GREEN"),
-              "no-reading": ("grey50", "no reading"), "unclassified": ("yellow", "..."),
-              "balanced": ("green", "balanced"), "learning": ("yellow", "learning")}
+# state -> (terminal colour, what the LED shows); states added later fall back to the name only.
+STATE_MARK = {"threat": ("red", "red LED"), "drive": ("blue", "blue LED"), "soothe": ("green", "green LED"),
+              "no-reading": ("grey50", "white blink"), "unclassified": ("yellow", "LED off")}
 SPARK = "▁▂▃▄▅▆▇█"
 WIDTH = 78
 
@@ -43,7 +43,7 @@ def sparkline(values, width):
 class Panel:
     """The Live panel's content: a history of beats and the latest update."""
 
-    def __init__(self, beats=56):
+    def __init__(self, beats=54):
         self.hr = deque(maxlen=beats)
         self.rr = deque(maxlen=beats)
         self.last = None
@@ -65,17 +65,17 @@ class Panel:
             t.append("waiting for the first beat (is the sensor on the skin?)")
         else:
             st = state_name(u)
-            colour, mark = STATE_MARK.get(st, ("white", st))
+            colour, mark = STATE_MARK.get(st, ("white", ""))
             t.append(time.strftime("%H:%M:%S", time.localtime(u["unix_ms"] / 1000.0)) + " %s  " % self.zone)
             t.append("state ")
-            t.append("%s (%s)" % (st, mark), style="bold " + colour)
+            t.append(st + (" (%s)" % mark if mark else ""), style="bold " + colour)
             t.append("\nHR %5.1f bpm  RR %4d ms  RMSSD %5.1f ms  coherence %4.2f"
                      % (u["hr_bpm"], u["rr_ms"], u["rmssd_ms"], u["coherence"]))
             if self.hr:
-                t.append("\nHR  %3.0f-%3.0f " % (min(self.hr), max(self.hr)))
-                t.append(sparkline(self.hr, 56), style="red")
-                t.append("\nRR %4d-%4d " % (min(self.rr), max(self.rr)))
-                t.append(sparkline(self.rr, 56), style="cyan")
+                t.append("\nHR %4.0f-%4.0f bpm " % (min(self.hr), max(self.hr)))
+                t.append(sparkline(self.hr, 54), style="red")
+                t.append("\nRR %4d-%4d ms  " % (min(self.rr), max(self.rr)))
+                t.append(sparkline(self.rr, 54), style="cyan")
             t.append("\npacer ")
             if u["pacer"] == "off":
                 t.append("off (a short press on the button starts a session)")
