@@ -397,6 +397,9 @@ class SimBoard:
         self.wdt.feed()
 
     def report_error(self, name, exc):
+        if isinstance(exc, KeyboardInterrupt):  # Ctrl-C on `soothe sim` reaches us too: not a failure
+            sys.stderr.write("sim: interrupted\n")
+            return
         sys.stderr.write("sim: task %s failed: " % name)
         sys.print_exception(exc, sys.stderr)  # type: ignore[arg-type]
 

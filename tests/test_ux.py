@@ -45,7 +45,7 @@ def cli_sim(tmp_path_factory):
     proc = subprocess.Popen(cmd + ["sim", "--flash", str(tmp / "f.img"), "--start", "2026-02-03T10:00",
                                    "--device-id", "band-7", "--duration", "1h5m", "--plan", LONG_PLAN,
                                    "--press", "1500s:short"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         port = proc.stdout.readline().strip().split(" ", 1)[1]
         stopped = proc.stdout.readline()
@@ -53,9 +53,9 @@ def cli_sim(tmp_path_factory):
         sync = run(cmd, "sync", "--port", port, "--db", db)
         assert sync.returncode == 0, sync.stderr
     finally:
-        proc.send_signal(signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: to soothe and the firmware alike
         out, err = proc.communicate(timeout=30)
-    return cmd, db, tmp, sync, proc.returncode, err
+    return cmd, db, tmp, sync, proc.returncode, out + err
 
 
 def test_sim_start_device_id_long_plan_and_ctrl_c(cli_sim):
@@ -65,7 +65,7 @@ def test_sim_start_device_id_long_plan_and_ctrl_c(cli_sim):
     assert dev == "band-7" and first == _local(2026, 2, 3, 10, 0) and n == 65
     # the plan's three 1 min no-contact segments are unworn minutes
     assert 2 <= con.execute("SELECT COUNT(*) FROM minutes WHERE state='no-reading'").fetchone()[0] <= 6
-    # Ctrl-C: a plain sentence and exit 130, no empty "failed:" and no traceback
+    # Ctrl-C: a plain sentence and exit 130, no empty "failed:" and no firmware traceback
     assert code == 130 and "simulator stopped (Ctrl-C)" in err and "failed:" not in err
     assert "Traceback" not in err
     assert "days (local time, " in sync.stdout and "2026-02-03" in sync.stdout

@@ -48,7 +48,7 @@ def _parse_sim_common(p):
     p.add_argument("--heapsize", help="MicroPython heap, e.g. 64k like an ESP32 without PSRAM")
 
 
-def _make_sim(args):
+def _make_sim(args, progress=False):
     if args.ppg and not Path(args.ppg).is_file():
         raise CommandError("PPG file %s not found" % args.ppg)
     if not 25 <= args.rate <= 500:
@@ -75,7 +75,7 @@ def _make_sim(args):
         raise CommandError("--device-id %r: use 1..32 printable characters without spaces" % args.device_id)
     return Simulator(args.flash, ppg=args.ppg, rate=args.rate, seed=args.seed, plan=args.plan,
                      speed=args.speed, duration=args.duration, trace=args.trace, presses=args.press,
-                     device_id=args.device_id, heapsize=args.heapsize, start=start)
+                     device_id=args.device_id, heapsize=args.heapsize, start=start, progress=progress)
 
 
 def parse_start(text):
@@ -101,13 +101,13 @@ def parse_duration_s(text):
 
 
 def do_sim(args):
-    sim = _make_sim(args)
+    show_progress = bool(args.duration) and sys.stderr.isatty()  # how far the virtual clock got
+    sim = _make_sim(args, progress=show_progress)
     bar = None
-    if args.duration and sys.stderr.isatty():  # a long run shows how far the virtual clock got
+    if show_progress:
         from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
 
         total_s = parse_duration_s(args.duration)
-        sim.argv += ["--progress"]
         bar = RichProgress(TextColumn("simulating"), BarColumn(), TextColumn("{task.fields[at]}"),
                            TimeElapsedColumn(), transient=True)
         task = bar.add_task("sim", total=total_s, at="")
@@ -126,6 +126,8 @@ def do_sim(args):
             while shown < len(sim.stderr_lines):
                 line = sim.stderr_lines[shown]
                 shown += 1
+                if line.startswith("sim: interrupted"):
+                    continue  # the process group's Ctrl-C reached the firmware as well
                 if bar and line.startswith("sim: at t="):
                     t = int(line.split("=")[1].split()[0])
                     bar.update(task, completed=t, at="%d h %02d min" % (t // 3600, t // 60 % 60))
@@ -141,7 +143,7 @@ def do_sim(args):
             bar.stop()
         sim.stop()
     for line in sim.stderr_lines[shown:]:
-        if not line.startswith("sim: at t=") and not (interrupted and not line.strip()):
+        if not line.startswith(("sim: at t=", "sim: interrupted")) and not (interrupted and not line.strip()):
             print(line, flush=True)
     if interrupted:
         print("soothe: simulator stopped (Ctrl-C); the flash image %s keeps what was logged" % args.flash,
