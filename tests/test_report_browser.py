@@ -98,7 +98,8 @@ def test_report_in_chromium(report, width, height, mobile, tmp_path):
     assert all(n.startswith("file://") for n in r["resources"]), r["resources"]  # no network
     assert len(r["imgs"]) >= 4
     for src, complete, natural, shown in r["imgs"]:
-        assert complete and natural > 0 and 0 < shown <= width, (src, complete, natural, shown)
+        # loaded, inside the page, and drawn at least 300 px wide (a plot squeezed smaller is unreadable)
+        assert complete and natural > 0 and 300 <= shown <= width, (src, complete, natural, shown)
         assert src.endswith("-narrow.svg") == (width < 640), src
     # Four calendar days: 3 March has no data, so three day sections; trends over all four.
     assert [d["id"] for d in r["days"]] == ["day-2026-03-01", "day-2026-03-02", "day-2026-03-04"]
