@@ -56,7 +56,8 @@ class ReportError(Exception):
 
 
 def state_names():
-    """Every state the firmware knows, in its order, then any the store holds beyond it."""
+    """Every state the firmware knows, in its order (states the store holds beyond these are
+    appended where they are listed)."""
     return list(records.STATE_NAMES)
 
 
