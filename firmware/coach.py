@@ -3,8 +3,9 @@
 Input: the state every 5 s (with activity), local hour, button presses.
 Output: actions for the app: OFFER, START (manual/prompted), STOP, SNOOZE,
 IGNORED, FINDER.  Pure policy: no timers, no drivers; times are device ticks (ms).
-Rules: threat held for prompt_after_s -> one gentle prompt; never in quiet hours,
-during activity, with no reading, while snoozed, or more than prompts_per_hour.
+Rules: threat held for prompt_after_s -> one gentle prompt, only while threat is
+evidenced at that step; never in quiet hours (local time), during activity or its
+cool-down, with no reading, while snoozed, or more than prompts_per_hour.
 """
 from compat import const, ticks_add, ticks_diff, zeros
 from state import THREAT
@@ -19,6 +20,16 @@ IGNORED = const(6)
 FINDER = const(7)
 
 _RECENT = const(6)  # prompts remembered for the per-hour limit
+
+
+def local_hour(settings, unix_s):
+    """Local hour of day: UTC offset, switched at the next daylight-saving change the host
+    sent (`soothe sync` sets utc_offset_min, dst_next_s and dst_offset_min)."""
+    offset = settings.get("utc_offset_min")
+    change = settings.get("dst_next_s")
+    if change and unix_s >= change:
+        offset = settings.get("dst_offset_min")
+    return ((unix_s + offset * 60) // 3600) % 24
 
 
 class Coach:

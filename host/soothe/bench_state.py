@@ -84,7 +84,8 @@ def run_day(plan, seed=1, rate=100, baseline=None, motion=None, settings=None):
             mpct = motion(kinds[seg][0]) if motion else 0
             sm.update(STEP_MS, det.contact, beats, hrv.artefacts, hrv.hr_bpm_x100, hrv.rmssd_ms_x10,
                       hrv.coherence_x100, mpct, hrv.resonance_mhz)
-            a = coach.update(now, STEP_MS, sm.state, sm.activity or sm.recovering, 12, False)
+            threat_now = st.THREAT if sm.state == st.THREAT and sm.evidence == st.THREAT else 0
+            a = coach.update(now, STEP_MS, threat_now, sm.activity or sm.recovering, 12, False)
             steps.append((now / 1000.0, seg, STATE_NAMES[sm.state], a == OFFER))
     return kinds, steps, base
 
