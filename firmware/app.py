@@ -34,7 +34,6 @@ _FINDER_BOOT_MS = 10000  # a long press this soon after boot starts the finder
 _WDT_CHECK_MS = 1000  # the watchdog is fed at most this often, and only if sense and ui ran
 _BASELINE_SAVE_MS = 600000
 _COH_WINDOW_MS = 64000  # coherence's window: a session's own only after this long
-_FINDER_MARGIN_PCT = 125  # a finder peak is clear when it beats every non-neighbour by 25 %
 # LED colour per state (full scale; the brightness setting scales it): no-reading (blinks
 # instead), threat red, drive blue, soothe green, unclassified dark, balanced a steady
 # soft white (reading fine, no system dominates), learning a steady soft violet.
@@ -270,28 +269,19 @@ class App:
         self.session_after_due = ticks_add(now, _MINUTE_MS)
 
     def _finder_choose(self):
-        """Stores the best rate only when its peak is clear; else keeps the rate and says why.
-
-        Clear: the best score beats every step that is not its neighbour by 25 %.  The
-        score's own noise is ~10 % (the mean HR swing of ~10 breaths with beat-to-beat
-        jitter), so two steps differ by ~14 % (sqrt 2 x 10 %) by chance; 25 % is ~1.8 of
-        that.  A resonance between two rates shows as two near-equal neighbours, which the
-        rule accepts; a flat or noisy curve it does not."""
+        """Stores the best rate only when its peak is clear; else keeps the rate and says why."""
         scores = self.finder_scores
-        best = 0
-        for i in range(len(_FINDER_RATES)):
-            if scores[i] > scores[best]:
-                best = i
-        rival = 0
-        for i in range(len(_FINDER_RATES)):
-            if (i < best - 1 or i > best + 1) and scores[i] > rival:
-                rival = scores[i]
-        if scores[best] > 0 and scores[best] * 100 >= rival * _FINDER_MARGIN_PCT:
+        best = coach_mod.finder_pick(scores)
+        if best >= 0:
             self.settings.set("pacer_rate_x10", _FINDER_RATES[best])
             self.event(records.EV_FINDER, b"best=%d" % _FINDER_RATES[best])
         else:
-            self.event(records.EV_FINDER, b"kept=%d flat: best %d score %d, rival %d" % (
-                self.settings.get("pacer_rate_x10"), _FINDER_RATES[best], scores[best], rival))
+            top = 0
+            for i in range(len(scores)):
+                if scores[i] > scores[top]:
+                    top = i
+            self.event(records.EV_FINDER, b"kept=%d flat: best %d score %d" % (
+                self.settings.get("pacer_rate_x10"), _FINDER_RATES[top], scores[top]))
 
     def _finder_score(self, now, plan):
         """Scores the finder step that just ended: HR swing plus coherence."""

@@ -20,6 +20,30 @@ IGNORED = const(6)
 FINDER = const(7)
 
 _RECENT = const(6)  # prompts remembered for the per-hour limit
+_FINDER_MARGIN_PCT = const(125)
+
+
+def finder_pick(scores):
+    """Index of the resonance finder's best step when its peak is clear, else -1.
+
+    Clear: the best score beats every step that is not its neighbour by 25 %.  A score's
+    own noise is ~10 % (the mean HR swing of ~10 breaths with beat-to-beat jitter), so
+    two steps differ by ~14 % (sqrt 2 x 10 %) by chance; 25 % is ~1.8 times that.  A
+    resonance between two rates shows as two near-equal neighbours, which passes; a flat
+    or noisy curve does not.
+    """
+    n = len(scores)
+    best = 0
+    for i in range(n):
+        if scores[i] > scores[best]:
+            best = i
+    rival = 0
+    for i in range(n):
+        if (i < best - 1 or i > best + 1) and scores[i] > rival:
+            rival = scores[i]
+    if scores[best] > 0 and scores[best] * 100 >= rival * _FINDER_MARGIN_PCT:
+        return best
+    return -1
 
 
 def local_hour(settings, unix_s):

@@ -172,7 +172,7 @@ class SyntheticPPG:
     def _new_beat(self, onset_us):
         """One RR interval: HR kinetics, vagal withdrawal with HR, varying breathing.
 
-        HR rises towards its target with a ~12 s time constant and falls with ~45 s
+        HR rises towards its target with a ~12 s time constant and falls with ~25 s
         (vagal reactivation); exercise (motion > 0, HR above 90) builds a slow excess
         that decays over ~4 min after it (the two phases of HR recovery, Imai et al.
         1994).  Beat-to-beat variation shrinks while HR sits above the segment's own
@@ -191,7 +191,7 @@ class SyntheticPPG:
         else:
             self._load -= self._load * dt_s / 240.0
         target += self._load
-        tau_s = 12.0 if target > self._hr else 45.0
+        tau_s = 12.0 if target > self._hr else 25.0
         self._hr += (target - self._hr) * min(1.0, dt_s / tau_s)
         # Vagal withdrawal: HRV falls with the HR excess over the segment's level.
         excess = self._hr - (hr + day_hr)
