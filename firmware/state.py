@@ -212,7 +212,7 @@ class StateMachine:
         return hr - old
 
     def _classify(self, step_ms, hr, rmssd, coh, motion_pct, flagged, resonance_mhz):
-        s = self.settings.get
+        s = self.settings  # (a bound s.get would allocate on every step)
         b = self.baseline
         hq = b.hr_q
         lq = b.ln_q
@@ -220,43 +220,43 @@ class StateMachine:
         self.ln_x100 = ln
         slope = self._hr_slope(hr)
         keep = self.state  # looser thresholds keep a state that shows
-        moving = motion_pct >= s("activity_motion_pct") or flagged
-        exercise = hr - hq[1] >= s("activity_hr_bpm") * 100
+        moving = motion_pct >= s.get("activity_motion_pct") or flagged
+        exercise = hr - hq[1] >= s.get("activity_hr_bpm") * 100
         self.activity = moving or exercise
         if self.activity:
-            self.recovery_ms = s("recovery_s") * 1000
+            self.recovery_ms = s.get("recovery_s") * 1000
             self.floor_hr_x100 = hr
-        elif slope <= -s("recovery_drop_bpm") * 100 and hr > hq[2]:
+        elif slope <= -s.get("recovery_drop_bpm") * 100 and hr > hq[2]:
             # HR falling after a rise: the decay of a cool-down, never a new threat.
             if self.recovery_ms <= 0:
                 self.floor_hr_x100 = hr
-            self.recovery_ms = s("recovery_s") * 1000
+            self.recovery_ms = s.get("recovery_s") * 1000
         elif self.recovery_ms > 0:
             self.recovery_ms -= step_ms
             if hr < self.floor_hr_x100:
                 self.floor_hr_x100 = hr
-            elif hr - self.floor_hr_x100 >= (s("threat_hr_bpm") + 4) * 100:
+            elif hr - self.floor_hr_x100 >= (s.get("threat_hr_bpm") + 4) * 100:
                 self.recovery_ms = 0  # a new rise from the recovery's floor: judged afresh
         if self.activity:
-            hr_up = hr - hq[2] >= s("drive_hr_bpm") * 100 or exercise
-            return DRIVE if (hr_up or motion_pct >= s("activity_motion_pct")) else -1
+            hr_up = hr - hq[2] >= s.get("drive_hr_bpm") * 100 or exercise
+            return DRIVE if (hr_up or motion_pct >= s.get("activity_motion_pct")) else -1
         # Threat: HR well above the calm range and HRV well below it, at rest.
-        t_hr = s("threat_hr_bpm") * 100 // (2 if keep == THREAT else 1)
-        lim_ln = ln_x100(1000) - ln_x100(s("threat_rmssd_pct") * 10)  # e.g. 75 % -> 0.29
+        t_hr = s.get("threat_hr_bpm") * 100 // (2 if keep == THREAT else 1)
+        lim_ln = ln_x100(1000) - ln_x100(s.get("threat_rmssd_pct") * 10)  # e.g. 75 % -> 0.29
         t_ln = lim_ln // (3 if keep == THREAT else 1)
         if self.recovery_ms <= 0 and hr - hq[2] >= t_hr and lq[0] - ln >= t_ln:
             return THREAT
         # Drive: HR well above the calm range with HRV not collapsed (engaged, aroused).
-        d_hr = s("drive_hr_bpm") * 100 * (2 if keep == DRIVE else 3) // 3
+        d_hr = s.get("drive_hr_bpm") * 100 * (2 if keep == DRIVE else 3) // 3
         if hr - hq[2] >= d_hr and lq[0] - ln < lim_ln:
             return DRIVE
         # Soothe: HR at or below the calm median with HRV clearly above the calm median,
         # or coherent slow breathing.  The ln margin is ~3 SD of a 60 s RMSSD's noise.
-        s_ln = (ln_x100(s("soothe_rmssd_pct") * 10) - ln_x100(1000)) * (2 if keep == SOOTHE else 3) // 3
-        if hr - hq[1] <= s("soothe_hr_bpm") * 100 and ln - lq[1] >= s_ln:
+        s_ln = (ln_x100(s.get("soothe_rmssd_pct") * 10) - ln_x100(1000)) * (2 if keep == SOOTHE else 3) // 3
+        if hr - hq[1] <= s.get("soothe_hr_bpm") * 100 and ln - lq[1] >= s_ln:
             return SOOTHE
-        s_coh = s("soothe_coherence_x100") * (3 if keep == SOOTHE else 4) // 4
-        if coh >= s_coh and 0 < resonance_mhz <= s("slow_breath_mhz") and hr - hq[2] < d_hr:
+        s_coh = s.get("soothe_coherence_x100") * (3 if keep == SOOTHE else 4) // 4
+        if coh >= s_coh and 0 < resonance_mhz <= s.get("slow_breath_mhz") and hr - hq[2] < d_hr:
             return SOOTHE
         return -1  # no state is evidenced
 
