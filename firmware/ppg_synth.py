@@ -19,7 +19,7 @@ PRESETS = {
     # Wearer physiology (issue 14).  breath_hz 0 means irregular, speech-paced breathing.
     "walk": (100.0, 5.0, 4.0, 0.4, 1, 2),  # brisk walk: HR +36, vagal withdrawal
     "cooldown": (64.0, 22.0, 25.0, 0.25, 1, 0),  # rest right after exercise (the decay is automatic)
-    "stand": (74.0, 14.0, 15.0, 0.25, 1, 0),  # posture: standing still, baroreflex HR +10
+    "stand": (72.0, 16.0, 16.0, 0.25, 1, 0),  # posture: standing still, baroreflex HR +8
     "talk": (69.0, 18.0, 20.0, 0.0, 1, 0),  # seated conversation: HR +5, irregular breathing
     "mild": (70.0, 6.0, 4.0, 0.3, 1, 0),  # mild stressor: HR +6, RMSSD ~9 ms
 }

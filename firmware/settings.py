@@ -16,7 +16,7 @@ SCHEMA = {
     # State thresholds against the personal baseline's calm distribution (README: a
     # heuristic, not a diagnosis).  HR distances are from its 90th/50th percentile, RMSSD
     # ratios from its 10th percentile (threat) or median (soothe).
-    "threat_hr_bpm": (int, 3, 40, 6),
+    "threat_hr_bpm": (int, 3, 40, 10),
     "threat_rmssd_pct": (int, 30, 100, 75),
     "drive_hr_bpm": (int, 3, 40, 12),
     "activity_hr_bpm": (int, 15, 80, 40),
