@@ -79,7 +79,7 @@ class SyntheticPPG:
     """Generates samples; `beats_us` collects the true onset of every beat."""
 
     def __init__(self, rate_hz=100, plan=None, seed=1, inverted=False, noise=6,
-                 amplitude=600, record_beats=True, diastolic=0.4):
+                 amplitude=600, record_beats=True, diastolic=0.4, day=0):
         self.rate_hz = rate_hz
         self.plan = plan if plan is not None else parse_plan(DEFAULT_DAY)
         self._state = (seed * 2654435761 + 12345) & 0xFFFFFFFF or 1
@@ -119,6 +119,7 @@ class SyntheticPPG:
         self._breath_scale = 1.0
         self._last_onset_us = 0
         self._day = -1
+        self._first_day = day  # which simulated day the plan starts on (resting values drift)
         self._day_hr = 0.0
         self._day_hrv = 1.0
 
@@ -157,13 +158,16 @@ class SyntheticPPG:
 
     def _day_drift(self, onset_us):
         """Resting HR offset (bpm) and HRV scale of the simulated day; day 0 is nominal."""
-        day = onset_us // 86400000000
+        day = onset_us // 86400000000 + self._first_day
         if day != self._day:
             self._day = day
             if day == 0:
                 self._day_hr, self._day_hrv = 0.0, 1.0
             else:
                 x = ((self._seed * 7919 + day * 104729) * 2654435761) & 0xFFFFFFFF
+                x ^= x >> 15
+                x = (x * 2246822519) & 0xFFFFFFFF
+                x ^= x >> 13
                 # Day-to-day SD of resting HR ~2 bpm and of ln RMSSD ~0.1 (Plews et al. 2013).
                 self._day_hr = ((x & 0xFFFF) / 65536.0 - 0.5) * 7.0
                 self._day_hrv = 1.0 + (((x >> 16) & 0xFFFF) / 65536.0 - 0.5) * 0.35

@@ -39,13 +39,13 @@ def plan_kinds(text):
     return out
 
 
-def run_day(plan, seed=1, rate=100, baseline=None, motion=None, settings=None):
+def run_day(plan, seed=1, rate=100, baseline=None, motion=None, settings=None, day=0):
     """Steps of (t_s, segment index, state name, offered) for one simulated plan.
 
     motion: a function (kind) -> motion_pct standing in for MotionMeter (None: 0, as a
     board without an accelerometer gives until issue 13's meter is merged)."""
     kinds = plan_kinds(plan)
-    gen = ppg_synth.SyntheticPPG(rate, ppg_synth.parse_plan(plan), seed=seed, record_beats=False)
+    gen = ppg_synth.SyntheticPPG(rate, ppg_synth.parse_plan(plan), seed=seed, record_beats=False, day=day)
     det = BeatDetector(rate)
     hrv = RollingHRV()
     s = settings or Settings()
@@ -136,6 +136,8 @@ def bench_state(out, quick=False):
     rows = {}
     prompts_active = 0
     active_min = 0
+    clears = []
+    late_prompts = []
     out.write("  plans: %s; seeds %s; 5 s steps; no accelerometer unless said\n"
               % ("; ".join(n for n, _ in PLANS), ",".join(map(str, seeds))))
     for motion_name, motion in (("no accelerometer", None), ("accelerometer", walk_motion)):
@@ -145,6 +147,21 @@ def bench_state(out, quick=False):
                 for kind, shares, latency in segment_figures(kinds, steps):
                     key = (motion_name, kind)
                     rows.setdefault(key, []).append((shares, latency))
+                # Threat clearing after stress, and prompts after threat ended.
+                start = 0.0
+                for k, (kind, dur) in enumerate(kinds):
+                    end = start + dur / 1000.0
+                    if kind == "stress":
+                        clear = next((x[0] for x in steps if x[0] >= end and x[2] != "threat"), None)
+                        if clear is not None:
+                            clears.append(clear - end)
+                    start = end
+                threat_end = None
+                for a, b in zip(steps, steps[1:]):
+                    if a[2] == "threat" and b[2] != "threat":
+                        threat_end = b[0]
+                    if b[3] and b[2] != "threat" and threat_end is not None:
+                        late_prompts.append(b[0] - threat_end)
                 # Prompts during activity and in the 10 min after it.
                 start = 0.0
                 for k, (kind, dur) in enumerate(kinds):
@@ -174,21 +191,28 @@ def bench_state(out, quick=False):
               "and to calm <= 120 s / 90 s (shares after each segment's first 2 min)\n")
     out.write("  prompts during activity or within 10 min after it: %d (%.0f activity-min; target 0)\n"
               % (prompts_active, active_min))
+    clears.sort()
+    out.write("  threat cleared after stress ended: median %.0f s, max %.0f s over %d stress segments (target <= 90 s)\n"
+              % (clears[len(clears) // 2], clears[-1], len(clears)))
+    out.write("  prompts offered while threat was not shown: %d (latest %s s after threat ended; target none > 60 s)\n"
+              % (len(late_prompts), "%.0f" % max(late_prompts) if late_prompts else "-"))
     # A calm 8 h day on a learnt baseline: threat, prompts and state changes.
     hours = 2 if quick else 8
     for seed in seeds[:2]:
         _, _, base = run_day("rest:7h", seed=seed + 10)
-        kinds, steps, _ = run_day("rest:%dh" % hours, seed=seed, baseline=base)
+        # A calm day: sitting, talking, standing; the next simulated day (resting values drift).
+        day = "rest:%dm,talk:30m,rest:%dm,stand:20m,rest:%dm" % (hours * 15, hours * 15, hours * 30 - 50)
+        kinds, steps, _ = run_day(day, seed=seed, baseline=base, day=1)
         names = [x[2] for x in steps]
         changes = sum(1 for a, b in zip(names, names[1:]) if a != b)
-        out.write("  calm %d h day (seed %d, baseline learnt over 7 h first): threat %.1f %%, prompts %d, "
+        out.write("  calm %d h day (seed %d, day 2, baseline learnt over 7 h of day 1): threat %.1f %%, prompts %d, "
                   "state changes after the first 2 min %d (target 0, 0, 0)\n" % (
                       hours, seed, 100.0 * names.count("threat") / len(names), sum(x[3] for x in steps),
                       sum(1 for a, b in zip(names[24:], names[25:]) if a != b)))
         del changes
     # Baseline convergence per resting HR.
     for hr in (50, 65, 85):
-        kinds, steps, base = run_day("rest=%d:%dh" % (hr, 1 if quick else 7), seed=5, settings=None)
+        kinds, steps, base = run_day("rest=%d:1h" % hr, seed=5)
         first = next((x[0] for x in steps if x[2] not in ("unclassified", "no-reading")), None)
         drive = sum(1 for x in steps if x[2] == "drive")
         conv = _convergence(hr, quick)
