@@ -139,3 +139,43 @@ def test_calm_day_with_talking_and_standing_has_no_threat_no_prompt_no_noise(tmp
     states = log_events(con, "state")
     assert [n for _, n in states] == ["unclassified", "learning"], states
     assert log_events(con, "prompt") == []
+
+
+def test_session_figures_and_resonance_come_from_the_session_own_span(tmp_path):
+    # Rest breathing at 15/min, then a 2 min session paced at 6/min: the stored resonance
+    # is the pacer's 0.1 Hz, not a blend with the 0.25 Hz breathing before it.
+    lines, con = run_device(tmp_path, "sess", plan="rest:6m", seed=2, duration="6m", presses=["150s:short"])
+    row = con.execute("SELECT rate_bpm, duration_s, during_hr, during_coh, resonance_hz, before_hr "
+                      "FROM sessions").fetchone()
+    rate, dur, hr, coh, res, before = row
+    assert (rate, dur) == (6.0, 120)
+    assert abs(res - 0.1) <= 0.012, row
+    assert coh > 1.0 and 55 < hr < 75
+
+
+def test_sync_sets_local_time_and_the_next_dst_change(tmp_path, monkeypatch):
+    import time
+
+    from soothe.device import Device, open_port
+    from soothe.simulator import Simulator
+    from soothe.store import Store
+    from soothe.sync import sync
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        with Simulator(tmp_path / "tz.img", plan="rest:2m", duration="30m", speed=1) as sim:
+            dev = Device(open_port(sim.port))
+            store = Store(tmp_path / "tz.db")
+            try:
+                result = sync(dev, store)
+                got = {k: int(dev.config(k)[1]) for k in ("utc_offset_min", "dst_next_s", "dst_offset_min")}
+            finally:
+                dev.close()
+                store.close()
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert got == result.local_time
+    assert got["utc_offset_min"] in (-300, -240) and got["dst_offset_min"] in (-300, -240)
+    assert got["utc_offset_min"] != got["dst_offset_min"] and got["dst_next_s"] > time.time()
