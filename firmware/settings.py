@@ -24,7 +24,7 @@ SCHEMA = {
     "recovery_s": (int, 60, 3600, 600),
     "recovery_drop_bpm": (int, 2, 20, 4),
     "soothe_hr_bpm": (int, -10, 10, 0),
-    "soothe_rmssd_pct": (int, 80, 200, 135),
+    "soothe_rmssd_pct": (int, 80, 200, 150),
     "soothe_coherence_x100": (int, 50, 1000, 150),
     "slow_breath_mhz": (int, 50, 250, 150),
     "baseline_learn_min": (int, 10, 10080, 360),
