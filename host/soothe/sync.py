@@ -88,7 +88,8 @@ def set_local_time(device, now_s=None):
     values = local_time_settings(now_s)
     for key in ("utc_offset_min", "dst_next_s", "dst_offset_min"):
         try:
-            device.config(key, values[key])
+            if int(device.config(key)[1]) != values[key]:  # unchanged: no flash write, no event
+                device.config(key, values[key])
         except DeviceError:
             if key == "utc_offset_min":
                 raise
