@@ -10,10 +10,10 @@ Cost: a few hundred integer operations per update; nothing allocated.
 """
 import json
 import math
+import os
 from array import array
 
 from compat import const, zeros
-from settings import write_json_atomic
 
 NO_READING = const(0)
 THREAT = const(1)
@@ -31,12 +31,12 @@ _LN_LO_X100 = const(139)  # ln(4 ms) = 1.386
 _LN_BIN_X100 = const(10)
 LN_BINS = const(40)  # up to ln(218 ms)
 _HALVE_AT = const(40000)  # ~55 h of calm 5 s windows: older days fade by halving
-_PRIOR_N = const(120)  # prior weight: 10 min of calm windows
-# Population priors (resting, seated adults): HR 68 +- 12 bpm, RMSSD 32 ms (ln SD 0.45).
-_PRIOR_HR = 68.0
-_PRIOR_HR_SD = 12.0
-_PRIOR_LN = 3.47
-_PRIOR_LN_SD = 0.45
+# Population priors (resting, seated adults): HR 68 +- 12 bpm and RMSSD 32 ms (ln SD 0.45),
+# as normal densities worth _PRIOR_N windows in all, per bin from these first bins.
+_PRIOR_HR_BIN = const(9)
+_PRIOR_HR = b'\x01\x01\x01\x01\x01\x01\x01\x02\x02\x02\x02\x02\x03\x03\x03\x03\x03\x03\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x03\x03\x03\x03\x03\x03\x02\x02\x02\x02\x02\x01\x01\x01\x01\x01\x01\x01'
+_PRIOR_LN_BIN = const(10)
+_PRIOR_LN = b'\x01\x01\x02\x03\x04\x05\x07\x08\t\n\x0b\x0b\n\t\x08\x06\x05\x04\x02\x02\x01\x01'
 
 # RMSSD (ms x10) at each ln-bin edge, so ln RMSSD is found with integers only.
 _LN_EDGES = array("i", [int(10 * math.exp((_LN_LO_X100 + _LN_BIN_X100 * k) / 100) + 0.5)
@@ -102,21 +102,18 @@ class Baseline:
 
     def _prior(self):
         for i in range(HR_BINS):
-            z = (35.5 + i - _PRIOR_HR) / _PRIOR_HR_SD
-            self.hr_hist[i] = int(_PRIOR_N * 0.0332 * math.exp(-0.5 * z * z) + 0.5)
+            self.hr_hist[i] = 0
         for i in range(LN_BINS):
-            z = ((_LN_LO_X100 + _LN_BIN_X100 * i + 5) / 100 - _PRIOR_LN) / _PRIOR_LN_SD
-            self.ln_hist[i] = int(_PRIOR_N * 0.0887 * math.exp(-0.5 * z * z) + 0.5)
+            self.ln_hist[i] = 0
+        for i in range(len(_PRIOR_HR)):
+            self.hr_hist[_PRIOR_HR_BIN + i] = _PRIOR_HR[i]
+        for i in range(len(_PRIOR_LN)):
+            self.ln_hist[_PRIOR_LN_BIN + i] = _PRIOR_LN[i]
         self.calm_n = 0
 
     def _refresh(self):
         _quantiles(self.hr_hist, HR_BINS, _HR_LO_X100, _HR_BIN_X100, self.hr_q)
         _quantiles(self.ln_hist, LN_BINS, _LN_LO_X100, _LN_BIN_X100, self.ln_q)
-
-    @property
-    def hr_x100(self):
-        """Median calm HR (bpm x100)."""
-        return self.hr_q[1]
 
     def load(self):
         try:
@@ -135,9 +132,23 @@ class Baseline:
         return self
 
     def save(self):
-        if self.path:
-            write_json_atomic(self.path, {"hr_hist": list(self.hr_hist), "ln_hist": list(self.ln_hist),
-                                          "calm_n": self.calm_n})
+        """JSON, streamed number by number (no list copies: it runs on a full heap), to a
+        temp file renamed over the old one (atomic on littlefs)."""
+        if not self.path:
+            return
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            for name, hist in (("hr_hist", self.hr_hist), ("ln_hist", self.ln_hist)):
+                f.write('{"' if name == "hr_hist" else ', "')
+                f.write(name)
+                f.write('": [')
+                for i in range(len(hist)):
+                    if i:
+                        f.write(", ")
+                    f.write(str(hist[i]))
+                f.write("]")
+            f.write(', "calm_n": %d}' % self.calm_n)
+        os.rename(tmp, self.path)
 
     def learn(self, hr_x100, ln):
         """One calm, still, clean 5 s step (HR bpm x100, ln RMSSD x100)."""
