@@ -11,7 +11,8 @@ from .fw import records
 
 # state -> (terminal colour, what the LED shows); states added later fall back to the name only.
 STATE_MARK = {"threat": ("red", "red LED"), "drive": ("blue", "blue LED"), "soothe": ("green", "green LED"),
-              "no-reading": ("grey50", "white blink"), "unclassified": ("yellow", "LED off")}
+              "no-reading": ("grey50", "white blink"), "unclassified": ("yellow", "LED off"),
+              "balanced": ("white", "soft white LED"), "learning": ("magenta", "violet LED")}
 SPARK = "▁▂▃▄▅▆▇█"
 WIDTH = 78
 

@@ -20,6 +20,11 @@ DESCRIPTIONS = {
     "soothe_hr_bpm": ("bpm", "soothe: HR at most this far above"),
     "soothe_rmssd_pct": ("% of baseline", "soothe: RMSSD above this share"),
     "soothe_coherence_x100": ("", "soothe: coherence at least this"),
+    "activity_motion_pct": ("%", "moving this share of a minute: activity"),
+    "recovery_s": ("s", "after activity, recovery for up to this"),
+    "recovery_drop_bpm": ("bpm", "recovery ends when HR falls this far"),
+    "slow_breath_mhz": ("mHz", "breathing slower than this helps soothe"),
+    "baseline_learn_min": ("min", "wearing needed to learn the baseline"),
     "dwell_s": ("s", "a state shows after this long"),
     "threat_dwell_s": ("s", "threat shows after this long"),
     "pacer_rate_x10": ("breaths/min", "breathing pacer rate"),
@@ -33,6 +38,8 @@ DESCRIPTIONS = {
     "quiet_start_h": ("h (local)", "no prompts from this hour"),
     "quiet_end_h": ("h (local)", "... until this hour"),
     "utc_offset_min": ("min", "local time offset from UTC"),
+    "dst_next_s": ("s (unix)", "next daylight-saving change (sync)"),
+    "dst_offset_min": ("min", "offset from UTC after that change"),
     "finder_step_s": ("s", "resonance finder: time per rate"),
 }
 
