@@ -312,7 +312,9 @@ def test_report_handles_states_generically_and_minutes_without_figures(tmp_path,
     from soothe import query, report, store
     from soothe.fw import records
 
-    monkeypatch.setattr(records, "STATE_NAMES", tuple(records.STATE_NAMES) + ("balanced", "learning", "mystery"))
+    names = tuple(records.STATE_NAMES)
+    monkeypatch.setattr(records, "STATE_NAMES",
+                        names + tuple(n for n in ("balanced", "learning", "mystery") if n not in names))
     styles = [report.state_style(s)[:3] for s in records.STATE_NAMES]
     assert len({s[1] for s in styles if s[1]}) == len([s for s in styles if s[1]])  # every pattern differs
     assert report.state_style("mystery")[3].startswith("a state this report")
