@@ -39,6 +39,15 @@ _REBASE = const(1 << 28)
 _MIN_RR_US = const(250000)  # 240 bpm: 220 bpm plus beat-to-beat jitter
 _MAX_RR_US = const(2000000)  # 30 bpm
 _NEVER = const(1 << 30)  # a sample number never reached (n is rebased below 2**28)
+# Pulse evidence (see _pulse_evidence).
+_RISE_FRAC_256 = const(38)  # foot to steepest rise: mean under 38/256 (0.148) of the interval
+_RISE_FRAC_LOW_256 = const(32)  # ... and under 32/256 (0.125) at 120 bpm and below
+_RISE_FRAC_MAX_256 = const(52)  # and each beat's under 52/256 (0.2); a sine's is 1/(2 pi) = 0.159
+_SNR_MIN = const(1)  # steepest rise against the raw noise floor (filter gain included)
+_EVIDENCE_ON = const(3)  # agreeing good beats before beats may be OK
+_EVIDENCE_MAX = const(6)
+_HOLD = const(5)
+_JIT = const(4)  # successive differences the metronome test looks at  # beats held back while the evidence builds
 
 
 def _median_insert(sorted_arr, n, old, new):
@@ -119,6 +128,24 @@ class BeatDetector:
         self._foot_n = 0  # foot of the last beat: sample and 1/32 fraction (0..31)
         self._foot_off = 0
         self._last_peak = 0  # slope peak of the last beat
+        self._fall = 0  # steepest fall (<= 0, polarity-corrected slope) since the last beat
+        self._evidence = 0  # net count of good, agreeing beats (see _pulse_evidence)
+        self._pulse = False  # the beats are a pulse: only then may they be OK
+        self._prev_diff32 = 0  # the last foot-to-foot interval, 1/32 sample (0: none)
+        self._rise_frac = _RISE_FRAC_256  # running mean of the rise fraction, 1/256 (unknown: the bar)
+        self._beat_good = False  # the last upstroke looked like a pulse's
+        self._last_span = 0  # raw range of the last contact window
+        self._steady_s = 0  # contact windows in a row that were live and steady
+        self._against = 0  # polarity windows in a row whose shape says the other polarity
+        # Beats held while no pulse is established (see _emit).
+        self._held_rr = zeros("i", _HOLD)
+        self._held_flag = zeros("b", _HOLD)
+        self._held_n = zeros("i", _HOLD)
+        self._held_off = zeros("b", _HOLD)
+        self._held = 0
+        self._jit = zeros("b", _JIT)  # 1: that successive interval difference was under 1.5 ms
+        self._jit_still = 0  # how many of them
+        self._jit_i = 0
         self._next_decay_n = 0
         # Running median of OK RR intervals.
         self._hist = zeros("i", _HIST)
@@ -145,6 +172,16 @@ class BeatDetector:
         self._cw_max = -1
         self._cw_sat = 0
         self._cw_n = 0
+        self._cw_hf = 0  # sum of |second difference| of the raw samples in the window
+        self._reset_pos = 0  # lesser steepest rise / fall of the last two windows
+        self._reset_neg = 0
+        self._cw_pos = 0  # steepest rise and fall of the smoothed signal in the window
+        self._cw_neg = 0
+        self._last_pos = 0  # the same for the last two whole windows
+        self._last_neg = 0
+        self._x1 = 0  # the last two raw samples
+        self._x2 = 0
+        self._noise = 0  # noise floor: mean |second difference| of the last window, x256
         self._cw_bad = 0  # consecutive bad windows
         self._last_ok_n = -(1 << 20)
         self._recent_bad = 0  # flagged beats among the last few, decays on OK
@@ -173,6 +210,44 @@ class BeatDetector:
 
     # ---- producer side -------------------------------------------------
     def _emit(self, rr_us, flag, n, off32):
+        """A classified beat: out at once while there is a pulse, else held (see _hold)."""
+        if flag == OK and not self._beat_good:
+            flag = NOISE  # this upstroke itself is not a pulse's (see _pulse_evidence)
+        if self._pulse:
+            if self._held:
+                self._release(True)
+            self._out(rr_us, flag, n, off32)
+            return
+        # No pulse established yet (start, contact regained, off the wrist): hold the
+        # beat.  If the evidence builds within _HOLD beats, the held ones were a pulse
+        # too and go out as classified, so no beat of the first seconds is lost;
+        # otherwise they leave as NOISE.
+        i = self._held
+        if i == _HOLD:
+            self._release_oldest(False)
+            i -= 1
+        self._held_rr[i] = rr_us
+        self._held_flag[i] = flag
+        self._held_n[i] = n
+        self._held_off[i] = off32
+        self._held = i + 1
+
+    def _release_oldest(self, pulse):
+        flag = self._held_flag[0]
+        self._out(self._held_rr[0], flag if pulse or flag != OK else NOISE, self._held_n[0], self._held_off[0])
+        last = self._held - 1
+        for i in range(last):
+            self._held_rr[i] = self._held_rr[i + 1]
+            self._held_flag[i] = self._held_flag[i + 1]
+            self._held_n[i] = self._held_n[i + 1]
+            self._held_off[i] = self._held_off[i + 1]
+        self._held = last
+
+    def _release(self, pulse):
+        while self._held:
+            self._release_oldest(pulse)
+
+    def _out(self, rr_us, flag, n, off32):
         h = self._head
         self.beat_rr_us[h] = rr_us
         self.beat_flag[h] = flag
@@ -366,6 +441,8 @@ class BeatDetector:
         med = self.median_rr_us()
         rate = self.rate_hz
         self._last_peak = b
+        fall = -self._fall
+        self._fall = 0
         amp = self._amp
         amp_ok = b * 4 > amp and b < amp * 4
         if amp_ok:
@@ -394,9 +471,65 @@ class BeatDetector:
         else:
             self._next_decay_n = n + rate * 3 // 2
         if first or diff32 > 32 * 3 * rate:
+            self._prev_diff32 = 0
             return  # no previous beat to measure from
+        self._pulse_evidence(diff32, (n - fn) * 32 - fo, b)
         rr_us = (diff32 * 31250) // rate
         self._classify(rr_us, fn, fo, amp_ok)
+
+    def _pulse_evidence(self, diff32, rise32, b):
+        """Is this a heartbeat at all?  Updates `_evidence` and `_pulse` (no allocation).
+
+        Off the wrist the sensor still sees waves: lamp flicker aliased into the band,
+        a sensor swinging on its strap, drifting daylight, knocks.  A pulse differs
+        in ways that follow from how the heart ejects blood:
+        - its upstroke is a short event (systole: the foot to the steepest rise takes
+          well under 1/6 of the interval), where any smooth oscillation takes at least
+          1/(2 pi) of its period from the tangent's foot to its steepest point;
+        - it stands clear of the sensor's noise floor (the raw second difference);
+        - successive intervals agree (within 25 %), yet are not a metronome: a heart
+          always varies a little, an oscillator does not.
+        Beats count as pulses (may be OK) after _EVIDENCE_ON agreeing good beats.
+        """
+        ev = self._evidence
+        prev = self._prev_diff32
+        self._prev_diff32 = diff32
+        scale = self._span * self._len * self._len
+        # Rise fraction of this beat and its running mean (EMA 1/4), 1/256 of the interval.
+        frac = (rise32 << 8) // diff32 if rise32 > 0 else 0
+        self._rise_frac += (frac - self._rise_frac) >> 2
+        # Diastole shortens more than systole as the rate rises, so the bar rises from
+        # 32/256 at 120 bpm and slower to 38/256 at 180 bpm and faster.
+        rr_ms = (diff32 * 125) // (4 * self.rate_hz)
+        bar = _RISE_FRAC_256 if rr_ms <= 333 else _RISE_FRAC_LOW_256 if rr_ms >= 500 else \
+            _RISE_FRAC_LOW_256 + ((500 - rr_ms) * (_RISE_FRAC_256 - _RISE_FRAC_LOW_256)) // 167
+        shape_ok = frac < _RISE_FRAC_MAX_256 and self._rise_frac < bar
+        snr_ok = b * 256 >= self._noise * scale * _SNR_MIN
+        self._beat_good = shape_ok and snr_ok and self._against < 2
+        if not self._beat_good:
+            ev = 0  # held beats wait for it to come back (see _emit)
+        elif prev:
+            dev = diff32 - prev if diff32 > prev else prev - diff32
+            # A metronome is an oscillator (lamp flicker, a swinging sensor): a heart
+            # always varies a little, if only through the pulse transit time.  Count
+            # the last _JIT successive differences under 1.5 ms.
+            still = dev * 2000 < 3 * 32 * self.rate_hz
+            ji = self._jit_i
+            self._jit_still += still - self._jit[ji]
+            self._jit[ji] = still
+            self._jit_i = (ji + 1) % _JIT
+            if dev * 4 > prev or self._jit_still >= 2:
+                ev -= 1
+            elif not still:
+                ev += 1
+        if ev < 0:
+            ev = 0
+        elif ev > _EVIDENCE_MAX:
+            ev = _EVIDENCE_MAX
+        self._evidence = ev
+        if ev >= _EVIDENCE_ON and not self._pulse:
+            self._recent_bad = 0  # a pulse again: the artefacts before it are history
+        self._pulse = ev >= _EVIDENCE_ON
 
     @micropython.native
     def process(self, buf, count):
@@ -425,14 +558,19 @@ class BeatDetector:
             sum2 = sum1 * blen
             for i in range(slen):
                 sbuf[i] = sum2
+            self._x1 = x
+            self._x2 = x
         # Per-sample state lives in locals (attribute look-ups dominate the cost);
         # it is written back before any method that reads it.
         cw_min = self._cw_min
         cw_max = self._cw_max
         cw_sat = self._cw_sat
         cw_n = self._cw_n
-        win_pos = self._win_pos
-        win_neg = self._win_neg
+        cw_hf = self._cw_hf
+        cw_pos = self._cw_pos
+        cw_neg = self._cw_neg
+        x1 = self._x1
+        x2 = self._x2
         win_sum = self._win_sum
         win_hi = self._win_hi
         win_lo = self._win_lo
@@ -443,6 +581,7 @@ class BeatDetector:
         thr = (self._amp * 45) >> 7
         cand = self._cand
         due = self._tent_due
+        fall = self._fall
         for k in range(count):
             x = buf[k]
             # Contact window statistics on the raw signal.
@@ -452,6 +591,11 @@ class BeatDetector:
                 cw_max = x
             if x <= 1 or x >= adc_max - 1:
                 cw_sat += 1
+            # Noise floor: the raw second difference is white noise, hardly any pulse.
+            e = x - x1 - x1 + x2
+            cw_hf += e if e > 0 else -e
+            x2 = x1
+            x1 = x
             # Smoothing and slope.
             sum1 += x - box1[bi]
             box1[bi] = x
@@ -474,13 +618,17 @@ class BeatDetector:
                 win_hi = sum2
             if sum2 < win_lo:
                 win_lo = sum2
-            if d > win_pos:
-                win_pos = d
-            elif -d > win_neg:
-                win_neg = -d
+            if d > cw_pos:
+                cw_pos = d
+            elif -d > cw_neg:
+                cw_neg = -d
             dp = d * pol
+            if dp < fall:
+                fall = dp
             if n >= due and not cand:  # an upstroke under way is compared first
+                self._fall = fall
                 self._commit()
+                fall = self._fall
                 due = self._tent_due
                 thr = (self._amp * 45) >> 7
             # Peak search on the polarity-corrected slope.
@@ -521,7 +669,13 @@ class BeatDetector:
                 self._cw_max = cw_max
                 self._cw_sat = cw_sat
                 self._cw_n = cw_n
+                self._cw_hf = cw_hf
+                self._cw_pos = cw_pos
+                self._cw_neg = cw_neg
                 self._window_done()
+                cw_hf = 0
+                cw_pos = 0
+                cw_neg = 0
                 cw_min = self._cw_min
                 cw_max = self._cw_max
                 cw_sat = 0
@@ -529,8 +683,6 @@ class BeatDetector:
             win_n += 1
             if win_n >= win_len:
                 win_n = 0
-                self._win_pos = win_pos
-                self._win_neg = win_neg
                 self._win_sum = win_sum
                 self._win_hi = win_hi
                 self._win_lo = win_lo
@@ -538,8 +690,6 @@ class BeatDetector:
                 win_sum = self._win_sum
                 win_hi = self._win_hi
                 win_lo = self._win_lo
-                win_pos = self._win_pos
-                win_neg = self._win_neg
                 pol = self.polarity
                 cand = self._cand
                 due = self._tent_due
@@ -548,13 +698,17 @@ class BeatDetector:
         self._cw_max = cw_max
         self._cw_sat = cw_sat
         self._cw_n = cw_n
-        self._win_pos = win_pos
-        self._win_neg = win_neg
+        self._cw_hf = cw_hf
+        self._cw_pos = cw_pos
+        self._cw_neg = cw_neg
+        self._x1 = x1
+        self._x2 = x2
         self._win_sum = win_sum
         self._win_hi = win_hi
         self._win_lo = win_lo
         self._win_n = win_n
         self._last_d = last_d
+        self._fall = fall
         self._sum1 = sum1
         self._sum2 = sum2
         self._bi = bi
@@ -564,6 +718,8 @@ class BeatDetector:
             # No next beat to resolve a short interval: report it as it is.
             self._pend = False
             self._emit(self._pend_rr, SHORT, self._pend_n, self._pend_off)
+        if self._held and n - self._held_n[0] > 4 * self.rate_hz:
+            self._release(False)  # no pulse came to claim them
         if n > _REBASE:
             self._rebase()
         return self.available()
@@ -572,14 +728,36 @@ class BeatDetector:
         span = self._cw_max - self._cw_min
         bad = span < self.flat_range or self._cw_sat * 2 > self._cw_n
         self._cw_bad = self._cw_bad + 1 if bad else 0
+        # Seconds of steady signal: live, and its range within 3x of the second before
+        # (a step of the DC, contact gained or lost, makes a shape that is no pulse's).
+        last = self._last_span
+        self._last_span = span
+        if bad or span > 3 * last or last > 3 * span:
+            self._steady_s = 0
+        elif self._steady_s < 100:
+            self._steady_s += 1
         self._cw_min = 1 << 30
         self._cw_max = -1
+        self._noise = (self._cw_hf << 8) // self._cw_n
+        # The polarity window's steepest rise and fall; the level after a reset is the
+        # lesser of its two seconds, so a step of the DC (contact regained, a knock)
+        # does not set a level no pulse can reach.
+        pos = self._cw_pos
+        neg = self._cw_neg
+        if pos > self._win_pos:
+            self._win_pos = pos
+        if neg > self._win_neg:
+            self._win_neg = neg
+        self._reset_pos = pos if pos < self._last_pos else self._last_pos
+        self._reset_neg = neg if neg < self._last_neg else self._last_neg
+        self._last_pos = pos
+        self._last_neg = neg
         self._cw_sat = 0
         self._cw_n = 0
         # Contact needs a live signal, an OK beat within 2.5 s (30 bpm plus margin)
         # and not a run of artefacts: flat, saturated or pulseless noise all fail.
         recent = self.n - self._last_ok_n < (self.rate_hz * 5) // 2
-        self.contact = self._cw_bad == 0 and recent and self._recent_bad < 6
+        self.contact = self._cw_bad == 0 and recent and self._recent_bad < 6 and self._pulse
         if self._cw_bad >= 2:
             self._recent_bad = 0
             self._relearn_median()  # after contact returns the rhythm may differ
@@ -598,10 +776,21 @@ class BeatDetector:
         self._win_sum = 0
         self._win_hi = -(1 << 30)
         self._win_lo = 1 << 30
+        # A pulse's top is its sharp end; two windows in a row whose bottom is the sharp
+        # end (a rectified lamp flicker, say) while the polarity says otherwise are no pulse.
+        if (vote > 0) == (self.polarity > 0):
+            self._against = 0
+        elif self._against < 2:
+            self._against += 1
         if not self._learned:
             self._peaked = vote
-        else:
+        elif self._pulse:
+            # While there is a pulse the polarity turns slowly: a motion burst never
+            # turns it, only a run of windows whose shape says so.
             self._peaked += (vote - self._peaked) >> 2
+        elif self._steady_s >= 2:
+            self._peaked = vote  # no pulse to keep: a steady window decides
+
         want = self.polarity
         if self._peaked > 160:  # the top is the sharp end in most recent windows
             want = 1
@@ -619,7 +808,7 @@ class BeatDetector:
             # level (the level decayed on a rail or a flat start: every wiggle of
             # noise would pass), the level starts again from this window.
             if self._cw_bad >= 2 or top > 4 * self._amp:
-                self._amp = top
+                self._amp = self._reset_pos if want > 0 else self._reset_neg
 
     def _rebase(self):
         shift = _REBASE >> 1
@@ -636,3 +825,5 @@ class BeatDetector:
         self._pend_n -= shift
         for i in range(_RING):
             self.beat_n[i] -= shift
+        for i in range(_HOLD):
+            self._held_n[i] -= shift
