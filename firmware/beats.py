@@ -46,8 +46,8 @@ _RISE_FRAC_MAX_256 = const(52)  # and each beat's under 52/256 (0.2); a sine's i
 _SNR_MIN = const(1)  # steepest rise against the raw noise floor (filter gain included)
 _EVIDENCE_ON = const(3)  # agreeing good beats before beats may be OK
 _EVIDENCE_MAX = const(6)
-_HOLD = const(5)
-_JIT = const(4)  # successive differences the metronome test looks at  # beats held back while the evidence builds
+_HOLD = const(6)
+_JIT = const(8)  # successive differences the metronome test looks at  # beats held back while the evidence builds
 
 
 def _median_insert(sorted_arr, n, old, new):
@@ -131,6 +131,7 @@ class BeatDetector:
         self._fall = 0  # steepest fall (<= 0, polarity-corrected slope) since the last beat
         self._evidence = 0  # net count of good, agreeing beats (see _pulse_evidence)
         self._pulse = False  # the beats are a pulse: only then may they be OK
+        self._prev_b = 0  # the last beat's steepest upstroke
         self._prev_diff32 = 0  # the last foot-to-foot interval, 1/32 sample (0: none)
         self._rise_frac = _RISE_FRAC_256  # running mean of the rise fraction, 1/256 (unknown: the bar)
         self._beat_good = False  # the last upstroke looked like a pulse's
@@ -143,8 +144,10 @@ class BeatDetector:
         self._held_n = zeros("i", _HOLD)
         self._held_off = zeros("b", _HOLD)
         self._held = 0
-        self._jit = zeros("b", _JIT)  # 1: that successive interval difference was under 1.5 ms
-        self._jit_still = 0  # how many of them
+        # The last |successive interval differences| (1/32 sample, clipped at 20 ms).
+        self._jit = zeros("i", _JIT)
+        self._jit_sum = 0
+        self._jit_n = 0  # how many are measured since the last non-pulse
         self._jit_i = 0
         self._next_decay_n = 0
         # Running median of OK RR intervals.
@@ -477,6 +480,19 @@ class BeatDetector:
         rr_us = (diff32 * 31250) // rate
         self._classify(rr_us, fn, fo, amp_ok)
 
+    def _forget_rhythm(self):
+        """What follows is judged on its own intervals, not on the last pulse's.
+
+        The beats held so far are not part of what follows: they leave as they are
+        judged now (NOISE if they were waiting for a pulse)."""
+        if self._held:
+            self._release(self._pulse)
+        if self._jit_n:
+            for i in range(_JIT):
+                self._jit[i] = 0
+            self._jit_sum = 0
+            self._jit_n = 0
+
     def _pulse_evidence(self, diff32, rise32, b):
         """Is this a heartbeat at all?  Updates `_evidence` and `_pulse` (no allocation).
 
@@ -497,6 +513,15 @@ class BeatDetector:
         scale = self._span * self._len * self._len
         # Rise fraction of this beat and its running mean (EMA 1/4), 1/256 of the interval.
         frac = (rise32 << 8) // diff32 if rise32 > 0 else 0
+        last_b = self._prev_b
+        self._prev_b = b
+        if b * 8 < last_b * 5 or b * 5 > last_b * 8:
+            # The upstroke changed by over 1.6x from one beat to the next: contact
+            # gained or lost, or motion.  Whatever follows proves itself afresh.
+            if ev >= _EVIDENCE_ON:
+                ev = _EVIDENCE_ON - 1
+            self._forget_rhythm()
+            self._rise_frac = frac
         self._rise_frac += (frac - self._rise_frac) >> 2
         # Diastole shortens more than systole as the rate rises, so the bar rises from
         # 32/256 at 120 bpm and slower to 38/256 at 180 bpm and faster.
@@ -508,20 +533,34 @@ class BeatDetector:
         self._beat_good = shape_ok and snr_ok and self._against < 2
         if not self._beat_good:
             ev = 0  # held beats wait for it to come back (see _emit)
+            self._forget_rhythm()
         elif prev:
             dev = diff32 - prev if diff32 > prev else prev - diff32
-            # A metronome is an oscillator (lamp flicker, a swinging sensor): a heart
-            # always varies a little, if only through the pulse transit time.  Count
-            # the last _JIT successive differences under 1.5 ms.
-            still = dev * 2000 < 3 * 32 * self.rate_hz
-            ji = self._jit_i
-            self._jit_still += still - self._jit[ji]
-            self._jit[ji] = still
-            self._jit_i = (ji + 1) % _JIT
-            if dev * 4 > prev or self._jit_still >= 2:
-                ev -= 1
-            elif not still:
-                ev += 1
+            if dev * 4 > prev:
+                # Successive intervals disagree: an artefact, an ectopic beat or no
+                # pulse at all.  The next agreeing beat decides (the hold keeps them).
+                ev = ev - 1 if ev < _EVIDENCE_ON else _EVIDENCE_ON - 1
+            else:
+                # A metronome is an oscillator (lamp flicker, a swinging sensor): a
+                # heart always varies a little, if only through the pulse transit
+                # time.  The mean |successive difference| of the last _JIT agreeing
+                # intervals (each clipped at 20 ms), once there are three.
+                rate = self.rate_hz
+                clip = (rate * 32 * 20) // 1000
+                if dev > clip:
+                    dev = clip
+                ji = self._jit_i
+                self._jit_sum += dev - self._jit[ji]
+                self._jit[ji] = dev
+                self._jit_i = (ji + 1) % _JIT
+                if self._jit_n < _JIT:
+                    self._jit_n += 1
+                jn = self._jit_n
+                if jn >= 3:
+                    if self._jit_sum * 1000 < jn * 5 * 16 * rate:  # under 2.5 ms
+                        ev -= 1
+                    else:
+                        ev += 1
         if ev < 0:
             ev = 0
         elif ev > _EVIDENCE_MAX:
@@ -718,8 +757,8 @@ class BeatDetector:
             # No next beat to resolve a short interval: report it as it is.
             self._pend = False
             self._emit(self._pend_rr, SHORT, self._pend_n, self._pend_off)
-        if self._held and n - self._held_n[0] > 4 * self.rate_hz:
-            self._release(False)  # no pulse came to claim them
+        if self._held and n - self._held_n[self._held - 1] > 3 * self.rate_hz:
+            self._release(False)  # no beat for 3 s: no pulse came to claim them
         if n > _REBASE:
             self._rebase()
         return self.available()
@@ -798,6 +837,12 @@ class BeatDetector:
             want = -1
         if want != self.polarity or not self._learned:
             self.polarity = want
+            self._against = 0
+            # The fiducial moves with the polarity: intervals across it mean nothing.
+            self._evidence = 0
+            self._pulse = False
+            self._prev_diff32 = 0
+            self._forget_rhythm()
             self._amp = pos if want > 0 else neg
             self._cand = False
             self._tent_due = _NEVER  # an upstroke of the old polarity is not a beat
