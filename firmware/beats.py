@@ -68,12 +68,15 @@ def _median_insert(sorted_arr, n, old, new):
 
 
 class BeatDetector:
-    def __init__(self, rate_hz=100, adc_max=4095, flat_range=8):
+    def __init__(self, rate_hz=100, adc_max=4095, flat_range=8, adc_min=0):
+        """adc_min..adc_max: the sensor's rails (its range, set by the board: 12-bit ADC
+        for the PulseSensor, 18 bits for the MAX30102); samples at a rail are saturated."""
         if not 25 <= rate_hz <= 500:
             raise ValueError("rate_hz must be 25..500")
         fs = int(rate_hz)
         self.rate_hz = fs
         self.adc_max = adc_max
+        self.adc_min = adc_min
         self.flat_range = flat_range
         # Two 50 ms boxcars (about 9 Hz low-pass, linear phase) then a 20 ms difference.
         self._len = max(1, (fs * 50 + 500) // 1000)
@@ -529,7 +532,7 @@ class BeatDetector:
         bar = _RISE_FRAC_256 if rr_ms <= 333 else _RISE_FRAC_LOW_256 if rr_ms >= 500 else \
             _RISE_FRAC_LOW_256 + ((500 - rr_ms) * (_RISE_FRAC_256 - _RISE_FRAC_LOW_256)) // 167
         shape_ok = frac < _RISE_FRAC_MAX_256 and self._rise_frac < bar
-        snr_ok = b * 256 >= self._noise * scale * _SNR_MIN
+        snr_ok = (b // scale) * 256 >= self._noise * _SNR_MIN  # small ints even at 18 bits
         self._beat_good = shape_ok and snr_ok and self._against < 2
         if not self._beat_good:
             ev = 0  # held beats wait for it to come back (see _emit)
@@ -585,7 +588,8 @@ class BeatDetector:
         di = self._di
         n = self.n
         pol = self.polarity
-        adc_max = self.adc_max
+        adc_max = self.adc_max - 1
+        adc_min = self.adc_min + 1
         if n == 0 and count:
             # Prime the filters with the first sample so the DC step of a fresh
             # start is not taken for a huge slope (it would skew polarity and threshold).
@@ -628,7 +632,7 @@ class BeatDetector:
                 cw_min = x
             if x > cw_max:
                 cw_max = x
-            if x <= 1 or x >= adc_max - 1:
+            if x <= adc_min or x >= adc_max:
                 cw_sat += 1
             # Noise floor: the raw second difference is white noise, hardly any pulse.
             e = x - x1 - x1 + x2
@@ -777,7 +781,8 @@ class BeatDetector:
             self._steady_s += 1
         self._cw_min = 1 << 30
         self._cw_max = -1
-        self._noise = (self._cw_hf << 8) // self._cw_n
+        hf = self._cw_hf
+        self._noise = (hf << 8) // self._cw_n if hf < 1 << 21 else (hf // self._cw_n) << 8
         # The polarity window's steepest rise and fall; the level after a reset is the
         # lesser of its two seconds, so a step of the DC (contact regained, a knock)
         # does not set a level no pulse can reach.

@@ -22,12 +22,48 @@ SPANS_MS = (60000, 300000)
 BLOCK = 32
 
 
-def replay(path, rate_hz, column=None, write=print, adc_max=4095, flat_range=8):
-    """Runs the pipeline over a CSV file; calls write(line) for every output line."""
+# ADC resolutions a recording may come from (PulseSensor on a 10/12-bit ADC, 16-bit
+# ADCs and recorders, MAX30102 at 18 bits, 20/24-bit AFEs).
+ADC_BITS = (10, 12, 14, 16, 18, 20, 24)
+
+
+def adc_range(lo, hi, bits=0):
+    """(adc_min, adc_max, bits) of the smallest ADC in ADC_BITS holding lo..hi (signed
+    when lo < 0), or of the `bits` given; raises CSVError if lo..hi does not fit it."""
+    signed = lo < 0
+    if not bits:
+        for bits in ADC_BITS:
+            top = (1 << (bits - 1)) if signed else (1 << bits)
+            if hi < top and lo >= (-top if signed else 0):
+                break
+    top = (1 << (bits - 1)) if signed else (1 << bits)
+    if hi >= top or lo < (-top if signed else 0):
+        raise CSVError("samples %d..%d do not fit %d bits: check --adc-bits (or leave it out to infer the range)" % (lo, hi, bits))
+    return (-top, top - 1, bits) if signed else (0, top - 1, bits)
+
+
+def flat_range_for(bits):
+    """Raw range under which a 1 s window is flat (no signal): 8 counts at 12 bits, as
+    on the device, twice that for every 2 bits more (64 at 18 bits, as the MAX30102)."""
+    shift = (bits - 12) // 2
+    return 8 << shift if shift >= 0 else max(2, 8 >> -shift)
+
+
+def replay(path, rate_hz, column=None, write=print, adc_bits=0):
+    """Runs the pipeline over a CSV file; calls write(line) for every output line.
+
+    The sensor's range comes from `adc_bits`, or (0) from the data: integer counts
+    take the smallest usual ADC that holds them, widened if later samples go beyond
+    it; float recordings are scaled to counts with no rails to saturate against."""
     src = CSVSamples(path, column)
+    infer = not adc_bits
     if src.scaled:
-        adc_max = 1 << 29  # scaled floats: no ADC ceiling to saturate against
-    det = BeatDetector(rate_hz, adc_max=adc_max, flat_range=flat_range)
+        adc_min, adc_max, bits = -(1 << 29), 1 << 29, 12
+    else:
+        head = src._head
+        adc_min, adc_max, bits = adc_range(int(min(head)), int(max(head)), adc_bits)
+    det = BeatDetector(rate_hz, adc_max=adc_max, flat_range=flat_range_for(bits), adc_min=adc_min)
+    check = not src.scaled
     hrv = RollingHRV()
     buf = zeros("i", BLOCK)
     samples = 0
@@ -44,6 +80,20 @@ def replay(path, rate_hz, column=None, write=print, adc_max=4095, flat_range=8):
         count = src.fill(buf, BLOCK)
         if count == 0:
             break
+        if check:
+            lo = hi = buf[0]
+            for k in range(1, count):
+                v = buf[k]
+                if v < lo:
+                    lo = v
+                elif v > hi:
+                    hi = v
+            if lo < det.adc_min or hi > det.adc_max:
+                if not infer:
+                    raise CSVError("%s: sample %d is outside %d bits: check --adc-bits"
+                                   % (path, lo if lo < det.adc_min else hi, adc_bits))
+                det.adc_min, det.adc_max, bits = adc_range(min(lo, det.adc_min), max(hi, det.adc_max))
+                det.flat_range = flat_range_for(bits)
         det.process(buf, count)
         samples += count
         while det.available():
@@ -88,12 +138,13 @@ def replay(path, rate_hz, column=None, write=print, adc_max=4095, flat_range=8):
 
 
 def main(argv):
-    # replay.py FILE RATE [COLUMN]
+    # replay.py FILE RATE [COLUMN [ADC_BITS]]  (ADC_BITS 0: from the data)
     path = argv[1]
     rate = int(argv[2])
     column = argv[3] if len(argv) > 3 and argv[3] != "" else None
+    adc_bits = int(argv[4]) if len(argv) > 4 else 0
     try:
-        replay(path, rate, column)
+        replay(path, rate, column, adc_bits=adc_bits)
     except CSVError as e:
         print("E %s" % e)
         sys.exit(1)

@@ -22,16 +22,20 @@ class ReplayError(Exception):
     pass
 
 
-def run_replay(path, rate_hz, column=None, heapsize=None):
-    """Returns the replay result dict; raises ReplayError with a one-line reason."""
+def run_replay(path, rate_hz, column=None, heapsize=None, adc_bits=0):
+    """Returns the replay result dict; raises ReplayError with a one-line reason.
+
+    adc_bits: the sensor's range (0: inferred from the data by the firmware's replay)."""
     if not 25 <= rate_hz <= 500:
         raise ReplayError("--rate %d is out of range: use 25..500 Hz" % rate_hz)
+    if adc_bits and not 8 <= adc_bits <= 24:
+        raise ReplayError("--adc-bits %d is out of range: use 8..24 (or leave it out to infer it)" % adc_bits)
     if not Path(path).is_file():
         raise ReplayError("cannot open PPG file %s: check the path" % path)
     cmd = [micropython_binary()]
     if heapsize:
         cmd += ["-X", "heapsize=%s" % heapsize]
-    cmd += [str(FIRMWARE_DIR / "replay.py"), str(Path(path).resolve()), str(rate_hz), column or ""]
+    cmd += [str(FIRMWARE_DIR / "replay.py"), str(Path(path).resolve()), str(rate_hz), column or "", str(adc_bits)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=micropython_env(), cwd=str(FIRMWARE_DIR))
     lines = proc.stdout.splitlines()
     for line in lines:
