@@ -33,7 +33,7 @@ SHORT = const(4)  # too short and not explained by the rules above
 NOISE = const(5)  # beat during poor signal, odd amplitude, or outside 30..220 bpm
 FLAG_NAMES = ("ok", "extra", "missed", "ectopic", "short", "noise")
 
-_RING = const(8)  # beats waiting for the consumer
+_RING = const(16)  # beats waiting for the consumer (a rewind yields several at once)
 _HIST = const(16)  # recent OK RR intervals for the running median
 _REBASE = const(1 << 28)
 _MIN_RR_US = const(250000)  # 240 bpm: 220 bpm plus beat-to-beat jitter
@@ -47,6 +47,7 @@ _SNR_MIN = const(1)  # steepest rise against the raw noise floor (filter gain in
 _EVIDENCE_ON = const(3)  # agreeing good beats before beats may be OK
 _EVIDENCE_MAX = const(6)
 _HOLD = const(6)
+_LEARN_S = const(5)  # seconds kept for the rewind (the polarity is decided at 4 s)
 _JIT = const(8)  # successive differences the metronome test looks at  # beats held back while the evidence builds
 
 
@@ -89,13 +90,42 @@ class BeatDetector:
         self._max_width = (fs * 150) // 1000 + 2
         self._slen = self._span + 1 + self._foot_back + self._max_width + 2
         self._sbuf = zeros("i", self._slen)
+        # Beats held while no pulse is established (see _emit).
+        self._held_rr = zeros("i", _HOLD)
+        self._held_flag = zeros("b", _HOLD)
+        self._held_n = zeros("i", _HOLD)
+        self._held_off = zeros("b", _HOLD)
+        self._jit = zeros("i", _JIT)
+        self._hist = zeros("i", _HIST)
+        self._sorted = zeros("i", _HIST)
+        self.beat_rr_us = zeros("i", _RING)
+        self.beat_flag = zeros("b", _RING)
+        self.beat_n = zeros("i", _RING)
+        self.beat_off32 = zeros("b", _RING)
+        # The first seconds, kept to run through again once the polarity is learnt.
+        self._learn_buf = zeros("i", _LEARN_S * fs)
+        self._arrays = (self._box1, self._box2, self._sbuf, self._held_rr, self._held_flag, self._held_n,
+                        self._held_off, self._jit, self._hist, self._sorted, self.beat_rr_us, self.beat_flag,
+                        self.beat_n, self.beat_off32)
+        self._reset_stream()
+        self.polarity = 1
+        self._peaked = 128  # share of recent windows whose top is the sharp end, 1/256
+        self._learned = False
+        self._amp = 0
+
+    def _reset_stream(self):
+        """The state of a stream that has not started (arrays cleared, not reallocated)."""
+        for arr in self._arrays:
+            for i in range(len(arr)):
+                arr[i] = 0
+        self._rewind_to = False  # the polarity was just learnt: run the first seconds again
+        self._replayed_to = -1  # samples up to here are a rewind of the learning span
         self._sum1 = 0
         self._sum2 = 0
         self._bi = 0
         self._di = 0
         self.n = 0  # samples seen
         self._last_d = 0
-        self.polarity = 1
         # Steepest rise and fall in the window: they set the upstroke level.
         self._win_pos = 0
         self._win_neg = 0
@@ -106,15 +136,12 @@ class BeatDetector:
         self._win_sum = 0  # raw samples in the window (the smoothed mean is the same)
         self._win_hi = -(1 << 30)  # smoothed max and min
         self._win_lo = 1 << 30
-        self._peaked = 128  # share of recent windows whose top is the sharp end, 1/256
         self._win_count = 0  # samples in the polarity window so far
         self._win_n = 0
-        self._win_len = 2 * fs
-        self._learned = False
+        self._win_len = 2 * self.rate_hz
         # Adaptive threshold on the slope peak.
-        self._amp = 0
         self._amp_miss = 0  # consecutive upstrokes rejected for their size
-        self._refractory = (fs * 250) // 1000
+        self._refractory = (self.rate_hz * 250) // 1000
         self._cand = False
         self._cand_max = 0
         self._cand_prev = 0
@@ -141,21 +168,13 @@ class BeatDetector:
         self._last_span = 0  # raw range of the last contact window
         self._steady_s = 0  # contact windows in a row that were live and steady
         self._against = 0  # polarity windows in a row whose shape says the other polarity
-        # Beats held while no pulse is established (see _emit).
-        self._held_rr = zeros("i", _HOLD)
-        self._held_flag = zeros("b", _HOLD)
-        self._held_n = zeros("i", _HOLD)
-        self._held_off = zeros("b", _HOLD)
         self._held = 0
         # The last |successive interval differences| (1/32 sample, clipped at 20 ms).
-        self._jit = zeros("i", _JIT)
         self._jit_sum = 0
         self._jit_n = 0  # how many are measured since the last non-pulse
         self._jit_i = 0
         self._next_decay_n = 0
         # Running median of OK RR intervals.
-        self._hist = zeros("i", _HIST)
-        self._sorted = zeros("i", _HIST)
         self._hist_n = 0
         self._hist_i = 0
         # A short interval waits one beat to be classified (extra vs ectopic).
@@ -166,11 +185,6 @@ class BeatDetector:
         self._off_run = 0  # consecutive off-median (short or long), mutually consistent intervals
         self._prev_rr = 0  # the last interval measured, whatever its flag
         self._off_ref = 0
-        # Output ring.
-        self.beat_rr_us = zeros("i", _RING)
-        self.beat_flag = zeros("b", _RING)
-        self.beat_n = zeros("i", _RING)
-        self.beat_off32 = zeros("b", _RING)
         self._head = 0
         self._tail = 0
         # Contact: raw range and saturation per 1 s window, and a recent OK beat.
@@ -194,6 +208,7 @@ class BeatDetector:
         self.contact = False
         self.beats = 0
         self.artefacts = 0
+
 
     # ---- consumer side -------------------------------------------------
     def available(self):
@@ -590,6 +605,13 @@ class BeatDetector:
         pol = self.polarity
         adc_max = self.adc_max - 1
         adc_min = self.adc_min + 1
+        if not self._learned:
+            # Keep the first seconds: once the polarity and level are learnt they are
+            # run through again, so their beats are not lost (see _rewind).
+            lb = self._learn_buf
+            if n + count <= len(lb):
+                for k in range(count):
+                    lb[n + k] = buf[k]
         if n == 0 and count:
             # Prime the filters with the first sample so the DC step of a fresh
             # start is not taken for a huge slope (it would skew polarity and threshold).
@@ -765,7 +787,30 @@ class BeatDetector:
             self._release(False)  # no beat for 3 s: no pulse came to claim them
         if n > _REBASE:
             self._rebase()
+        if self._rewind_to:
+            self._rewind()
         return self.available()
+
+    def _rewind(self):
+        """Runs the learning span again with the polarity and level now known.
+
+        The detector finds no beat until the wave's shape has told its polarity (4 s);
+        starting again from the first sample with that knowledge recovers the beats of
+        those seconds.  The samples were kept in a ring sized at construction."""
+        total = self.n
+        if total > len(self._learn_buf):
+            self._rewind_to = False
+            return  # fed in blocks too large to keep: those beats stay lost
+        pol = self.polarity
+        peaked = self._peaked
+        amp = self._amp
+        self._reset_stream()
+        self.polarity = pol
+        self._peaked = peaked
+        self._amp = amp
+        self._learned = True
+        self._replayed_to = total
+        self.process(self._learn_buf, total)
 
     def _window_done(self):
         span = self._cw_max - self._cw_min
@@ -826,6 +871,8 @@ class BeatDetector:
             self._against = 0
         elif self._against < 2:
             self._against += 1
+        if self.n <= self._replayed_to:
+            return  # the rewind of the span that decided the polarity: decided already
         if not self._learned:
             self._peaked = vote
         elif self._pulse:
@@ -851,6 +898,8 @@ class BeatDetector:
             self._amp = pos if want > 0 else neg
             self._cand = False
             self._tent_due = _NEVER  # an upstroke of the old polarity is not a beat
+            if not self._learned:
+                self._rewind_to = True
             self._learned = True
         else:
             top = pos if want > 0 else neg
