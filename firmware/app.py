@@ -341,8 +341,12 @@ class App:
     def _close_minute(self, next_tick):
         hrv = self.hrv
         hrv.window(next_tick, _MINUTE_MS)
-        plen = self.minute.finish(self.state, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.sdnn_ms_x10,
-                                  hrv.coherence_x100, hrv.resonance_mhz, self.log.keep_rr)
+        if self.state == NO_READING:
+            # Unworn (no reading): the minute carries no HR or HRV, only its state.
+            plen = self.minute.finish(self.state, 0, 0, 0, 0, 0, self.log.keep_rr)
+        else:
+            plen = self.minute.finish(self.state, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.sdnn_ms_x10,
+                                      hrv.coherence_x100, hrv.resonance_mhz, self.log.keep_rr)
         self.log.append(records.MINUTE, self.minute.buf, plen)
         self.minute.reset(self.minute.unix_s + ticks_diff(next_tick, self._minute_tick) // 1000)
         self._minute_tick = next_tick

@@ -165,6 +165,7 @@ class BeatDetector:
         self._prev_diff32 = 0  # the last foot-to-foot interval, 1/32 sample (0: none)
         self._rise_frac = _RISE_FRAC_256  # running mean of the rise fraction, 1/256 (unknown: the bar)
         self._beat_good = False  # the last upstroke looked like a pulse's
+        self._bad_run = 0  # 1 after an upstroke that was no pulse's
         self._last_span = 0  # raw range of the last contact window
         self._steady_s = 0  # contact windows in a row that were live and steady
         self._against = 0  # polarity windows in a row whose shape says the other polarity
@@ -208,6 +209,7 @@ class BeatDetector:
         self.contact = False
         self.beats = 0
         self.artefacts = 0
+        self.unclaimed = 0  # upstrokes dropped: no pulse came to claim them
 
 
     # ---- consumer side -------------------------------------------------
@@ -242,7 +244,7 @@ class BeatDetector:
         # No pulse established yet (start, contact regained, off the wrist): hold the
         # beat.  If the evidence builds within _HOLD beats, the held ones were a pulse
         # too and go out as classified, so no beat of the first seconds is lost;
-        # otherwise they leave as NOISE.
+        # otherwise they were no heartbeat and are dropped (counted in `unclaimed`).
         i = self._held
         if i == _HOLD:
             self._release_oldest(False)
@@ -254,8 +256,12 @@ class BeatDetector:
         self._held = i + 1
 
     def _release_oldest(self, pulse):
-        flag = self._held_flag[0]
-        self._out(self._held_rr[0], flag if pulse or flag != OK else NOISE, self._held_n[0], self._held_off[0])
+        if pulse:
+            self._out(self._held_rr[0], self._held_flag[0], self._held_n[0], self._held_off[0])
+        else:
+            # No pulse came to claim it: it was no heartbeat at all (off the wrist, a
+            # lamp's flicker, a knock), so it is not a beat, not even a flagged one.
+            self.unclaimed += 1
         last = self._held - 1
         for i in range(last):
             self._held_rr[i] = self._held_rr[i + 1]
@@ -502,7 +508,7 @@ class BeatDetector:
         """What follows is judged on its own intervals, not on the last pulse's.
 
         The beats held so far are not part of what follows: they leave as they are
-        judged now (NOISE if they were waiting for a pulse)."""
+        judged now (dropped if they were waiting for a pulse)."""
         if self._held:
             self._release(self._pulse)
         if self._jit_n:
@@ -538,7 +544,10 @@ class BeatDetector:
             # gained or lost, or motion.  Whatever follows proves itself afresh.
             if ev >= _EVIDENCE_ON:
                 ev = _EVIDENCE_ON - 1
-            self._forget_rhythm()
+            if b * 2 < last_b or b > last_b * 2:
+                self._forget_rhythm()  # over 2x: a new source more likely than motion
+            elif self._held:
+                self._release(self._pulse)  # those before the step are not this pulse
             self._rise_frac = frac
         self._rise_frac += (frac - self._rise_frac) >> 2
         # Diastole shortens more than systole as the rate rises, so the bar rises from
@@ -551,7 +560,13 @@ class BeatDetector:
         self._beat_good = shape_ok and snr_ok and self._against < 2
         if not self._beat_good:
             ev = 0  # held beats wait for it to come back (see _emit)
-            self._forget_rhythm()
+            if self._bad_run:
+                self._forget_rhythm()  # two in a row: not a blip (motion), no pulse
+            self._bad_run = 1
+        else:
+            self._bad_run = 0
+        if not self._beat_good:
+            pass
         elif prev:
             dev = diff32 - prev if diff32 > prev else prev - diff32
             if dev * 4 > prev:
@@ -845,8 +860,11 @@ class BeatDetector:
         self._cw_n = 0
         # Contact needs a live signal, an OK beat within 2.5 s (30 bpm plus margin)
         # and not a run of artefacts: flat, saturated or pulseless noise all fail.
-        recent = self.n - self._last_ok_n < (self.rate_hz * 5) // 2
-        self.contact = self._cw_bad == 0 and recent and self._recent_bad < 6 and self._pulse
+        # While the pulse evidence is in doubt (an artefact, motion) the last OK beat
+        # must be within 1.5 s: a brief doubt keeps the reading, a lost pulse ends it.
+        since = self.n - self._last_ok_n
+        recent = since < ((self.rate_hz * 5) // 2 if self._pulse else self.rate_hz * 2)
+        self.contact = self._cw_bad == 0 and recent and self._recent_bad < 6
         if self._cw_bad >= 2:
             self._recent_bad = 0
             self._relearn_median()  # after contact returns the rhythm may differ
@@ -862,6 +880,8 @@ class BeatDetector:
         mean = (self._win_sum // self._win_count) * self._len * self._len  # on sum2's scale
         self._win_count = 0
         vote = 256 if self._win_hi - mean > mean - self._win_lo else 0
+        top = self._win_hi - mean
+        bottom = mean - self._win_lo
         self._win_sum = 0
         self._win_hi = -(1 << 30)
         self._win_lo = 1 << 30
@@ -871,6 +891,12 @@ class BeatDetector:
             self._against = 0
         elif self._against < 2:
             self._against += 1
+            # Clearly the other way (the sharp end a third further out than the other,
+            # as a rectified lamp flicker's cusps): one window is enough.
+            sharp = bottom if self.polarity > 0 else top
+            broad = top if self.polarity > 0 else bottom
+            if 2 * sharp > 3 * broad:
+                self._against = 2
         if self.n <= self._replayed_to:
             return  # the rewind of the span that decided the polarity: decided already
         if not self._learned:

@@ -238,6 +238,10 @@ class MinuteBuilder:
     def add(self, offset_ms, rr_ms, flag):
         if self.count >= self.MAX_BEATS or self._pos > MAX_PAYLOAD - 140:  # room for the flags
             return False
+        if flag and self.nflags >= 64:
+            # No room to say it is flagged: leave the beat out rather than log it as OK
+            # (off the wrist every upstroke is flagged, over 64 a minute).
+            return True
         if rr_ms > 65535:
             rr_ms = 65535
         if self.count == 0:
