@@ -281,9 +281,12 @@ def bench_offwrist(out, quick=False):
               "(target 0); beats per hour NeuroKit2 / HeartPy find in 10 min of it\n" % hours)
     for kind in OFFWRIST:
         t0 = time.time()
-        samples, beats, ok, changes = (int(x) for x in run_mp("bench_beats.py", "%s:%dh" % (kind, hours), 31, 100))
-        line = "  %-18s soothe %7.1f ok/h (%d upstrokes judged, %d ok, contact changes %d, %.0f s)" % (
-            kind, ok / hours, beats, ok, changes, time.time() - t0)
+        vals = [int(x) for x in run_mp("bench_beats.py", "%s:%dh" % (kind, hours), 31, 100)]
+        samples, beats, ok, changes = vals[:4]
+        unclaimed = vals[4] if len(vals) > 4 else 0
+        line = "  %-18s soothe %7.1f ok/h (%d upstrokes judged: %d dropped as no pulse's, %d logged, %d ok; " \
+               "contact changes %d; %.0f s)" % (kind, ok / hours, beats + unclaimed, unclaimed, beats, ok, changes,
+                                                time.time() - t0)
         sig, _ = synth_signal("%s:10m" % kind, 31)
         for det_name, fn in DETECTORS[1:]:
             times, usable = fn(sig, 100)
