@@ -158,7 +158,6 @@ class BeatDetector:
         self._foot_n = 0  # foot of the last beat: sample and 1/32 fraction (0..31)
         self._foot_off = 0
         self._last_peak = 0  # slope peak of the last beat
-        self._fall = 0  # steepest fall (<= 0, polarity-corrected slope) since the last beat
         self._evidence = 0  # net count of good, agreeing beats (see _pulse_evidence)
         self._pulse = False  # the beats are a pulse: only then may they be OK
         self._prev_b = 0  # the last beat's steepest upstroke
@@ -468,8 +467,6 @@ class BeatDetector:
         med = self.median_rr_us()
         rate = self.rate_hz
         self._last_peak = b
-        fall = -self._fall
-        self._fall = 0
         amp = self._amp
         amp_ok = b * 4 > amp and b < amp * 4
         if amp_ok:
@@ -565,9 +562,7 @@ class BeatDetector:
             self._bad_run = 1
         else:
             self._bad_run = 0
-        if not self._beat_good:
-            pass
-        elif prev:
+        if self._beat_good and prev:
             dev = diff32 - prev if diff32 > prev else prev - diff32
             if dev * 4 > prev:
                 # Successive intervals disagree: an artefact, an ectopic beat or no
@@ -661,7 +656,6 @@ class BeatDetector:
         thr = (self._amp * 45) >> 7
         cand = self._cand
         due = self._tent_due
-        fall = self._fall
         for k in range(count):
             x = buf[k]
             # Contact window statistics on the raw signal.
@@ -703,12 +697,8 @@ class BeatDetector:
             elif -d > cw_neg:
                 cw_neg = -d
             dp = d * pol
-            if dp < fall:
-                fall = dp
             if n >= due and not cand:  # an upstroke under way is compared first
-                self._fall = fall
                 self._commit()
-                fall = self._fall
                 due = self._tent_due
                 thr = (self._amp * 45) >> 7
             # Peak search on the polarity-corrected slope.
@@ -788,7 +778,6 @@ class BeatDetector:
         self._win_lo = win_lo
         self._win_n = win_n
         self._last_d = last_d
-        self._fall = fall
         self._sum1 = sum1
         self._sum2 = sum2
         self._bi = bi

@@ -1,7 +1,7 @@
 """`soothe bench` helper: the beat detector over a synthetic plan, under MicroPython.
 
   bench_beats.py PLAN SEED RATE
-prints: samples beats ok_beats contact_changes
+prints: samples beats ok_beats contact_changes unclaimed (upstrokes dropped: no pulse's)
 The plan text is read from the environment variable BENCH_PLAN when PLAN is '-'
 (the unix port fails on arguments of 256 bytes or more)."""
 import sys
@@ -43,7 +43,7 @@ def main(argv):
         if d.contact != contact:
             contact = d.contact
             changes += 1
-    print(n, n_beats, n_ok, changes)
+    print(n, n_beats, n_ok, changes, d.unclaimed)
 
 
 if __name__ == "__main__":
