@@ -209,6 +209,8 @@ class BeatDetector:
         self.beats = 0
         self.artefacts = 0
         self.unclaimed = 0  # upstrokes dropped: no pulse came to claim them
+        self._no_reading_s = 0  # seconds since contact was lost
+        self._no_pulse_s = 100  # seconds since the pulse evidence was last there
 
 
     # ---- consumer side -------------------------------------------------
@@ -243,7 +245,7 @@ class BeatDetector:
         # No pulse established yet (start, contact regained, off the wrist): hold the
         # beat.  If the evidence builds within _HOLD beats, the held ones were a pulse
         # too and go out as classified, so no beat of the first seconds is lost;
-        # otherwise they were no heartbeat and are dropped (counted in `unclaimed`).
+        # otherwise they go out as NOISE while worn, or are dropped with no reading.
         i = self._held
         if i == _HOLD:
             self._release_oldest(False)
@@ -255,11 +257,16 @@ class BeatDetector:
         self._held = i + 1
 
     def _release_oldest(self, pulse):
+        flag = self._held_flag[0]
         if pulse:
-            self._out(self._held_rr[0], self._held_flag[0], self._held_n[0], self._held_off[0])
+            self._out(self._held_rr[0], flag, self._held_n[0], self._held_off[0])
+        elif self._no_reading_s < 5:
+            # Worn, the pulse in doubt for a moment (motion, an odd interval, contact
+            # just lost): a beat all the same, but not one to trust.
+            self._out(self._held_rr[0], NOISE if flag == OK else flag, self._held_n[0], self._held_off[0])
         else:
-            # No pulse came to claim it: it was no heartbeat at all (off the wrist, a
-            # lamp's flicker, a knock), so it is not a beat, not even a flagged one.
+            # No reading for 5 s and no pulse came to claim it: no heartbeat at all (off
+            # the wrist, a lamp's flicker, a knock), so not a beat, not even a flagged one.
             self.unclaimed += 1
         last = self._held - 1
         for i in range(last):
@@ -505,7 +512,7 @@ class BeatDetector:
         """What follows is judged on its own intervals, not on the last pulse's.
 
         The beats held so far are not part of what follows: they leave as they are
-        judged now (dropped if they were waiting for a pulse)."""
+        judged now (see _release_oldest)."""
         if self._held:
             self._release(self._pulse)
         if self._jit_n:
@@ -854,6 +861,14 @@ class BeatDetector:
         since = self.n - self._last_ok_n
         recent = since < ((self.rate_hz * 5) // 2 if self._pulse else self.rate_hz * 2)
         self.contact = self._cw_bad == 0 and recent and self._recent_bad < 6
+        if self._pulse:
+            self._no_pulse_s = 0
+        elif self._no_pulse_s < 100:
+            self._no_pulse_s += 1
+        if self.contact:
+            self._no_reading_s = 0
+        elif self._no_reading_s < 100:
+            self._no_reading_s += 1
         if self._cw_bad >= 2:
             self._recent_bad = 0
             self._relearn_median()  # after contact returns the rhythm may differ
@@ -894,8 +909,10 @@ class BeatDetector:
             # While there is a pulse the polarity turns slowly: a motion burst never
             # turns it, only a run of windows whose shape says so.
             self._peaked += (vote - self._peaked) >> 2
-        elif self._steady_s >= 2:
-            self._peaked = vote  # no pulse to keep: a steady window decides
+        elif self._steady_s >= 2 and self._no_pulse_s >= 6:
+            self._peaked = vote  # no pulse to keep for 6 s: a steady window decides
+        else:
+            self._peaked += (vote - self._peaked) >> 2  # a pulse just in doubt (motion)
 
         want = self.polarity
         if self._peaked > 160:  # the top is the sharp end in most recent windows

@@ -44,5 +44,5 @@ print(json.dumps([ok, counts[0], counts[1], counts[2]]))
 def test_engine_from_the_first_sample_and_off_the_wrist_allocates_nothing():
     ok, beats, ok_beats, changes = json.loads(run_snippet("micropython", CODE).strip().splitlines()[-1])
     assert ok, "the engine allocated while the heap was locked"
-    assert ok_beats > 60 and beats > ok_beats
+    assert ok_beats > 45 and beats > ok_beats  # 60 s on the wrist, in four stretches
     assert changes >= 6  # contact came and went with each off-wrist segment

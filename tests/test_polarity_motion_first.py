@@ -45,10 +45,10 @@ def test_polarity_turns_to_the_clean_pulses_and_no_pulse_counts_twice(interp, in
         want = -1 if inverted else 1
         assert pol_6s == -want  # the movement did fool the first decision...
         assert pol_end == want  # ...and the clean pulses turned it
-        det = [t for t, f in out if 14 < t < 39.2]
+        det = [t for t, f in out if 18 < t < 39.2]  # 10 s after the movement
         assert all(b - a > 0.3 for a, b in zip(det, det[1:]))  # nothing found twice
-        true = [t for t in truth if 14 < t < 39]
+        true = [t for t in truth if 18 < t < 39]
         hits = sum(1 for t in true if any(0 <= x - t < 0.2 for x in det))
         assert hits >= len(true) - 1 and len(det) <= len(true) + 1
-        ok = [t for t, f in out if f == 0 and 14 < t < 39.2]
+        ok = [t for t, f in out if f == 0 and 18 < t < 39.2]
         assert len(ok) >= len(true) - 2
