@@ -531,7 +531,7 @@ class BeatDetector:
           well under 1/6 of the interval), where any smooth oscillation takes at least
           1/(2 pi) of its period from the tangent's foot to its steepest point;
         - it stands clear of the sensor's noise floor (the raw second difference);
-        - successive intervals agree (within 25 %), yet are not a metronome: a heart
+        - successive intervals agree (within 30 %), yet are not a metronome: a heart
           always varies a little, an oscillator does not.
         Beats count as pulses (may be OK) after _EVIDENCE_ON agreeing good beats.
         """
@@ -571,7 +571,7 @@ class BeatDetector:
             self._bad_run = 0
         if self._beat_good and prev:
             dev = diff32 - prev if diff32 > prev else prev - diff32
-            if dev * 4 > prev:
+            if dev * 10 > prev * 3:
                 # Successive intervals disagree: an artefact, an ectopic beat or no
                 # pulse at all.  The next agreeing beat decides (the hold keeps them).
                 ev = ev - 1 if ev < _EVIDENCE_ON else _EVIDENCE_ON - 1
