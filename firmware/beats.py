@@ -546,8 +546,8 @@ class BeatDetector:
         if b * 8 < last_b * 5 or b * 5 > last_b * 8:
             # The upstroke changed by over 1.6x from one beat to the next: contact
             # gained or lost, or motion.  Whatever follows proves itself afresh.
-            if ev >= _EVIDENCE_ON:
-                ev = _EVIDENCE_ON - 1
+            # A pulse in doubt for a beat (motion); with none yet, it starts over.
+            ev = _EVIDENCE_ON - 1 if ev >= _EVIDENCE_ON else 0
             if b * 2 < last_b or b > last_b * 2:
                 self._forget_rhythm()  # over 2x: a new source more likely than motion
             elif self._held:
