@@ -168,84 +168,12 @@ class SyntheticPPG:
     def _uniform(self):
         return (self._rand() & 0xFFFFFF) / 16777216.0
 
-    # --- off-wrist signals (contact codes 2..5): what a sensor sees with no skin ---
-    def _offwrist_start(self, code):
-        """New random scene for an off-wrist segment (each variant differs per seed)."""
-        u = self._uniform
-        self._off_code = code
-        self._off_t = 0  # samples since the segment began
-        self._off_phase = 0.0
-        self._off_dc = 400.0 + 2800.0 * u()  # ambient light on the photodiode
-        self._off_level = 0.0  # swing, ringing or drift on top of the DC
-        self._off_vel = 0.0
-        self._off_next = 0  # sample of the next kick / knock
-        if code == OFF_AMBIENT:
-            # Lamps flicker at twice the mains frequency (100 or 120 Hz).  A sensor whose
-            # own sample clock is off by a percent (MAX30102's oscillator) or whose rate
-            # divides it nearly evenly sees that flicker aliased to a slow wave, anywhere
-            # in the pulse band.  The lamp sets its shape: |sin| (LED on a bare
-            # rectifier, sharp cusps), sin^2 (incandescent), in between for others.
-            self._off_f = 0.5 + 3.2 * u()
-            self._off_amp = 30.0 + 500.0 * u()
-            self._off_p = 0.5 + 1.5 * u()
-            self._off_wander = 0.002 + 0.02 * u()  # mains frequency wander, relative
-        elif code == OFF_DANGLING:
-            # A sensor hanging from a loose strap swings like a pendulum (5-25 cm:
-            # about 1-2.2 Hz), in and out of the light, kicked again by each arm move.
-            self._off_f = 1.0 + 1.2 * u()
-            self._off_tau = 2.0 + 6.0 * u()  # s, air damping of the swing
-            self._off_amp = 100.0 + 900.0 * u()
-        elif code == OFF_DAYLIGHT:
-            # Daylight through a window: clouds move the level slowly and widely.
-            self._off_f = 0.003 + 0.03 * u()
-            self._off_amp = 200.0 + 1500.0 * u()
-        else:
-            # On a table: nearly flat, knocked now and then (a ringing, a new level).
-            self._off_f = 6.0 + 14.0 * u()  # ringing of the case and table
-            self._off_tau = 0.05 + 0.25 * u()
-            self._off_amp = 50.0 + 1500.0 * u()
-
     def _offwrist(self, code):
-        if code != self._off_code:
-            self._offwrist_start(code)
-        rate = self.rate_hz
-        t = self._off_t
-        self._off_t = t + 1
-        u = self._uniform
-        noise = 2.0 * self._gauss()
-        if code == OFF_AMBIENT:
-            f = self._off_f * (1.0 + self._off_wander * math.sin(6.2831853 * t / (rate * 97.0)))
-            self._off_phase += 3.14159265 * f / rate  # |sin| has period pi
-            w = abs(math.sin(self._off_phase)) ** self._off_p
-            v = self._off_dc + self._off_amp * w + noise
-        elif code == OFF_DANGLING:
-            if t >= self._off_next:
-                # An arm move: a new push to the swing.
-                self._off_vel += self._off_amp * (u() - 0.5) * 2.0 * 6.2831853 * self._off_f
-                self._off_next = t + int(rate * (1.0 + 9.0 * u()))
-            w = 6.2831853 * self._off_f
-            dt = 1.0 / rate
-            acc = -w * w * self._off_level - self._off_vel / self._off_tau
-            self._off_vel += acc * dt
-            self._off_level += self._off_vel * dt
-            v = self._off_dc + self._off_level + noise
-        elif code == OFF_DAYLIGHT:
-            self._off_phase += 6.2831853 * self._off_f / rate
-            self._off_level += 0.5 * self._gauss()  # passing clouds: a slow random walk
-            self._off_level *= 0.9995
-            v = self._off_dc + self._off_amp * math.sin(self._off_phase) + 40.0 * self._off_level / 8.0 + noise
-        else:
-            if t >= self._off_next:
-                if t:
-                    self._off_vel = self._off_amp * (u() - 0.5) * 2.0
-                    if u() < 0.3:  # pushed into a new position: another light level
-                        self._off_dc += 300.0 * (u() - 0.5)
-                self._off_next = t + int(rate * (2.0 + 58.0 * u()))
-            self._off_phase += 6.2831853 * self._off_f / rate
-            self._off_vel *= math.exp(-1.0 / (self._off_tau * rate))
-            v = self._off_dc + self._off_vel * math.sin(self._off_phase) + 0.5 * noise
-        v = int(v)
-        return 0 if v < 0 else 4095 if v > 4095 else v
+        # The off-wrist scenes live in their own module, loaded only when a plan has
+        # one: the simulated board shares its heap with the firmware (soak at 160k).
+        import ppg_offwrist
+
+        return ppg_offwrist.sample(self, code)
 
     def segment_at(self, t_us):
         acc = 0
