@@ -1,0 +1,243 @@
+"""Motion level of the wrist, from the accelerometer or from the pulse signal alone.
+
+Input: after each PPG block, the accelerometer's FIFO read (x, y, z milli-g
+interleaved in an array('h')), or with no accelerometer (PulseSensor on a DevKit)
+the PPG block itself.  Output: `level_pct` (share of the last 60 s with movement,
+each second), `moving` (movement in the last 5 s) and `flag()`, which turns a beat
+whose interval overlaps measured movement into beats.MOTION: it is never `ok`.
+Cost: integer math, about 20 operations per 25 Hz accelerometer sample, max/min of
+each PPG block in the fallback, 8 comparisons per beat; nothing allocated per call.
+"""
+from compat import zeros, const
+from beats import MOTION, EXTRA
+
+try:
+    import micropython
+except ImportError:
+    from compat import mp_shim as micropython  # type: ignore[no-redef]
+
+# Movement threshold on the high-passed acceleration (sum of |deviation| over the
+# three axes, smoothed over ~0.16 s).  Wrist actigraphy puts the line between
+# sedentary and light activity at 45 mg of vector magnitude (ENMO; Hildebrand et
+# al. 2014, van Hees et al. 2013); the three-axis sum reads 1-1.7x the magnitude, so
+# 50 mg sits at that line.  Still, the sensor's noise (2-4 mg per axis plus the
+# 4 mg steps) and the pulse's own recoil (ballistocardiogram, < 5 mg) sum to
+# 8-15 mg; a hand gesture, typing excepted, is 80 mg and more, a walking arm swing
+# 300-700 mg.
+MOVE_MG = const(50)
+_GRAVITY_TAU_MS = const(640)  # posture (gravity per axis) follows over ~0.6 s
+_SMOOTH_TAU_MS = const(160)
+# A beat's interval runs from the previous beat's foot, whose search looks 300 ms
+# back along the upstroke; its own foot is found on an upstroke that ends up to
+# 250 ms after it.  Movement anywhere in [foot_prev - 300, foot + 250] ms can move
+# either foot.
+_PRE_MS = const(300)
+_POST_MS = const(250)
+# After the arm stops, the sensor resettles on the skin and the blood volume under
+# it recovers from the last acceleration (hydrostatic shift): about a second.
+_SETTLE_MS = const(1000)
+_MERGE_MS = const(1000)  # movement this close to the last is the same episode
+_MOVING_MS = const(5000)  # `moving`: movement within the last 5 s
+_LEVEL_S = const(60)
+_EPISODES = const(8)  # movement episodes remembered: a beat looks back at most ~2.5 s
+_NEVER = const(1 << 29)
+_REBASE = const(1 << 28)  # below ESP32 small-int range (2**30) with room for sums
+# Signal-only fallback: a second whose raw range is over 2.5x the usual pulse's
+# range is movement (breathing swings the pulse +-30 %, a full beat missing from a
+# 1 s window at 30-60 bpm lowers it; motion artefacts reach several pulse heights).
+_FALLBACK_NUM = const(2)
+_FALLBACK_DEN = const(1)
+
+
+def _shift_for(rate_hz, tau_ms):
+    """EMA shift s with 2**s samples about tau_ms long at rate_hz (at least 1)."""
+    n = rate_hz * tau_ms // 1000
+    s = 1
+    while (1 << (s + 1)) <= n:
+        s += 1
+    return s
+
+
+class MotionMeter:
+    def __init__(self, accel_rate_hz=0, ppg_rate_hz=100, flat_range=8):
+        """accel_rate_hz 0: no accelerometer, judge movement from the PPG blocks."""
+        self.has_accel = accel_rate_hz > 0
+        rate = accel_rate_hz if self.has_accel else ppg_rate_hz
+        if not 1 <= rate <= 1000:
+            raise ValueError("motion rate_hz must be 1..1000")
+        self.rate_hz = rate
+        self.flat_range = flat_range
+        self.level_pct = 0
+        self.moving = False
+        self._n = 0  # samples seen (accelerometer samples, or PPG samples in the fallback)
+        self._g_shift = _shift_for(rate, _GRAVITY_TAU_MS)
+        self._s_shift = _shift_for(rate, _SMOOTH_TAU_MS)
+        self._bx = self._by = self._bz = 0  # gravity per axis << g_shift
+        self._dev = 0  # smoothed |deviation|, mg
+        self._primed = False
+        self._last_move = -_NEVER
+        self._ep_s = zeros("i", _EPISODES)
+        self._ep_e = zeros("i", _EPISODES)
+        for i in range(_EPISODES):
+            self._ep_s[i] = _NEVER
+            self._ep_e[i] = -_NEVER
+        self._ep_i = 0
+        self._settle = rate * _SETTLE_MS // 1000
+        self._merge = rate * _MERGE_MS // 1000
+        self._sec = zeros("b", _LEVEL_S)  # 1 per second with movement, a ring
+        self._sec_i = 0
+        self._sec_sum = 0
+        self._sec_n = 0
+        self._sec_moved = False
+        # Fallback: raw range per 1 s window against the usual (still) range.
+        self._w_max = -_NEVER
+        self._w_min = _NEVER
+        self._ref = 0
+
+    # ---- movement episodes ------------------------------------------------------
+    def _moved_at(self, i):
+        """Sample i moved: extend the open episode or start a new one."""
+        j = self._ep_i
+        if i - self._ep_e[j] <= self._merge:
+            self._ep_e[j] = i
+        else:
+            j = (j + 1) % _EPISODES
+            self._ep_i = j
+            self._ep_s[j] = i
+            self._ep_e[j] = i
+        self._last_move = i
+        self._sec_moved = True
+
+    def _second_done(self):
+        i = self._sec_i
+        v = 1 if self._sec_moved else 0
+        self._sec_sum += v - self._sec[i]
+        self._sec[i] = v
+        self._sec_i = (i + 1) % _LEVEL_S
+        self._sec_moved = False
+        self.level_pct = (self._sec_sum * 100) // _LEVEL_S
+
+    def _after_block(self):
+        self.moving = self._n - self._last_move <= self.rate_hz * _MOVING_MS // 1000
+        if self._n > _REBASE:
+            shift = _REBASE >> 1
+            self._n -= shift
+            self._last_move -= shift
+            for i in range(_EPISODES):
+                if self._ep_s[i] != _NEVER:
+                    self._ep_s[i] -= shift
+                    self._ep_e[i] -= shift
+
+    def flag(self, flag, age_ms, rr_ms):
+        """The beat's flag, MOTION if movement overlapped its interval.
+
+        age_ms: how long before the end of the last block the beat's foot was;
+        rr_ms: its interval.  An EXTRA beat keeps its flag (its interval is merged
+        into the next beat, which is judged itself)."""
+        if flag == EXTRA:
+            return flag
+        if rr_ms > 3000 or rr_ms < 0:
+            rr_ms = 3000
+        rate = self.rate_hz
+        n = self._n
+        late = n - (age_ms - _POST_MS) * rate // 1000
+        early = n - (age_ms + rr_ms + _PRE_MS) * rate // 1000 - self._settle
+        ep_s = self._ep_s
+        ep_e = self._ep_e
+        for i in range(_EPISODES):
+            if ep_s[i] <= late and ep_e[i] >= early:
+                return MOTION
+        return flag
+
+    # ---- accelerometer ------------------------------------------------------------
+    @micropython.native
+    def feed_accel(self, buf, count):
+        """count samples (x, y, z mg interleaved in buf), the newest at the block's end."""
+        if count <= 0:
+            self._after_block()
+            return
+        gs = self._g_shift
+        ss = self._s_shift
+        if not self._primed:
+            self._bx = buf[0] << gs
+            self._by = buf[1] << gs
+            self._bz = buf[2] << gs
+            self._primed = True
+        bx = self._bx
+        by = self._by
+        bz = self._bz
+        dev = self._dev
+        n = self._n
+        rate = self.rate_hz
+        sec_n = self._sec_n
+        k = 0
+        for _ in range(count):
+            x = buf[k] - (bx >> gs)
+            y = buf[k + 1] - (by >> gs)
+            z = buf[k + 2] - (bz >> gs)
+            k += 3
+            bx += x
+            by += y
+            bz += z
+            d = (x if x >= 0 else -x) + (y if y >= 0 else -y) + (z if z >= 0 else -z)
+            dev += (d - dev) >> ss
+            if dev > MOVE_MG:
+                self._moved_at(n)
+            n += 1
+            sec_n += 1
+            if sec_n >= rate:
+                sec_n = 0
+                self._second_done()
+        self._bx = bx
+        self._by = by
+        self._bz = bz
+        self._dev = dev
+        self._n = n
+        self._sec_n = sec_n
+        self._after_block()
+
+    # ---- signal-only fallback ---------------------------------------------------------
+    def feed_ppg(self, buf, count):
+        """Without an accelerometer: a second whose raw PPG range is well over the
+        usual pulse's is movement (the pulse is the reference, learnt while still)."""
+        if count <= 0:
+            return
+        if count == len(buf):
+            hi = max(buf)  # C loops, no allocation: the block costs ~nothing
+            lo = min(buf)
+        else:
+            hi = lo = buf[0]
+            for k in range(1, count):
+                v = buf[k]
+                if v > hi:
+                    hi = v
+                elif v < lo:
+                    lo = v
+        if hi > self._w_max:
+            self._w_max = hi
+        if lo < self._w_min:
+            self._w_min = lo
+        start = self._n
+        self._n += count
+        self._sec_n += count
+        if self._sec_n >= self.rate_hz:
+            self._sec_n -= self.rate_hz
+            r = self._w_max - self._w_min
+            self._w_max = -_NEVER
+            self._w_min = _NEVER
+            ref = self._ref
+            if r >= 2 * self.flat_range:  # a flat line (no contact) teaches nothing
+                if ref == 0:
+                    ref = r
+                elif r * _FALLBACK_DEN > ref * _FALLBACK_NUM:
+                    i = start - self.rate_hz + count
+                    self._moved_at(i if i > 0 else 0)
+                    self._moved_at(self._n - 1)
+                    ref += (r - ref) >> 6  # a lasting change of level is learnt in ~1 min
+                elif r < ref:
+                    ref += (r - ref) >> 2
+                else:
+                    ref += (r - ref) >> 3
+                self._ref = ref
+            self._second_done()
+        self._after_block()
