@@ -25,14 +25,17 @@ except ImportError:
 # 8-15 mg; a hand gesture, typing excepted, is 80 mg and more, a walking arm swing
 # 300-700 mg.
 MOVE_MG = const(50)
-_GRAVITY_TAU_MS = const(640)  # posture (gravity per axis) follows over ~0.6 s
+# Gravity per axis (the posture) follows over ~0.3 s: a high-pass at 0.5 Hz keeps
+# 87 % of a walking arm swing (0.8-1 Hz), and a new posture after a gesture (up to
+# 1 g moved between axes) has faded under the threshold within 0.9 s.
+_GRAVITY_TAU_MS = const(320)
 _SMOOTH_TAU_MS = const(160)
 # A beat's interval runs from the previous beat's foot, whose search looks 300 ms
-# back along the upstroke; its own foot is found on an upstroke that ends up to
-# 250 ms after it.  Movement anywhere in [foot_prev - 300, foot + 250] ms can move
-# either foot.
+# back along the upstroke; its own foot is found on an upstroke that ends after it,
+# and the beat reaches the app 0.1-0.5 s later.  Movement from foot_prev - 300 ms up
+# to that moment flags it: a movement grows from below the threshold, so what is
+# measured just after a foot was often under way at the foot.
 _PRE_MS = const(300)
-_POST_MS = const(250)
 # After the arm stops, the sensor resettles on the skin and the blood volume under
 # it recovers from the last acceleration (hydrostatic shift): about a second.
 _SETTLE_MS = const(1000)
@@ -132,20 +135,16 @@ class MotionMeter:
         """The beat's flag, MOTION if movement overlapped its interval.
 
         age_ms: how long before the end of the last block the beat's foot was;
-        rr_ms: its interval.  An EXTRA beat keeps its flag (its interval is merged
+        rr_ms: its interval.  Call it for each beat as it comes out of the detector.  An EXTRA beat keeps its flag (its interval is merged
         into the next beat, which is judged itself)."""
         if flag == EXTRA:
             return flag
         if rr_ms > 3000 or rr_ms < 0:
             rr_ms = 3000
-        rate = self.rate_hz
-        n = self._n
-        late = n - (age_ms - _POST_MS) * rate // 1000
-        early = n - (age_ms + rr_ms + _PRE_MS) * rate // 1000 - self._settle
-        ep_s = self._ep_s
+        early = self._n - (age_ms + rr_ms + _PRE_MS) * self.rate_hz // 1000 - self._settle
         ep_e = self._ep_e
         for i in range(_EPISODES):
-            if ep_s[i] <= late and ep_e[i] >= early:
+            if ep_e[i] >= early:  # every episode began before now
                 return MOTION
         return flag
 

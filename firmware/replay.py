@@ -16,6 +16,7 @@ from compat import zeros
 from beats import BeatDetector, OK
 from csvsource import CSVError, CSVSamples
 from hrv import RollingHRV
+from motion import MotionMeter
 
 METRICS_MS = 5000
 SPANS_MS = (60000, 300000)
@@ -29,6 +30,7 @@ def replay(path, rate_hz, column=None, write=print, adc_max=4095, flat_range=8):
         adc_max = 1 << 29  # scaled floats: no ADC ceiling to saturate against
     det = BeatDetector(rate_hz, adc_max=adc_max, flat_range=flat_range)
     hrv = RollingHRV()
+    motion = MotionMeter(0, rate_hz, flat_range)  # a recording has no accelerometer: from the signal
     buf = zeros("i", BLOCK)
     samples = 0
     next_metrics_ms = METRICS_MS
@@ -44,6 +46,7 @@ def replay(path, rate_hz, column=None, write=print, adc_max=4095, flat_range=8):
         count = src.fill(buf, BLOCK)
         if count == 0:
             break
+        motion.feed_ppg(buf, count)
         det.process(buf, count)
         samples += count
         while det.available():
@@ -51,7 +54,7 @@ def replay(path, rate_hz, column=None, write=print, adc_max=4095, flat_range=8):
             pos32 = det.beat_n[i] * 32 + det.beat_off32[i]
             t_us = (pos32 * 1000000) // (32 * rate_hz)
             rr_us = det.beat_rr_us[i]
-            flag = det.beat_flag[i]
+            flag = motion.flag(det.beat_flag[i], (samples * 1000) // rate_hz - t_us // 1000, (rr_us + 500) // 1000)
             ok = flag == OK
             hrv.add_beat(t_us // 1000, (rr_us + 500) // 1000, ok)
             write("B %d %d %d" % (t_us, rr_us, flag))
