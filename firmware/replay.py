@@ -3,11 +3,13 @@
 Run by `soothe replay` under the `micropython` binary, so the figures are the ones
 the device computes.  Output is one line per item, space separated, for the host:
   B <t_us> <rr_us> <flag>        a beat (time since the first sample, sub-sample)
-  W <t_ms> <span_ms> <hr_x100> <rmssd_x10> <sdnn_x10> <pnn50_x10> <beats> <coh_x100> <res_mhz>
+  W <t_ms> <span_ms> <hr_x100> <rmssd_x10> <sdnn_x10> <pnn50_x10> <beats> <coh_x100> <res_mhz> <motion_pct>
   C <t_ms> <0|1>                 contact lost / back
   S <samples> <beats> <artefacts> <n_diff> <sum_rr_us> <sum_rr2_ms2> <sum_d2_ms2> <nn50>
   E <message>                    the recording cannot be read (exit status 1)
-Window metrics come every 5 s, for the 60 s and 5 min spans, as on the device.
+Window metrics come every 5 s, for the 60 s and 5 min spans, as on the device;
+motion_pct is the share of the last 60 s with movement, from the signal alone
+(a recording has no accelerometer), and beats inside it are flagged MOTION.
 """
 import sys
 
@@ -82,9 +84,9 @@ def replay(path, rate_hz, column=None, write=print, adc_max=4095, flat_range=8):
                     beats = hrv.window(next_metrics_ms, span)
                     if span == SPANS_MS[0]:
                         hrv.coherence(next_metrics_ms)
-                    write("W %d %d %d %d %d %d %d %d %d" % (
+                    write("W %d %d %d %d %d %d %d %d %d %d" % (
                         next_metrics_ms, span, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.sdnn_ms_x10,
-                        hrv.pnn50_x10, beats, hrv.coherence_x100, hrv.resonance_mhz))
+                        hrv.pnn50_x10, beats, hrv.coherence_x100, hrv.resonance_mhz, motion.level_pct))
             next_metrics_ms += METRICS_MS
     write("S %d %d %d %d %d %d %d %d" % (samples, n_ok, det.artefacts, n_diff, sum_rr_us,
                                          sum_rr2, sum_d2, nn50))
