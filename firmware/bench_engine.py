@@ -236,7 +236,7 @@ def motion_beats(plan, seed, rate):
     blk = max(1, rate // 4)  # 250 ms, as the simulated board reads
     b = array("i", [0] * blk)
     a = array("h", [0] * 96)
-    measured = []
+    measured = []  # type: list
     for k in range(1, g.total_ms * rate // 1000 // blk + 1):
         g.fill(b, blk)
         n = g.read_accel(a)

@@ -9,7 +9,7 @@ Cost: integer math, about 20 operations per 25 Hz accelerometer sample, max/min 
 each PPG block in the fallback, 8 comparisons per beat; nothing allocated per call.
 """
 from compat import zeros, const
-from beats import MOTION, EXTRA
+from beats import MOTION, EXTRA, _median_insert
 
 try:
     import micropython
@@ -45,11 +45,12 @@ _LEVEL_S = const(60)
 _EPISODES = const(8)  # movement episodes remembered: a beat looks back at most ~2.5 s
 _NEVER = const(1 << 29)
 _REBASE = const(1 << 28)  # below ESP32 small-int range (2**30) with room for sums
-# Signal-only fallback: a second whose raw range is over 2.5x the usual pulse's
-# range is movement (breathing swings the pulse +-30 %, a full beat missing from a
+# Signal-only fallback: a second whose raw range is over twice the median of the
+# last 30 s is movement (breathing swings the pulse +-30 %, a beat missing from a
 # 1 s window at 30-60 bpm lowers it; motion artefacts reach several pulse heights).
 _FALLBACK_NUM = const(2)
 _FALLBACK_DEN = const(1)
+_RANGES = const(30)
 
 
 def _shift_for(rate_hz, tau_ms):
@@ -92,10 +93,13 @@ class MotionMeter:
         self._sec_sum = 0
         self._sec_n = 0
         self._sec_moved = False
-        # Fallback: raw range per 1 s window against the usual (still) range.
+        # Fallback: raw range per 1 s window against the median of the last 30.
         self._w_max = -_NEVER
         self._w_min = _NEVER
-        self._ref = 0
+        self._ranges = zeros("i", _RANGES)  # the last windows' ranges, a ring
+        self._sorted_r = zeros("i", _RANGES)  # the same, sorted (median)
+        self._ri = 0
+        self._rn = 0
 
     # ---- movement episodes ------------------------------------------------------
     def _moved_at(self, i):
@@ -224,19 +228,21 @@ class MotionMeter:
             r = self._w_max - self._w_min
             self._w_max = -_NEVER
             self._w_min = _NEVER
-            ref = self._ref
             if r >= 2 * self.flat_range:  # a flat line (no contact) teaches nothing
-                if ref == 0:
-                    ref = r
-                elif r * _FALLBACK_DEN > ref * _FALLBACK_NUM:
+                n = self._rn
+                if n >= _RANGES // 4 and r * _FALLBACK_DEN > self._sorted_r[n // 2] * _FALLBACK_NUM:
                     i = start - self.rate_hz + count
                     self._moved_at(i if i > 0 else 0)
                     self._moved_at(self._n - 1)
-                    ref += (r - ref) >> 6  # a lasting change of level is learnt in ~1 min
-                elif r < ref:
-                    ref += (r - ref) >> 2
-                else:
-                    ref += (r - ref) >> 3
-                self._ref = ref
+                # Every window joins the median: a movement of a few seconds hardly moves
+                # it, a lasting change of level (contact, skin warming) becomes it within
+                # half the span, and so does steady rhythmic movement, which the signal
+                # alone cannot tell from a stronger pulse.
+                j = self._ri
+                _median_insert(self._sorted_r, n, self._ranges[j] if n == _RANGES else -1, r)
+                self._ranges[j] = r
+                self._ri = (j + 1) % _RANGES
+                if n < _RANGES:
+                    self._rn = n + 1
             self._second_done()
         self._after_block()
