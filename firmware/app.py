@@ -52,7 +52,7 @@ class App:
         self.accel = getattr(board, "accel", None)
         self.accel_buf = zeros("h", 96) if self.accel is not None else None
         self.motion = MotionMeter(self.accel.rate_hz if self.accel is not None else 0, sensor.rate_hz,
-                                  sensor.flat_range)
+                                  sensor.flat_range, sensor.adc_max)
         self.minute = records.MinuteBuilder()
         self.scratch = bytearray(records.MAX_PAYLOAD)
         self.link = Link(board.serial.write, self.log, self.clock, self.settings,
@@ -123,6 +123,7 @@ class App:
             end_tick = clock.ticks_ms()
             if accel is not None:  # the accelerometer's FIFO, in the same burst cadence
                 motion.feed_accel(abuf, accel.read_fifo(abuf))
+                motion.clean(buf, count)  # while moving: the artefact that follows the arm
             else:
                 motion.feed_ppg(buf, count)
             det.process(buf, count)

@@ -12,9 +12,9 @@
                                              PPG and accelerometer blocks; `accel` runs the engine
                                              plus MotionMeter and the reflagging, as App.sense does
   bench_engine.py alloc-accel SECONDS RATE   allocation of the same
-  bench_engine.py motion-beats PLAN SEED RATE   beats of a generated plan with both motion flags:
-                                             `B t_us flag_with_accelerometer flag_signal_only` and
-                                             the measured movement `M start_ms end_ms`
+  bench_engine.py motion-beats PLAN SEED RATE   beats of a generated plan: `A t_us flag` with the
+                                             accelerometer (cleaned PPG, MOTION flags), `S t_us flag`
+                                             from the signal alone; measured movement `M start_ms end_ms`
 Not part of the device image (deploy leaves bench_* out).
 """
 import gc
@@ -213,6 +213,7 @@ class MotionEngine(Engine):
         hrv = self.hrv
         motion = self.motion
         motion.feed_accel(a, na)
+        motion.clean(b, BLOCK)
         det.process(b, BLOCK)
         while det.available():
             i = det.pop()
@@ -225,23 +226,29 @@ class MotionEngine(Engine):
 
 
 def motion_beats(plan, seed, rate):
-    """Prints each beat with its flag from the accelerometer and from the signal alone,
-    then the movement the accelerometer measured (blocks merged within 1 s)."""
+    """Prints the beats found with the accelerometer (artefact cancelled, MOTION flags)
+    and from the signal alone, then the movement the accelerometer measured (blocks
+    merged within 1 s)."""
     from motion import MotionMeter
 
     g = ppg_synth.SyntheticPPG(rate, ppg_synth.parse_plan(plan), seed=seed, record_beats=False)
-    det = BeatDetector(rate)
+    dets = (BeatDetector(rate), BeatDetector(rate))  # on the cleaned block; on the raw one
     with_accel = MotionMeter(g.accel_rate_hz, rate)
     signal_only = MotionMeter(0, rate)
+    meters = (with_accel, signal_only)
     blk = max(1, rate // 4)  # 250 ms, as the simulated board reads
     b = array("i", [0] * blk)
+    raw = array("i", [0] * blk)
     a = array("h", [0] * 96)
     measured = []  # type: list
     for k in range(1, g.total_ms * rate // 1000 // blk + 1):
         g.fill(b, blk)
+        for j in range(blk):
+            raw[j] = b[j]
         n = g.read_accel(a)
         with_accel.feed_accel(a, n)
-        signal_only.feed_ppg(b, blk)
+        with_accel.clean(b, blk)
+        signal_only.feed_ppg(raw, blk)
         end_ms = k * blk * 1000 // rate
         if with_accel._n - with_accel._last_move < n:
             start = end_ms - blk * 1000 // rate
@@ -249,15 +256,16 @@ def motion_beats(plan, seed, rate):
                 measured[-1][1] = end_ms
             else:
                 measured.append([start, end_ms])
-        det.process(b, blk)
-        while det.available():
-            i = det.pop()
-            pos32 = det.beat_n[i] * 32 + det.beat_off32[i]
-            age_ms = (det.n * 32 - pos32) * 1000 // (32 * rate)
-            rr_ms = (det.beat_rr_us[i] + 500) // 1000
-            f = det.beat_flag[i]
-            print("B %d %d %d" % ((pos32 * 1000000) // (32 * rate), with_accel.flag(f, age_ms, rr_ms),
-                                  signal_only.flag(f, age_ms, rr_ms)))
+        for which in (0, 1):
+            det = dets[which]
+            det.process(b if which == 0 else raw, blk)
+            while det.available():
+                i = det.pop()
+                pos32 = det.beat_n[i] * 32 + det.beat_off32[i]
+                age_ms = (det.n * 32 - pos32) * 1000 // (32 * rate)
+                rr_ms = (det.beat_rr_us[i] + 500) // 1000
+                print("%s %d %d" % ("AS"[which], (pos32 * 1000000) // (32 * rate),
+                                    meters[which].flag(det.beat_flag[i], age_ms, rr_ms)))
     for start, end in measured:
         print("M %d %d" % (start, end))
 

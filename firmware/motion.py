@@ -3,8 +3,10 @@
 Input: after each PPG block, the accelerometer's FIFO read (x, y, z milli-g
 interleaved in an array('h')), or with no accelerometer (PulseSensor on a DevKit)
 the PPG block itself.  Output: `level_pct` (share of the last 60 s with movement,
-each second), `moving` (movement in the last 5 s) and `flag()`, which turns a beat
-whose interval overlaps measured movement into beats.MOTION: it is never `ok`.
+each second), `moving` (movement in the last 5 s), `flag()`, which turns a beat
+whose interval overlaps measured movement into beats.MOTION (never `ok`), and
+`clean()`, which subtracts the artefact that follows the accelerometer from the
+PPG block while the arm moves.
 Cost: integer math, about 20 operations per 25 Hz accelerometer sample, max/min of
 each PPG block in the fallback, 8 comparisons per beat; nothing allocated per call.
 """
@@ -51,6 +53,18 @@ _REBASE = const(1 << 28)  # below ESP32 small-int range (2**30) with room for su
 _FALLBACK_NUM = const(2)
 _FALLBACK_DEN = const(1)
 _RANGES = const(30)
+# Artefact cancelling (MotionMeter.clean): bounds that keep every product a small
+# int on the ESP32 (2**30): axes to +-2 g, the error to +-4095 counts.
+_FIFO = const(32)
+_REF_MAX = const(2047)
+_ERR_MAX = const(4095)
+_W_SHIFT = const(8)  # weights in 1/256 count per mg
+_W_MAX = const(4096)  # 16 counts per mg: past any real coupling
+# mu = 2**3 / 2**8 = 1/32 of a full normalised step: a time constant of ~4 s at
+# 25 Hz.  Faster (1/8) cancels part of the pulse while walking, when the step rate
+# sits near the heart rate and the two correlate over a second or two.
+_MU_SHIFT = const(3)
+_POWER_FLOOR = const(2500)  # (50 mg)^2: no learning from sensor noise
 
 
 def _shift_for(rate_hz, tau_ms):
@@ -63,7 +77,7 @@ def _shift_for(rate_hz, tau_ms):
 
 
 class MotionMeter:
-    def __init__(self, accel_rate_hz=0, ppg_rate_hz=100, flat_range=8):
+    def __init__(self, accel_rate_hz=0, ppg_rate_hz=100, flat_range=8, adc_max=4095):
         """accel_rate_hz 0: no accelerometer, judge movement from the PPG blocks."""
         self.has_accel = accel_rate_hz > 0
         rate = accel_rate_hz if self.has_accel else ppg_rate_hz
@@ -93,6 +107,15 @@ class MotionMeter:
         self._sec_sum = 0
         self._sec_n = 0
         self._sec_moved = False
+        # Artefact cancelling (clean): the last read's high-passed axes, their
+        # artefact estimates, the weights.
+        self.adc_max = adc_max
+        self._refs = zeros("h", 3 * _FIFO)
+        self._ests = zeros("i", _FIFO)
+        self._ref_n = 0
+        self._w0 = self._w1 = self._w2 = 0
+        self._pm = _NEVER  # the PPG at the accelerometer's rate, low-passed like gravity
+        self._est_last = 0
         # Fallback: raw range per 1 s window against the median of the last 30.
         self._w_max = -_NEVER
         self._w_min = _NEVER
@@ -173,11 +196,20 @@ class MotionMeter:
         n = self._n
         rate = self.rate_hz
         sec_n = self._sec_n
+        refs = self._refs
+        if count > _FIFO:
+            count = _FIFO
+        self._ref_n = count
         k = 0
         for _ in range(count):
             x = buf[k] - (bx >> gs)
             y = buf[k + 1] - (by >> gs)
             z = buf[k + 2] - (bz >> gs)
+            # The cancelling's reference: the same high-passed axes (clean() puts the
+            # PPG through the same high-pass, so the two match in phase).
+            refs[k] = x if -_REF_MAX <= x <= _REF_MAX else (_REF_MAX if x > 0 else -_REF_MAX)
+            refs[k + 1] = y if -_REF_MAX <= y <= _REF_MAX else (_REF_MAX if y > 0 else -_REF_MAX)
+            refs[k + 2] = z if -_REF_MAX <= z <= _REF_MAX else (_REF_MAX if z > 0 else -_REF_MAX)
             k += 3
             bx += x
             by += y
@@ -198,6 +230,85 @@ class MotionMeter:
         self._n = n
         self._sec_n = sec_n
         self._after_block()
+
+    # ---- motion artefact cancelling -------------------------------------------------------
+    @micropython.native
+    def clean(self, buf, count):
+        """Subtracts from the PPG block the part of it that follows the accelerometer.
+
+        Normalised LMS (Widrow; as used for PPG with an accelerometer reference by
+        Ram et al. 2012): the sensor's contact pressure, hence the artefact, follows
+        the arm's acceleration along a direction set by how the device sits.  The
+        three high-passed axes are the reference; the PPG averaged over each
+        accelerometer sample and high-passed the same way is the desired signal;
+        the pulse, uncorrelated with the arm, is what the filter leaves.  Runs only
+        within 2 s of measured movement, so a still wearer's signal is untouched;
+        samples on the ADC's rails are left as they are (saturation stays visible).
+        Call after feed_accel with the block it belongs to."""
+        n = self._ref_n
+        if count <= 0 or n <= 0:
+            return
+        gs = self._g_shift
+        pm = self._pm
+        if pm == _NEVER:
+            pm = buf[0] << gs
+        learn = self._n - self._last_move <= self.rate_hz * 2
+        refs = self._refs
+        ests = self._ests
+        w0 = self._w0
+        w1 = self._w1
+        w2 = self._w2
+        # LMS at the accelerometer's rate: one step per accelerometer sample, on the
+        # PPG averaged over that sample and high-passed as the axes are.
+        k0 = 0
+        for j in range(n):
+            k1 = (j + 1) * count // n
+            acc = 0
+            for k in range(k0, k1):
+                acc += buf[k]
+            d = (acc // (k1 - k0) if k1 > k0 else buf[k0 if k0 < count else count - 1]) - (pm >> gs)
+            pm += d
+            k0 = k1
+            if not learn:
+                continue
+            i = 3 * j
+            rx = refs[i]
+            ry = refs[i + 1]
+            rz = refs[i + 2]
+            est = (w0 * rx + w1 * ry + w2 * rz) >> _W_SHIFT
+            ests[j] = est
+            e = d - est
+            if e > _ERR_MAX:
+                e = _ERR_MAX
+            elif e < -_ERR_MAX:
+                e = -_ERR_MAX
+            p = rx * rx + ry * ry + rz * rz + _POWER_FLOOR
+            # w += mu e r / |r|^2 (mu 1/32), weights in 1/2**_W_SHIFT counts per mg;
+            # |e r| < 2**24, so e*r << 5 stays a small int on the ESP32 (2**30).
+            w0 += ((e * rx) << _MU_SHIFT) // p
+            w1 += ((e * ry) << _MU_SHIFT) // p
+            w2 += ((e * rz) << _MU_SHIFT) // p
+        self._pm = pm
+        if not learn:  # still: the signal is left as it is
+            self._est_last = 0
+            return
+        self._w0 = w0 if -_W_MAX <= w0 <= _W_MAX else (_W_MAX if w0 > 0 else -_W_MAX)
+        self._w1 = w1 if -_W_MAX <= w1 <= _W_MAX else (_W_MAX if w1 > 0 else -_W_MAX)
+        self._w2 = w2 if -_W_MAX <= w2 <= _W_MAX else (_W_MAX if w2 > 0 else -_W_MAX)
+        # Subtract, the estimate interpolated between accelerometer samples (a step
+        # every 40 ms would be a slope the beat detector sees).
+        prev = self._est_last
+        top = self.adc_max - 1
+        for k in range(count):
+            pos = ((k + 1) * n * 256) // count - 256  # position in accelerometer samples, 1/256
+            j = pos >> 8
+            f = pos & 255
+            a = ests[j] if j >= 0 else prev
+            b = ests[j + 1] if j + 1 < n else ests[n - 1]
+            x = buf[k]
+            if 1 < x < top:
+                buf[k] = x - (a + (((b - a) * f) >> 8))
+        self._est_last = ests[n - 1]
 
     # ---- signal-only fallback ---------------------------------------------------------
     def feed_ppg(self, buf, count):

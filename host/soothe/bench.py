@@ -204,7 +204,8 @@ MOTION_CASES = [
 
 
 def _motion_run(plan, seed, fs):
-    """(signal, truth onsets s, soothe beats [(t_s, flag_accel, flag_signal)], measured bursts [(s, e)] s)."""
+    """(signal, truth onsets s, soothe beats {"A": with the accelerometer, "S": signal only: [(t_s, flag)]},
+    measured bursts [(s, e)] s)."""
     from .fw import ppg_synth
 
     g = ppg_synth.SyntheticPPG(fs, ppg_synth.parse_plan(plan), seed=seed)
@@ -215,20 +216,21 @@ def _motion_run(plan, seed, fs):
                           cwd=str(FIRMWARE_DIR))
     if proc.returncode != 0:
         raise RuntimeError("bench_engine.py motion-beats failed: %s" % proc.stderr.strip().splitlines()[-1:])
-    beats, bursts = [], []
+    beats, bursts = {"A": [], "S": []}, []
     for line in proc.stdout.splitlines():
         f = line.split()
-        if f[0] == "B":
-            beats.append((int(f[1]) / 1e6, int(f[2]), int(f[3])))
+        if f[0] in beats:
+            beats[f[0]].append((int(f[1]) / 1e6, int(f[2])))
         elif f[0] == "M":
             bursts.append((int(f[1]) / 1000, int(f[2]) / 1000))
     return np.asarray(sig, dtype=float), np.asarray(g.beats_us) / 1e6, beats, bursts
 
 
 def bench_motion(out, quick=False, fs=100):
-    """F1 and |RR| error on movement whose accelerometer is known, with the beats the
-    accelerometer flags (MOTION) against those the signal alone flags; `ok in bursts`
-    counts beats a detector calls usable inside the movement the accelerometer measured."""
+    """F1 and |RR| error on movement whose accelerometer is known: with the accelerometer
+    (artefact cancelled, beats inside movement flagged MOTION) and from the signal alone;
+    `ok in bursts` counts beats a detector calls usable inside the movement the
+    accelerometer measured."""
     from .fw import beats as fw_beats
 
     seconds = 120 if quick else 240
@@ -245,9 +247,9 @@ def bench_motion(out, quick=False, fs=100):
         for seed in seeds:
             sig, truth, ours, bursts = _motion_run(plan % seconds, seed, fs)
             duration = sig.size / fs
-            times = np.array([t for t, fa, _ in ours if fa != extra])
-            runs = [("soothe + accelerometer", times, np.array([fa == 0 for _, fa, _ in ours if fa != extra])),
-                    ("soothe, signal only", times, np.array([fo == 0 for _, fa, fo in ours if fa != extra]))]
+            runs = [(det_name, np.array([t for t, f in ours[key] if f != extra]),
+                     np.array([f == 0 for _, f in ours[key] if f != extra]))
+                    for det_name, key in (("soothe + accelerometer", "A"), ("soothe, signal only", "S"))]
             for det_name, fn in DETECTORS[1:]:
                 t, u = fn(sig, fs)
                 runs.append((det_name, t, u))
@@ -387,7 +389,8 @@ def bench_cost(out, quick=False):
     accel = instructions_per_second("bench_engine.py", ("base-accel", "accel"), 30 if quick else 60, str(rate))
     _, a_samples, a_sample, a_runs, a_metric = run_mp("bench_engine.py", "alloc-accel", 120, rate)
     if accel is not None:
-        out.write("  with the accelerometer (25 Hz FIFO read after each block, MotionMeter, beats reflagged; "
+        out.write("  with the accelerometer (25 Hz FIFO read after each block, MotionMeter, artefact cancelling, "
+                  "beats reflagged; "
                   "seated with gestures): %.2f M instructions per second of 100 Hz signal (target <= 1.5 M)\n"
                   % (accel / 1e6))
     out.write("  with the accelerometer, allocation: %.3f bytes per sample, %s bytes over %s metrics runs (target 0)\n"
