@@ -70,7 +70,7 @@ x = [xyz[i] for i in range(0, len(xyz), 3)]
 mx = sum(x) / len(x)
 dx = [v - mx for v in x]
 swing = max(range(18, 40), key=lambda lag: sum(dx[i] * dx[i + lag] for i in range(len(dx) - lag)))
-print(json.dumps([25.0 / best, 25.0 / swing, g._cad_hz, m.level_pct, m.moving, sum(1 for a, b in moved[:80] if a)]))
+print(json.dumps([25.0 / best, 25.0 / swing, g.movement._cad_hz, m.level_pct, m.moving, sum(1 for a, b in moved[:80] if a)]))
 """)
     step_hz, swing_hz, cad_hz, level, moving, still_blocks = out
     assert 1.6 <= cad_hz <= 2.0

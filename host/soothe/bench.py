@@ -211,11 +211,11 @@ def _motion_run(plan, seed, fs):
     g = ppg_synth.SyntheticPPG(fs, ppg_synth.parse_plan(plan), seed=seed)
     sig = [0] * (g.total_ms * fs // 1000)
     g.fill(sig, len(sig))
-    proc = subprocess.run([micropython_binary(), str(FIRMWARE_DIR / "bench_engine.py"), "motion-beats", plan,
+    proc = subprocess.run([micropython_binary(), str(FIRMWARE_DIR / "bench_motion.py"), "motion-beats", plan,
                            str(seed), str(fs)], capture_output=True, text=True, env=micropython_env(),
                           cwd=str(FIRMWARE_DIR))
     if proc.returncode != 0:
-        raise RuntimeError("bench_engine.py motion-beats failed: %s" % proc.stderr.strip().splitlines()[-1:])
+        raise RuntimeError("bench_motion.py motion-beats failed: %s" % proc.stderr.strip().splitlines()[-1:])
     beats, bursts = {"A": [], "S": []}, []
     for line in proc.stdout.splitlines():
         f = line.split()
@@ -386,8 +386,8 @@ def bench_cost(out, quick=False):
     out.write("  allocation (gc.mem_alloc deltas, gc off, after warm-up): %.3f bytes per sample over %s samples; "
               "%s bytes over %s metrics runs (target 0)\n" % (int(sample_bytes) / int(samples), samples,
                                                                metric_bytes, runs))
-    accel = instructions_per_second("bench_engine.py", ("base-accel", "accel"), 30 if quick else 60, str(rate))
-    _, a_samples, a_sample, a_runs, a_metric = run_mp("bench_engine.py", "alloc-accel", 120, rate)
+    accel = instructions_per_second("bench_motion.py", ("base-accel", "accel"), 30 if quick else 60, str(rate))
+    _, a_samples, a_sample, a_runs, a_metric = run_mp("bench_motion.py", "alloc-accel", 120, rate)
     if accel is not None:
         out.write("  with the accelerometer (25 Hz FIFO read after each block, MotionMeter, artefact cancelling, "
                   "beats reflagged; "
