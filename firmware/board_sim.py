@@ -19,6 +19,7 @@ import os
 import asyncio
 
 import ppg_synth
+import motion_synth  # noqa: F401  (the accelerometer's movement model: loaded first, while the heap is young)
 from clock import Clock
 from stdio_serial import StdioSerial
 from compat import ticks_diff

@@ -110,8 +110,8 @@ class MotionMeter:
         # Artefact cancelling (clean): the last read's high-passed axes, their
         # artefact estimates, the weights.
         self.adc_max = adc_max
-        self._refs = zeros("h", 3 * _FIFO)
-        self._ests = zeros("i", _FIFO)
+        self._refs = zeros("h", 3 * _FIFO if self.has_accel else 0)
+        self._ests = zeros("i", _FIFO if self.has_accel else 0)
         self._ref_n = 0
         self._w0 = self._w1 = self._w2 = 0
         self._pm = _NEVER  # the PPG at the accelerometer's rate, low-passed like gravity
@@ -119,8 +119,8 @@ class MotionMeter:
         # Fallback: raw range per 1 s window against the median of the last 30.
         self._w_max = -_NEVER
         self._w_min = _NEVER
-        self._ranges = zeros("i", _RANGES)  # the last windows' ranges, a ring
-        self._sorted_r = zeros("i", _RANGES)  # the same, sorted (median)
+        self._ranges = zeros("i", 0 if self.has_accel else _RANGES)  # the last windows' ranges, a ring
+        self._sorted_r = zeros("i", 0 if self.has_accel else _RANGES)  # the same, sorted (median)
         self._ri = 0
         self._rn = 0
 

@@ -11,6 +11,7 @@ motion_synth.py), so the simulated board's accelerometer sees the movement that
 spoils the pulse.
 """
 import math
+from array import array
 
 # Segment kinds a plan is written in: name -> (hr_bpm, jitter_ms, rsa_ms, breath_hz,
 # contact, motion).  jitter is beat-to-beat noise in RR; rsa is the breathing swing.
@@ -114,13 +115,14 @@ class SyntheticPPG:
         self._hr = self.plan[0][0][0]
         # Pulse template: systolic wave and a smaller diastolic wave after the
         # dicrotic notch (two-Gaussian model, as in NeuroKit2's ppg_simulate).
-        tmpl = []
+        # An array, not a list: 2 KB instead of 8 KB of the simulator's heap.
+        tmpl = array("h", bytes(2 * _TEMPLATE_N))
         for i in range(_TEMPLATE_N):
             t = i / _TEMPLATE_N
             # Skewed systolic wave: a fast upstroke, a slower fall.
             sigma = 0.055 if t < 0.16 else 0.13
             v = math.exp(-(((t - 0.16) / sigma) ** 2)) + diastolic * math.exp(-(((t - 0.45) / 0.09) ** 2))
-            tmpl.append(int(v * 1000))
+            tmpl[i] = int(v * 1000)
         self._tmpl = tmpl
         self._active = []  # onsets (us) of beats whose pulse is still visible
         self._next_onset_us = 200000
