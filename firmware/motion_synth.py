@@ -19,9 +19,14 @@ class Movement:
         self.rate_hz = rate_hz
         self.amplitude = amplitude
         self.record_spans = record_spans
-        # Its own random stream, so the PPG of a still plan is the same sample for
-        # sample as before motion existed (other tests' seeds keep their signals).
+        # Random streams of its own, none of them the PPG's: the posture and the
+        # sensor from the seed; each segment's movement from (seed, segment); the
+        # accelerometer's noise apart.  So the artefact depends on the seed, the
+        # plan and the time only, whenever this model is made and however often
+        # the accelerometer is read.
+        self._seed = seed
         self._mrng = (seed * 1103515245 + 777) & 0xFFFFFFFF or 7
+        self._arng = (seed * 69069 + 4242) & 0xFFFFFFFF or 9
         self.accel_rate_hz = accel_rate_hz
         self.accel_noise_mg = 3.0  # white noise per axis, then 4 mg steps (+-4 g, 12 bit)
         self.spans_us = []  # truth: [start, end] of movement (when record_spans)
@@ -33,11 +38,12 @@ class Movement:
         self._acc_sum = [0.0, 0.0, 0.0, 0]
         # Zero-g offset of this sensor (LIS2DH12: +-40 mg typical), fixed per device.
         self._acc_off = (self._mgauss() * 20.0, self._mgauss() * 20.0, self._mgauss() * 30.0)
+        first = self._posture(0.5)
         self._mseg = -1  # plan segment the motion parameters were drawn for
         self._mcode = STILL
-        self._grav = [0.0, 0.0, 1000.0]  # gravity in the sensor frame (x along the forearm, z out of the face)
-        self._target = [0.0, 0.0, 1000.0]
-        self._rest_x = 0.0  # gravity along the forearm at rest: the hand's height (hydrostatic)
+        self._grav = list(first)  # gravity in the sensor frame (x along the forearm, z out of the face)
+        self._target = first
+        self._rest_x = first[0]  # gravity along the forearm at rest: the hand's height (hydrostatic)
         self._lin = [0.0, 0.0, 0.0]  # the arm's own acceleration, mg
         self._ev_start = 0  # current burst or gesture (us), and when the next starts
         self._ev_end = 0
@@ -70,6 +76,18 @@ class Movement:
             s += self._mrand() & 0xFFFF
         return (s / 65536.0 - 2.0) * 1.7320508
 
+    def _agauss(self):
+        """The accelerometer's noise: a stream of its own (see __init__)."""
+        s = 0
+        x = self._arng
+        for _ in range(4):
+            x ^= (x << 13) & 0xFFFFFFFF
+            x ^= x >> 17
+            x ^= (x << 5) & 0xFFFFFFFF
+            s += x & 0xFFFF
+        self._arng = x
+        return (s / 65536.0 - 2.0) * 1.7320508
+
     def _posture(self, tilt_max):
         """A resting orientation: the face up, tilted up to tilt_max rad each way."""
         a = self._muni(-tilt_max, tilt_max)
@@ -77,9 +95,10 @@ class Movement:
         ca = math.cos(a)
         return [1000.0 * math.sin(a), 1000.0 * ca * math.sin(b), 1000.0 * ca * math.cos(b)]
 
-    def _motion_segment(self, t_us, code):
+    def _motion_segment(self, t_us, code, seg):
         """Draws the movement of a new plan segment: posture, cadence, coupling."""
         self._mcode = code
+        self._mrng = (self._seed * 1103515245 + 777 + (seg + 1) * 2654435761) & 0xFFFFFFFF or 7
         # Contact pressure follows the acceleration along a direction of this wearing
         # (strap tension, where the sensor sits): 1-3 pulse heights per g, so a
         # vigorous movement buries the pulse, as on a real wrist.
@@ -92,15 +111,12 @@ class Movement:
             self._swing = self._muni(0.25, 0.45)
             self._target = [-1000.0, self._muni(-150.0, 150.0), 0.0]  # arm hanging
         elif code == STILL:
-            self._target = self._posture(0.5)
+            self._target = list(self._grav)  # keeps the posture it is in
         else:
             self._target = self._posture(0.4)
             self._ev_end = t_us
             self._ev_next = t_us + int(self._muni(0.5, 4.0) * 1e6)
         self._rest_x = self._target[0]
-        if self._mseg < 0:
-            self._grav = list(self._target)
-            self._rest_x = self._target[0]
 
     def _new_event(self, t_us, code):
         """A burst (code 1) or a gesture (code 3): duration, strength, rhythm."""
@@ -139,7 +155,7 @@ class Movement:
         (hydrostatic), and the sensor resettling on the skin for about a second.
         """
         if seg != self._mseg:
-            self._motion_segment(t_us, code)
+            self._motion_segment(t_us, code, seg)
             self._mseg = seg
         dt = 1.0 / self.rate_hz
         lin = self._lin
@@ -223,7 +239,7 @@ class Movement:
         i = 3 * ((self._acc_head + self._acc_count) % 64)
         off = self._acc_off
         for k in range(3):
-            v = vals[k] + off[k] + self.accel_noise_mg * self._mgauss()
+            v = vals[k] + off[k] + self.accel_noise_mg * self._agauss()
             v = int(v / 4.0 + (0.5 if v >= 0 else -0.5)) * 4  # 4 mg steps
             ring[i + k] = 4000 if v > 4000 else (-4000 if v < -4000 else v)
         self._acc_count += 1
