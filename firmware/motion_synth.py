@@ -28,7 +28,10 @@ class Movement:
         self._mrng = (seed * 1103515245 + 777) & 0xFFFFFFFF or 7
         self._arng = (seed * 69069 + 4242) & 0xFFFFFFFF or 9
         self.accel_rate_hz = accel_rate_hz
-        self.accel_noise_mg = 3.0  # white noise per axis, then 4 mg steps (+-4 g, 12 bit)
+        # White noise per axis, then the LIS2DH12's steps in normal mode at +-4 g
+        # (8 mg a digit, lis2dh12.py's setting).
+        self.accel_noise_mg = 3.0
+        self.accel_step_mg = 8
         self.spans_us = []  # truth: [start, end] of movement (when record_spans)
         self.accel_overruns = 0  # samples the FIFO lost because nobody read them in time
         self._acc_ring = array("h", bytes(2 * 3 * 64))
@@ -240,7 +243,8 @@ class Movement:
         off = self._acc_off
         for k in range(3):
             v = vals[k] + off[k] + self.accel_noise_mg * self._agauss()
-            v = int(v / 4.0 + (0.5 if v >= 0 else -0.5)) * 4  # 4 mg steps
+            st = self.accel_step_mg
+            v = int(v / st + (0.5 if v >= 0 else -0.5)) * st
             ring[i + k] = 4000 if v > 4000 else (-4000 if v < -4000 else v)
         self._acc_count += 1
 
