@@ -9,7 +9,7 @@ that spoils the pulse.  Simulator only (not part of a device image).
 import math
 from array import array
 
-from ppg_synth import STILL, BURSTS, WALKING, FIDGET
+from ppg_synth import STILL, BURSTS, WALKING, FIDGET, xorshift32
 
 ACCEL_FIFO = 32  # samples a FIFO read returns at most (LIS2DH12 and BMA400 hold 32+)
 
@@ -63,11 +63,7 @@ class Movement:
         self._span_open = False
 
     def _mrand(self):
-        x = self._mrng
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        self._mrng = x
+        self._mrng = x = xorshift32(self._mrng)
         return x
 
     def _muni(self, lo, hi):
@@ -84,9 +80,7 @@ class Movement:
         s = 0
         x = self._arng
         for _ in range(4):
-            x ^= (x << 13) & 0xFFFFFFFF
-            x ^= x >> 17
-            x ^= (x << 5) & 0xFFFFFFFF
+            x = xorshift32(x)
             s += x & 0xFFFF
         self._arng = x
         return (s / 65536.0 - 2.0) * 1.7320508

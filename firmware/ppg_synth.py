@@ -33,6 +33,14 @@ FIDGET = 3  # seated: short hand gestures, the forearm re-settling after each
 MOTION_NAMES = ("still", "bursts", "walking", "fidget")
 
 
+def xorshift32(x):
+    """The next state of a xorshift32 generator (Marsaglia 2003), a 32-bit int."""
+    x ^= (x << 13) & 0xFFFFFFFF
+    x ^= x >> 17
+    x ^= (x << 5) & 0xFFFFFFFF
+    return x
+
+
 def parse_duration_ms(text):
     """'90' or '90s' -> 90 000; '10m' -> 600 000; '2h' -> 7 200 000."""
     text = text.strip().lower()
@@ -168,11 +176,7 @@ class SyntheticPPG:
 
     # --- randomness (xorshift32, identical on both interpreters) ---
     def _rand(self):
-        x = self._state
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        self._state = x
+        self._state = x = xorshift32(self._state)
         return x
 
     def _gauss(self):
