@@ -11,6 +11,7 @@ Sections:
             same with the accelerometer path (MotionMeter) included.
   log       flash bytes and erases for a simulated day, sync wire efficiency and time
             at 115200 baud, 100k fuzzed inputs to the device link (bench_log.py).
+  state     the state-validity table on simulated days with known segments (bench_state.py).
 Needs the `bench` extra (neurokit2, heartpy) and valgrind; `make bench` installs the extra.
 """
 import contextlib
@@ -29,6 +30,7 @@ import numpy as np
 
 from .analysis import rmssd_ms
 from .bench_log import bench_log
+from .bench_state import bench_state
 from .fw import FIRMWARE_DIR, compile_firmware, host_arch, micropython_binary, micropython_env
 from .replay import run_replay
 
@@ -437,6 +439,7 @@ def bench_speed(out, seconds):
 
 
 SECTIONS = {"accuracy": bench_accuracy, "cost": bench_cost, "log": bench_log}
+SECTIONS["state"] = bench_state  # issue 14: the state-validity table
 
 
 def run(sections, quick=False, out=sys.stdout):
