@@ -31,7 +31,8 @@ MISSED = const(2)  # interval spans a missed beat (about 2x the usual RR)
 ECTOPIC = const(3)  # premature beat and its compensatory pause
 SHORT = const(4)  # too short and not explained by the rules above
 NOISE = const(5)  # beat during poor signal, odd amplitude, or outside 30..220 bpm
-FLAG_NAMES = ("ok", "extra", "missed", "ectopic", "short", "noise")
+MOTION = const(6)  # interval overlaps measured movement of the wrist (motion.MotionMeter)
+FLAG_NAMES = ("ok", "extra", "missed", "ectopic", "short", "noise", "motion")
 
 _RING = const(16)  # beats waiting for the consumer (a rewind yields several at once)
 _HIST = const(16)  # recent OK RR intervals for the running median

@@ -5,6 +5,10 @@ Output: 12-bit ADC samples at `rate_hz`, block by block, and the true beat
 onsets in microseconds.  Deterministic on CPython and MicroPython alike (own
 xorshift PRNG), so the same seed gives the same samples and the same device log.
 Used by the simulated board and by `soothe bench` as ground truth.
+Motion (the preset's last field) drives both the PPG's motion artefact and a
+3-axis accelerometer stream (`read_accel`, milli-g at `accel_rate_hz`; see
+motion_synth.py), so the simulated board's accelerometer sees the movement that
+spoils the pulse.
 """
 import math
 from array import array
@@ -40,6 +44,21 @@ OFF_TABLE = 5
 
 _TEMPLATE_N = 1024
 
+# Motion codes (a preset's last field) and their names in a plan ('rest/walking:5m').
+STILL = 0
+BURSTS = 1  # random bursts of vigorous arm movement between quiet spells
+WALKING = 2  # steps at 1.6-2.0 Hz, the arm swinging once per stride
+FIDGET = 3  # seated: short hand gestures, the forearm re-settling after each
+MOTION_NAMES = ("still", "bursts", "walking", "fidget")
+
+
+def xorshift32(x):
+    """The next state of a xorshift32 generator (Marsaglia 2003), a 32-bit int."""
+    x ^= (x << 13) & 0xFFFFFFFF
+    x ^= x >> 17
+    x ^= (x << 5) & 0xFFFFFFFF
+    return x
+
 
 def parse_duration_ms(text):
     """'90' or '90s' -> 90 000; '10m' -> 600 000; '2h' -> 7 200 000."""
@@ -60,7 +79,10 @@ def parse_duration_ms(text):
 
 
 def parse_plan(text):
-    """'rest:10m,stress:5m' -> [(preset tuple, duration_ms), ...] ('name=HR' overrides HR)."""
+    """'rest:10m,stress:5m' -> [(preset tuple, duration_ms), ...].
+
+    'kind=HR' overrides the HR; 'kind/motion' the movement (MOTION_NAMES), e.g.
+    'rest/walking:5m' or 'stress=90/fidget:2m'."""
     plan = []
     for part in text.split(","):
         if not part.strip():
@@ -69,6 +91,13 @@ def parse_plan(text):
             raise ValueError("plan segment %r needs kind:duration, e.g. rest:10m" % part)
         kind, dur = part.split(":", 1)
         hr = None
+        motion = None
+        if "/" in kind:
+            kind, motion_name = kind.split("/", 1)
+            motion_name = motion_name.strip()
+            if motion_name not in MOTION_NAMES:
+                raise ValueError("unknown motion %r in plan (use %s)" % (motion_name, ", ".join(MOTION_NAMES)))
+            motion = MOTION_NAMES.index(motion_name)
         if "=" in kind:
             kind, hr_text = kind.split("=", 1)
             hr = float(hr_text)
@@ -80,6 +109,8 @@ def parse_plan(text):
         preset = PRESETS[kind]
         if hr is not None:
             preset = (hr,) + preset[1:]
+        if motion is not None:
+            preset = preset[:5] + (motion,)
         plan.append((preset, parse_duration_ms(dur)))
     if not plan:
         raise ValueError("empty plan")
@@ -139,6 +170,31 @@ class SyntheticPPG:
         self._first_day = day  # which simulated day the plan starts on (resting values drift)
         self._day_hr = 0.0
         self._day_hrv = 1.0
+        self._motion_init(seed)
+
+    # --- motion: motion_synth.Movement drives the PPG artefact and the accelerometer ---
+    def _motion_init(self, seed):
+        self.accel_rate_hz = 25
+        self.movement = None  # made at the first moving segment or accelerometer read
+        self._accel_spans = []
+
+    def _movement(self, t_us):
+        if self.movement is None:
+            import motion_synth  # sim-only, loaded when movement or an accelerometer is wanted
+
+            self.movement = motion_synth.Movement(self.rate_hz, self.amplitude, self._seed, t_us,
+                                                  self.accel_rate_hz, self.record_beats)
+            self._accel_spans = self.movement.spans_us
+        return self.movement
+
+    @property
+    def motion_spans_us(self):
+        """Truth: [start, end] us of each movement (when record_beats)."""
+        return self._accel_spans
+
+    def read_accel(self, buf):
+        """The simulated accelerometer's FIFO: x, y, z mg interleaved (motion_synth)."""
+        return self._movement((self.n * 1000000) // self.rate_hz).read_accel(buf)
 
     def pace(self, rate_x10, resonance_x10=55):
         """Breathe with a pacer at rate_x10 breaths/min (0 = follow the plan).
@@ -151,11 +207,7 @@ class SyntheticPPG:
 
     # --- randomness (xorshift32, identical on both interpreters) ---
     def _rand(self):
-        x = self._state
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        self._state = x
+        self._state = x = xorshift32(self._state)
         return x
 
     def _gauss(self):
@@ -182,6 +234,14 @@ class SyntheticPPG:
             if t_us < acc:
                 return preset
         return self.plan[-1][0]
+
+    def _seg_index(self, t_us):
+        acc = 0
+        for i in range(len(self.plan)):
+            acc += self.plan[i][1] * 1000
+            if t_us < acc:
+                return i
+        return len(self.plan) - 1
 
     def _day_drift(self, onset_us):
         """Resting HR offset (bpm) and HRV scale of the simulated day; day 0 is nominal."""
@@ -268,6 +328,10 @@ class SyntheticPPG:
                 self._next_onset_us += self._new_beat(self._next_onset_us)
             preset = self.segment_at(t_us)
             contact = preset[4]
+            mv = self.movement
+            if mv is None and preset[5]:
+                mv = self._movement(t_us)
+            art = mv.step(t_us, preset[5], self._seg_index(t_us)) if mv is not None else 0.0
             if contact == OFF_FLAT:
                 # Sensor off the skin: ambient light only, flat with a little noise.
                 v = 80 + (self._rand() & 3)
@@ -284,9 +348,8 @@ class SyntheticPPG:
                         p += tmpl[(d * _TEMPLATE_N) // span_us]
                 wander = 120.0 * math.sin(self._wander_phase)
                 self._wander_phase += 6.2831853 * 0.05 / rate
-                if preset[5]:
-                    # Motion: a random walk with bursts, larger than the pulse.
-                    self._motion = 0.97 * self._motion + 90.0 * self._gauss() * (1 if (self._rand() & 7) == 0 else 0.2)
+                if preset[5] or art:
+                    self._motion = art  # the same movement the accelerometer sees
                 else:
                     self._motion *= 0.9
                 v = 2048 + (p * amp) // 1000 + int(wander + self._motion + self.noise * self._gauss())

@@ -3,11 +3,13 @@
 Run by `soothe replay` under the `micropython` binary, so the figures are the ones
 the device computes.  Output is one line per item, space separated, for the host:
   B <t_us> <rr_us> <flag>        a beat (time since the first sample, sub-sample)
-  W <t_ms> <span_ms> <hr_x100> <rmssd_x10> <sdnn_x10> <pnn50_x10> <beats> <coh_x100> <res_mhz>
+  W <t_ms> <span_ms> <hr_x100> <rmssd_x10> <sdnn_x10> <pnn50_x10> <beats> <coh_x100> <res_mhz> <motion_pct>
   C <t_ms> <0|1>                 contact lost / back
   S <samples> <beats> <artefacts> <n_diff> <sum_rr_us> <sum_rr2_ms2> <sum_d2_ms2> <nn50>
   E <message>                    the recording cannot be read (exit status 1)
-Window metrics come every 5 s, for the 60 s and 5 min spans, as on the device.
+Window metrics come every 5 s, for the 60 s and 5 min spans, as on the device;
+motion_pct is the share of the last 60 s with movement, from the signal alone
+(a recording has no accelerometer), and beats inside it are flagged MOTION.
 """
 import sys
 
@@ -16,6 +18,7 @@ from compat import zeros
 from beats import BeatDetector, OK
 from csvsource import CSVError, CSVSamples
 from hrv import RollingHRV
+from motion import MotionMeter
 
 METRICS_MS = 5000
 SPANS_MS = (60000, 300000)
@@ -65,6 +68,8 @@ def replay(path, rate_hz, column=None, write=print, adc_bits=0):
     det = BeatDetector(rate_hz, adc_max=adc_max, flat_range=flat_range_for(bits), adc_min=adc_min)
     check = not src.scaled
     hrv = RollingHRV()
+    # A recording has no accelerometer: movement is judged from the signal.
+    motion = MotionMeter(0, rate_hz, det.flat_range, adc_max)
     buf = zeros("i", BLOCK)
     samples = 0
     next_metrics_ms = METRICS_MS
@@ -93,7 +98,9 @@ def replay(path, rate_hz, column=None, write=print, adc_bits=0):
                     raise CSVError("%s: sample %d is outside %d bits: check --adc-bits"
                                    % (path, lo if lo < det.adc_min else hi, adc_bits))
                 det.adc_min, det.adc_max, bits = adc_range(min(lo, det.adc_min), max(hi, det.adc_max))
-                det.flat_range = flat_range_for(bits)
+                det.flat_range = motion.flat_range = flat_range_for(bits)
+                motion.adc_max = det.adc_max
+        motion.feed_ppg(buf, count)
         det.process(buf, count)
         samples += count
         while det.available():
@@ -101,7 +108,7 @@ def replay(path, rate_hz, column=None, write=print, adc_bits=0):
             pos32 = det.beat_n[i] * 32 + det.beat_off32[i]
             t_us = (pos32 * 1000000) // (32 * rate_hz)
             rr_us = det.beat_rr_us[i]
-            flag = det.beat_flag[i]
+            flag = motion.flag(det.beat_flag[i], (samples * 1000) // rate_hz - t_us // 1000, (rr_us + 500) // 1000)
             ok = flag == OK
             hrv.add_beat(t_us // 1000, (rr_us + 500) // 1000, ok)
             write("B %d %d %d" % (t_us, rr_us, flag))
@@ -129,9 +136,9 @@ def replay(path, rate_hz, column=None, write=print, adc_bits=0):
                     beats = hrv.window(next_metrics_ms, span)
                     if span == SPANS_MS[0]:
                         hrv.coherence(next_metrics_ms)
-                    write("W %d %d %d %d %d %d %d %d %d" % (
+                    write("W %d %d %d %d %d %d %d %d %d %d" % (
                         next_metrics_ms, span, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.sdnn_ms_x10,
-                        hrv.pnn50_x10, beats, hrv.coherence_x100, hrv.resonance_mhz))
+                        hrv.pnn50_x10, beats, hrv.coherence_x100, hrv.resonance_mhz, motion.level_pct))
             next_metrics_ms += METRICS_MS
     write("S %d %d %d %d %d %d %d %d" % (samples, n_ok, det.artefacts, n_diff, sum_rr_us,
                                          sum_rr2, sum_d2, nn50))

@@ -4,7 +4,8 @@ The host runs firmware/replay.py with the `micropython` binary and turns its lin
 output into the public JSON shape documented in the README:
 
   {"beats":   [{"t_s", "rr_ms", "ok", "flag"}],
-   "windows": [{"t_s", "hr_bpm", "rmssd_ms", "sdnn_ms", "pnn50", "coherence", "resonance_hz"}],  # 60 s
+   "windows": [{"t_s", "hr_bpm", "rmssd_ms", "sdnn_ms", "pnn50", "coherence", "resonance_hz",
+                "motion_pct"}],  # 60 s
    "windows_5min": [same keys, 5 min span],
    "no_contact": [{"from_s", "to_s"}],
    "summary": {"duration_s", "rate_hz", "beats", "artefacts", "hr_bpm", "rmssd_ms", "sdnn_ms",
@@ -48,7 +49,7 @@ def run_replay(path, rate_hz, column=None, heapsize=None, adc_bits=0):
 
 
 def _window(fields):
-    t_ms, span, hr, rmssd, sdnn, pnn50, beats, coh, res = (int(x) for x in fields)
+    t_ms, span, hr, rmssd, sdnn, pnn50, beats, coh, res = (int(x) for x in fields[:9])
     return span, {
         "t_s": t_ms / 1000,
         "hr_bpm": hr / 100 if beats >= 2 else None,
@@ -57,6 +58,7 @@ def _window(fields):
         "pnn50": pnn50 / 10 if beats >= 2 else None,
         "coherence": coh / 100 if res else None,
         "resonance_hz": res / 1000 if res else None,
+        "motion_pct": int(fields[9]) if len(fields) > 9 else None,  # share of the last 60 s moving
     }
 
 
