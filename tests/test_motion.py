@@ -71,7 +71,7 @@ mx = sum(x) / len(x)
 dx = [v - mx for v in x]
 swing = max(range(18, 40), key=lambda lag: sum(dx[i] * dx[i + lag] for i in range(len(dx) - lag)))
 print(json.dumps([25.0 / best, 25.0 / swing, g.movement._cad_hz, m.level_pct, m.moving, sum(1 for a, b in moved[:80] if a)]))
-""")
+""", heapsize="8m")  # the float autocorrelation fragments the unix port's default 2 MB heap
     step_hz, swing_hz, cad_hz, level, moving, still_blocks = out
     assert 1.6 <= cad_hz <= 2.0
     assert abs(step_hz - cad_hz) < 0.15, (step_hz, cad_hz)  # 25 Hz lags: ~0.1 Hz steps here
