@@ -165,7 +165,9 @@ def export(db, r, fmt, out, table=None, warn=None):
     """Writes the range in `fmt` to the text stream `out`; returns the number of rows written."""
     tables = tables_for(fmt, table)
     if fmt in ("kubios", "kubios-time"):
-        rows = query.beats(db, r)
+        # One RR series of beats fit for HRV, from worn minutes only (t13-engine: unworn
+        # time is left out); kubios-time keeps where they were.
+        rows = query.worn_beats(query.beats(db, r), query.minutes(db, r))
         fit = [(t, rr) for t, rr, flag in rows if flag == _OK]
         if fmt == "kubios":
             for _, rr in fit:
