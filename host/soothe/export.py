@@ -179,7 +179,8 @@ def export(db, r, fmt, out, table=None, warn=None):
                 out.write("%.3f,%d\n" % ((t - t0) / 1000.0, rr))
         g = gaps([(t, rr, _OK) for t, rr in fit])  # where dropped or missing beats join the list
         if g and warn and fmt == "kubios":
-            warn("%d stretch(es) without beats fit for HRV (the first at %s) are joined in the RR list; "
+            warn("%d stretch(es) without a reading or without beats fit for HRV (the first at %s) are joined "
+                 "in the RR list; "
                  "Kubios cannot mark gaps: use --format kubios-time to keep them visible"
                  % (len(g), query.local_time(g[0][0] // 1000)))
         return len(fit)
