@@ -30,7 +30,7 @@ def test_sim_and_sync_through_the_cli(soothe_cmd, tmp_path):
         out = subprocess.run(soothe_cmd + ["sync", "--port", port, "--db", str(db)],
                              capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stderr
-        assert "device sim-0004, firmware 0.2.0" in out.stdout
+        assert "device sim-0004, firmware 0.3.0" in out.stdout
         assert "set from this computer" in out.stdout
         assert "synced 8 new record(s) from sim-0004" in out.stdout  # boot, contact back, state, 5 minutes
         assert stat.S_IMODE(os.stat(db).st_mode) == 0o600

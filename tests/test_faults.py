@@ -87,11 +87,20 @@ def test_power_cut_in_the_simulated_device_then_reboot_and_sync(tmp_path, cut):
             dev.close()
             store.close()
     got = _stored(tmp_path / "cut.db")
-    seqs = [r[0] for r in got]
+    seqs = []
+    for s, t, p in got:
+        seqs += range(s, s + max(1, records.declared_lost(t, s, p)))
     assert seqs == list(range(1, len(seqs) + 1))  # nothing missing, nothing twice
     # Every record flushed before the cut is there, byte for byte as in the reference.
     assert got[:flushed] == ref[:flushed]
-    assert got[flushed][1] == records.BOOT  # then the reboot, with the next seq
+    after = got[flushed]
+    if after[1] == records.GAP:
+        # The flush the cut tore: its seqs were handed out (the high-water mark went first),
+        # so they are declared lost, never reused, and the reboot follows them.
+        lost = records.declared_lost(after[1], after[0], after[2])
+        assert lost > 0 and got[flushed + 1][0] == after[0] + lost
+        after = got[flushed + 1]
+    assert after[1] == records.BOOT  # then the reboot, with the next seq
     _check_decoded_tables_match_records(tmp_path / "cut.db")
 
 

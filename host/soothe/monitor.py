@@ -1,7 +1,8 @@
 """`soothe monitor`: live HR, RMSSD, coherence, state and pacer phase from the device.
 
 Turns LIVE on, prints one line per beat (on a terminal: one line rewritten in place),
-and turns LIVE off again on exit or Ctrl-C, so the device stops streaming.
+and turns LIVE off again on exit or Ctrl-C, so the device stops streaming.  LIVE is a
+lease renewed every few seconds: a monitor that is killed stops it within LEASE_S.
 """
 import time
 
@@ -18,13 +19,21 @@ def line(u):
         when, u["hr_bpm"], u["rr_ms"], u["rmssd_ms"], u["coherence"], state, STATE_MARK.get(state, ""), pacer)
 
 
+LEASE_S = 10
+RENEW_S = 3
+
+
 def monitor(dev, out, seconds=None, in_place=False):
     """Streams until `seconds` have passed (None: until Ctrl-C); returns the updates seen."""
-    dev.live(True)
+    dev.live(True, LEASE_S)
+    renewed = time.monotonic()
     seen = 0
     end = time.monotonic() + seconds if seconds else None
     try:
         while end is None or time.monotonic() < end:
+            if time.monotonic() - renewed > RENEW_S:
+                dev.live(True, LEASE_S)
+                renewed = time.monotonic()
             for u in dev.live_updates(0.5):
                 seen += 1
                 text = line(u)
