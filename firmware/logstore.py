@@ -139,10 +139,14 @@ class RecordLog:
                 pass
         self.acked_seq = _read_word(self.root + "/acked") or 0
         hwm = _read_word(self.root + "/hwm") or 0
+        # Two copies, written once at format: one damaged block must not start a new log.
         epoch = _read_word(self.root + "/epoch")
+        if epoch is None:
+            epoch = _read_word(self.root + "/epoch.2")
         if epoch is None:
             epoch = _random_u32()
             _write_word(self.root + "/epoch", epoch)
+            _write_word(self.root + "/epoch.2", epoch)
         self.epoch = epoch
         last = max(hwm, self.acked_seq)
         segs = self.segments()
