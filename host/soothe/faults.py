@@ -156,7 +156,7 @@ def device_link(log, device_id="loop-1"):
 
 
 # ---- a 2 h log written the way the app writes it ------------------------------------
-def write_day(root, minutes=120, seed=1, boots=(0, 60), segment_bytes=8192):
+def write_day(root, minutes=120, seed=1, boots=(0, 60), segment_bytes=4096):
     """A log of `minutes` MINUTE records (Rice-coded RR), a BOOT per boot and some events,
     flushed once a minute like the app.  Returns the records as written [(seq, type, bytes)]."""
     rng = random.Random(seed)
