@@ -296,3 +296,12 @@ def test_damage_sweep_sample_every_damaged_image_boots_logs_syncs_and_reports_lo
     assert t["cases"] > 400
     for k in ("boot", "logging", "sync", "loss_exact"):
         assert t[k] == t["cases"], (k, t["failures"][:3])
+
+
+# 5. a zeroed flash block stopped the firmware at boot (OSError 84 from the log reader)
+def test_zeroed_flash_blocks_the_firmware_boots_logs_and_sync_reports_the_loss(tmp_path):
+    # The newest blocks hold the live metadata and the newest segment; two older ones too.
+    r = faults.sim_block_sweep(str(tmp_path), duration="40m", boot="3m", blocks=[-1, -2, -3, -8, 0])
+    for x in r["results"]:
+        assert all(x[k] for k in ("boot", "logging", "sync", "loss_exact")), x
+    assert sum(x["lost"] for x in r["results"]) > 0  # the damage really hit records

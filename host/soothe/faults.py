@@ -37,6 +37,133 @@ import settings as fw_settings  # noqa: E402
 
 START_S = 1767600000
 
+POWER_CUT_SWEEP = r"""
+import gc, json, os, vfs
+import records
+from board_sim import FileBlockDevice, PowerCut
+from logstore import RecordLog
+
+IMG = %(img)r
+N = %(n)d
+TEAR = %(tear)d
+ERASES = %(erases)s
+
+def payload(seq):
+    return bytes([(seq * 31 + j) & 0xFF for j in range(8 + (seq * 37) %% 150)])
+
+def workload(log, state):
+    # Appends N records (varied sizes), flushing every 3 and acking half-way;
+    # `state` keeps what the writer knew was durable when the power went.
+    for i in range(N):
+        seq = log.append(records.EVENT, payload(log.next_seq), 8 + (log.next_seq * 37) %% 150)
+        if i %% 3 == 2:
+            log.flush()
+            state["flushed"] = log.flushed_seq
+        if i == N // 2:
+            state["acked"] = log.ack(state["flushed"] - 4)
+    log.close()
+    state["flushed"] = log.flushed_seq
+
+def mount(point):
+    bdev = FileBlockDevice(IMG, blocks=24, tear_seed=TEAR, cut_erases=ERASES)
+    if bdev.new:
+        vfs.VfsLfs2.mkfs(bdev)
+    vfs.mount(vfs.VfsLfs2(bdev), point)
+    return bdev
+
+def unmount(point):
+    # A case leaves its mounts behind otherwise, and 150 of them fill the heap.
+    try:
+        vfs.umount(point)
+    except Exception:
+        pass
+    gc.collect()
+
+def read_all(root):
+    log = RecordLog(root, segment_bytes=1024).open()
+    seen = []
+    for first in log.segments():
+        for rtype, seq, p in log.iter_segment(first):
+            # GAP records come from the full-flash policy (24 blocks fill up)
+            seen.append((seq, rtype == records.GAP or bytes(p) == payload(seq)))
+    return log, seen
+
+def run_case(cut, k):
+    try:
+        os.remove(IMG)
+    except OSError:
+        pass
+    state = {"flushed": 0, "acked": 0}
+    bdev = mount("/a%%d" %% k)
+    start = bdev.ops if ERASES else bdev.writes
+    if cut >= 0:
+        bdev.cut_after = start + cut  # the supply dies at the cut-th program of the workload
+    cut_hit = False
+    try:
+        workload(RecordLog("/a%%d" %% k, segment_bytes=1024).open(), state)
+    except PowerCut:
+        cut_hit = True
+    writes = (bdev.ops if ERASES else bdev.writes) - start
+    bdev.f.close()
+    unmount("/a%%d" %% k)
+    # next boot
+    try:
+        bdev2 = mount("/b%%d" %% k)
+    except OSError as e:
+        return {"cut": cut, "mounted": False, "error": str(e)}
+    log, seen = read_all("/b%%d" %% k)
+    seqs = [s for s, _ in seen]
+    lost = [s for s in range(max(log.acked_seq, 0) + 1, state["flushed"] + 1) if s not in seqs]
+    # carry on logging after the reboot: seqs continue, nothing collides
+    before = log.next_seq
+    for _ in range(4):
+        log.append(records.EVENT, payload(log.next_seq), 8 + (log.next_seq * 37) %% 150)
+    log.close()
+    _, seen2 = read_all("/b%%d" %% k)
+    seqs2 = [s for s, _ in seen2]
+    bdev2.f.close()
+    unmount("/b%%d" %% k)
+    return {"cut": cut, "hit": cut_hit, "writes": writes, "mounted": True, "lost": lost,
+            "bad_payload": [s for s, ok in seen2 if not ok],
+            "dups": len(seqs2) - len(set(seqs2)), "ordered": seqs2 == sorted(seqs2),
+            "continues": before > state["flushed"] and seqs2[-4:] == list(range(before, before + 4)),
+            "acked": log.acked_seq, "acked_known": state["acked"], "flushed": state["flushed"]}
+
+total = run_case(-1, 0)["writes"]
+cuts = %(cuts)s
+if cuts is None:
+    cuts = list(range(total + 1))
+results = []
+for i, c in enumerate(cuts):
+    if TEAR >= 0:
+        TEAR = (TEAR * 1103515245 + 12345) %% 2147483648  # a fresh tear offset per cut
+    results.append(run_case(c, i + 1))
+print(json.dumps({"total": total, "results": results}))
+"""
+
+
+def power_cut_sweep(work, n=160, tear=11, erases=True, cuts=None):
+    """Runs POWER_CUT_SWEEP under MicroPython: a cut at every program (and erase) of an
+    n-record workload, torn at pseudo-random offsets.  Returns the tallies."""
+    import json
+    import subprocess
+
+    from .fw import micropython_binary, micropython_env
+
+    code = POWER_CUT_SWEEP % {"img": os.path.join(work, "pc.img"), "n": n, "cuts": repr(cuts), "tear": tear,
+                              "erases": erases}
+    t0 = time.time()
+    proc = subprocess.run([micropython_binary(), "-c", code], capture_output=True, text=True, timeout=7200,
+                          env=micropython_env())
+    if proc.returncode:
+        raise RuntimeError("power-cut sweep failed: %s" % proc.stderr[-500:])
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    ok = [r for r in res["results"] if r["mounted"] and not r["lost"] and not r["bad_payload"] and not r["dups"]
+          and r["ordered"] and r["continues"]]
+    return {"ops": res["total"], "cuts": len(res["results"]), "hit": sum(r.get("hit", False) for r in res["results"]),
+            "ok": len(ok), "seconds": time.time() - t0,
+            "failures": [r for r in res["results"] if r not in ok][:5]}
+
 
 class LoopClock:
     is_set = True
@@ -439,3 +566,90 @@ def run(out=sys.stdout, quick=False):
 
 if __name__ == "__main__":
     run(quick="--quick" in sys.argv)
+
+
+# ---- zeroed blocks of a real littlefs image, booted by the real firmware -----------------
+def _reference(port):
+    """Every flushed record on a simulated device, read with GET and never acknowledged."""
+    from .device import open_port
+
+    dev = Device(open_port(port))
+    try:
+        hello = dev.hello()
+        out, seq = [], hello["oldest_seq"]
+        while seq <= hello["newest_seq"]:
+            batch, seq, _ = dev.get(seq, 8192)
+            if not batch:
+                break
+            out += batch
+        return hello, out
+    finally:
+        dev.close()
+
+
+def sim_block_sweep(work, duration="2h", boot="3m", blocks=None, seed=3, out=None):
+    """Zeroes each used 4 KB block of a simulated device's flash image (after `duration` of
+    wearing), boots the real firmware on it for `boot`, and syncs.  Per image: boot (the
+    firmware ran to the end), logging (the new boot's minutes reached the host), sync
+    (no error, no hole) and loss exact (what the host lacks of the undamaged log is
+    exactly what the device declared lost, and nothing stored differs from it)."""
+    from .device import open_port
+    from .simulator import Simulator
+
+    clean = os.path.join(work, "clean.img")
+    sim = Simulator(clean, seed=seed, duration=duration)
+    with sim:
+        sim.wait_stopped(timeout=1800)
+        _, ref = _reference(sim.port)
+    img = open(clean, "rb").read()
+    used = [b for b in range(len(img) // 4096) if img[b * 4096 : (b + 1) * 4096] != b"\xff" * 4096]
+    if blocks is not None:
+        used = [used[i % len(used)] for i in blocks]
+    want = {s: (t, p) for s, t, p in ref}
+    results = []
+    t0 = time.time()
+    for b in used:
+        path = os.path.join(work, "z%d.img" % b)
+        damaged = bytearray(img)
+        damaged[b * 4096 : (b + 1) * 4096] = bytes(4096)
+        open(path, "wb").write(damaged)
+        r = {"block": b, "boot": False, "logging": False, "sync": False, "loss_exact": False}
+        sim = Simulator(path, seed=seed + 1, duration=boot)
+        try:
+            with sim:
+                sim.wait_stopped(timeout=300)
+                r["boot"] = sim.alive()
+                db = os.path.join(work, "z%d.db" % b)
+                dev = Device(open_port(sim.port))
+                store = Store(db)
+                try:
+                    res = sync(dev, store, set_clock=False)
+                    lid = res.log_id
+                    got = {s: (t, bytes(p)) for s, t, p in store.db.execute(
+                        "SELECT seq, type, payload FROM records WHERE device_id=?", (lid,))}
+                    lost = set()
+                    for first, n, _why in store.lost(lid):
+                        lost.update(range(first, first + n))
+                        got.pop(first, None)
+                    r["sync"] = not store.gaps(lid)
+                finally:
+                    dev.close()
+                    store.close()
+        except Exception as e:  # noqa: BLE001 - reported per image
+            r["error"] = repr(e)[:200]
+            results.append(r)
+            continue
+        top = ref[-1][0] if ref else 0
+        new = [got[s][0] for s in got if s > top]
+        r["logging"] = records.BOOT in new and new.count(records.MINUTE) >= 2
+        missing = {s for s in want if s not in got}
+        r["lost"] = len(lost)
+        r["loss_exact"] = (all(want[s] == got[s] for s in want if s in got) and missing <= lost
+                           and not {s for s in lost if s <= top} - missing)
+        results.append(r)
+        if out:
+            out.write("  block %d: %s\n" % (b, " ".join("%s %s" % (k, "ok" if r[k] else "FAIL")
+                                                         for k in ("boot", "logging", "sync", "loss_exact"))))
+            out.flush()
+    return {"records": len(ref), "images": len(results), "results": results, "seconds": time.time() - t0,
+            **{k: sum(bool(r[k]) for r in results) for k in ("boot", "logging", "sync", "loss_exact")}}
