@@ -11,11 +11,17 @@ class QueryError(Exception):
     """A range or device the user asked for that the store cannot answer."""
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2200  # local midnight must be a unix time on every platform
+
+
 def parse_day(text, what):
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except (TypeError, ValueError):
         raise QueryError("%s %r: use a date like 2026-01-05" % (what, text)) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise QueryError("%s %s: use a date between %d and %d" % (what, text, FIRST_YEAR, LAST_YEAR))
+    return day
 
 
 def day_start(day):
@@ -67,6 +73,9 @@ def pick_device(db, device_id=None):
 
 def resolve(db, device_id=None, day=None, from_=None, to=None, default="all"):
     """A Range from the CLI options.  Without dates: the whole store ("all") or the last day ("last")."""
+    for what, text in (("--day", day), ("--from", from_), ("--to", to)):
+        if text is not None and not text.strip():
+            raise QueryError("%s is empty: use a date like 2026-01-05" % what)
     dev = pick_device(db, device_id)
     if day and (from_ or to):
         raise QueryError("use --day or --from/--to, not both")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import analysis, query
-from .store import open_private
+from .store import open_private, ensure_private_dir
 
 STATE_COLOURS = {"threat": "#d9534f", "drive": "#4a7bd0", "soothe": "#4caf6a", "no-reading": "#b8b8b8",
                  "unclassified": "#e8e2c8"}
@@ -307,8 +307,15 @@ img{max-width:100%}table{border-collapse:collapse}td{padding:2px 10px;border-bot
 def build_report(db, r, out_dir, progress=None):
     """Writes index.html and PNGs into out_dir; returns the HTML path."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(out_dir, 0o700)
+    try:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise ReportError("--out %s is a file, not a folder: pass a folder for the report" % out_dir)
+        # Folders made here are 0700; a folder that exists keeps its mode (it may be /tmp).
+        ensure_private_dir(out_dir)
+        if not os.access(out_dir, os.W_OK | os.X_OK):
+            raise ReportError("--out %s is not writable: pass a folder you can write to" % out_dir)
+    except OSError as e:
+        raise ReportError("cannot write the report into %s: %s" % (out_dir, e.strerror or e)) from e
     day_ranges = list(r.day_ranges())
     days = []
     for i, dr in enumerate(day_ranges):

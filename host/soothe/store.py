@@ -109,6 +109,8 @@ class Store:
         self._lock = None
         try:
             ensure_private_file(self.path)
+            if not path:  # our own data folder, from before it was made 0700: tighten it
+                os.chmod(self.path.parent, 0o700)
         except OSError as e:
             raise StoreError("cannot use %s as the database: %s" % (self.path, e.strerror or e)) from e
         if self.path.is_dir():
