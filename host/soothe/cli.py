@@ -51,7 +51,7 @@ def _make_sim(args):
     if not 25 <= args.rate <= 500:
         raise CommandError("--rate must be 25..500 Hz")
     if args.speed is not None and not (math.isfinite(args.speed) and args.speed > 0):
-        raise CommandError("--speed must be a number above 0")
+        raise CommandError("--speed must be above 0")
     from .fw import ppg_synth
 
     try:
@@ -266,7 +266,7 @@ def do_monitor(args):
     from .monitor import monitor
 
     if args.seconds is not None and not (math.isfinite(args.seconds) and args.seconds > 0):
-        raise CommandError("--seconds must be a number above 0")
+        raise CommandError("--seconds must be above 0")
     dev = _open_device(args.port)
     try:
         n = monitor(dev, sys.stdout, seconds=args.seconds, in_place=sys.stdout.isatty())
