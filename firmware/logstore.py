@@ -174,7 +174,7 @@ class RecordLog:
 
     def segments(self):
         """First seqs of the segment files, oldest first."""
-        firsts = []
+        firsts = []  # type: list[int]
         try:
             names = os.listdir(self.dir)
         except OSError:
