@@ -305,3 +305,54 @@ def test_zeroed_flash_blocks_the_firmware_boots_logs_and_sync_reports_the_loss(t
     for x in r["results"]:
         assert all(x[k] for k in ("boot", "logging", "sync", "loss_exact")), x
     assert sum(x["lost"] for x in r["results"]) > 0  # the damage really hit records
+
+
+# 4 (sessions): two syncs at once; 7: a killed monitor
+def test_a_second_sync_on_the_same_port_or_database_says_busy_in_one_line(tmp_path, soothe_cmd):
+    import subprocess
+
+    from soothe.device import open_port
+    from soothe.simulator import Simulator
+
+    sim = Simulator(tmp_path / "b.img", seed=2, duration="3m")
+    with sim:
+        sim.wait_stopped(timeout=120)
+        first = open_port(sim.port)  # a sync (or monitor) holds the port
+        try:
+            proc = subprocess.run(soothe_cmd + ["sync", "--port", sim.port, "--db", str(tmp_path / "a.db")],
+                                  capture_output=True, text=True, timeout=60)
+        finally:
+            first.close()
+        assert proc.returncode != 0 and proc.stderr.count("\n") == 1 and "busy" in proc.stderr, proc.stderr
+        store = Store(tmp_path / "b.db").lock()  # a sync holds the database
+        try:
+            proc = subprocess.run(soothe_cmd + ["sync", "--port", sim.port, "--db", str(tmp_path / "b.db")],
+                                  capture_output=True, text=True, timeout=60)
+        finally:
+            store.close()
+        assert proc.returncode != 0 and proc.stderr.count("\n") == 1 and "busy" in proc.stderr, proc.stderr
+        proc = subprocess.run(soothe_cmd + ["sync", "--port", sim.port, "--db", str(tmp_path / "b.db")],
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+
+
+def test_live_output_nobody_reads_never_stops_the_firmware(tmp_path):
+    from soothe.device import open_port
+    from soothe.simulator import Simulator
+
+    sim = Simulator(tmp_path / "l.img", seed=4, duration="25m")
+    with sim:
+        dev = Device(open_port(sim.port))
+        dev.live(True, 600)  # the longest lease, then the monitor is killed: nobody reads again
+        dev.close()
+        sim.wait_stopped(timeout=240)  # blocked in write() before: the clock never got there
+        assert sim.alive()
+        dev = Device(open_port(sim.port))
+        store = Store(tmp_path / "l.db")
+        try:
+            sync(dev, store, set_clock=False)
+            n = store.db.execute("SELECT COUNT(*) FROM minutes").fetchone()[0]
+        finally:
+            dev.close()
+            store.close()
+        assert n >= 24
