@@ -356,3 +356,19 @@ def test_live_output_nobody_reads_never_stops_the_firmware(tmp_path):
             dev.close()
             store.close()
         assert n >= 24
+
+
+def test_sessions_and_the_report_show_what_the_device_lost(day, tmp_path, capsys):
+    from soothe import cli
+
+    img, truth, spans = _copy(day, tmp_path)
+    name, off, n, seq = spans[40]
+    _flip(img, name, 8 * (off + n // 2))
+    log = faults.logstore.RecordLog(img, segment_bytes=8192).open()
+    _wire_sync(log, str(tmp_path / "s.db"))
+    assert cli.main(["sessions", "--db", str(tmp_path / "s.db")]) == 0
+    out = capsys.readouterr().out
+    assert "Records the device lost (1, declared at sync)" in out and "seq %d (1 record)" % seq in out
+    assert cli.main(["report", "--db", str(tmp_path / "s.db"), "--out", str(tmp_path / "rep")]) == 0
+    page = (tmp_path / "rep" / "index.html").read_text()
+    assert "Records lost on the device" in page and "1 record(s) after" in page

@@ -67,6 +67,13 @@ def print_sessions(db, r, out):
             d["day"], _fmt_dur(d["minutes"]), _fmt_dur(d["worn_min"]), d["beats"], d["clean_pct"], d["hr_bpm"],
             d["rmssd_ms"], _fmt_dur(st.get("threat", 0)), _fmt_dur(st.get("drive", 0)),
             _fmt_dur(st.get("soothe", 0)), d["sessions"]))
+    lost = query.lost_records(db, r.device_id)
+    if lost:
+        out.write("\nRecords the device lost (%d, declared at sync)\n" % sum(n for _, n, _, _ in lost))
+        for first, n, why, after in lost:
+            out.write("  seq %d%s (%d record%s), after %s: %s\n" % (
+                first, "-%d" % (first + n - 1) if n > 1 else "", n, "s" if n > 1 else "",
+                query.local_time(after) if after else "the start of the log", why))
     sess = query.sessions(db, r)
     out.write("\nBreathing sessions (%d)\n" % len(sess))
     if not sess:

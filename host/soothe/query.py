@@ -132,3 +132,18 @@ def events(db, r, kind=None):
         sql += " AND kind=?"
         args.append(kind)
     return db.execute(sql + " ORDER BY unix_ms, seq", args).fetchall()
+
+
+def lost_records(db, device_id):
+    """[(first_seq, count, reason, after_unix_s or None)]: records the device declared lost
+    (damaged flash, a torn flush), placed after the last stored minute before them."""
+    try:
+        rows = db.execute("SELECT first_seq, count, reason FROM lost WHERE device_id=? ORDER BY first_seq",
+                          (device_id,)).fetchall()
+    except Exception:  # noqa: BLE001 - a database from before the table: nothing declared
+        return []
+    out = []
+    for first, count, reason in rows:
+        t = db.execute("SELECT MAX(unix_s) FROM minutes WHERE device_id=? AND seq<?", (device_id, first)).fetchone()
+        out.append((first, count, reason, t[0] if t else None))
+    return out

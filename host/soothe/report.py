@@ -345,6 +345,14 @@ def build_report(db, r, out_dir, progress=None):
     else:
         parts.append("<p>Trends across days appear once there are two days of data.</p>")
     parts += [_day_html(a, a["files"]) for a in days]
+    lost = query.lost_records(db, r.device_id)
+    if lost:
+        parts.append("<section><h2>Records lost on the device</h2><p>%d record(s) could not be read back from the "
+                     "device's flash and are missing from this report:</p><ul>%s</ul></section>" % (
+                         sum(n for _, n, _, _ in lost),
+                         "".join("<li>%d record(s) after %s: %s</li>" % (
+                             n, html.escape(query.local_time(after)) if after else "the start of the log",
+                             html.escape(why or "")) for _, n, why, after in lost)))
     parts.append("<footer><p>Threat, drive and soothe are a heuristic reading of heart rate and HRV against the "
                  "wearer's own baseline (Gilbert's three systems), not a diagnosis. HRV here: time domain and "
                  "Poincaré on clean beats only; LF/HF from RR resampled at 4 Hz (cubic Hermite) and Welch "
