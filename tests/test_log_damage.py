@@ -372,3 +372,70 @@ def test_sessions_and_the_report_show_what_the_device_lost(day, tmp_path, capsys
     assert cli.main(["report", "--db", str(tmp_path / "s.db"), "--out", str(tmp_path / "rep")]) == 0
     page = (tmp_path / "rep" / "index.html").read_text()
     assert "Records lost on the device" in page and "1 record(s) after" in page
+
+
+class _ByteFaultyPort:
+    """The simulator's pty behind faults.Mangler: flips, drops, duplicates and injects bytes at
+    a per-byte rate both ways, and pulls the cable after `cut_after` bytes read."""
+
+    def __init__(self, ser, mangle, cut_after=None):
+        self.ser, self.mangle, self.cut_after, self.seen = ser, mangle, cut_after, 0
+
+    @property
+    def in_waiting(self):
+        return self.ser.in_waiting
+
+    def read(self, n):
+        import serial
+
+        data = self.ser.read(n)
+        self.seen += len(data)
+        if self.cut_after is not None and self.seen > self.cut_after:
+            raise serial.SerialException("device reports readiness to read but returned no data")
+        return self.mangle(data)
+
+    def write(self, data):
+        return self.ser.write(self.mangle(bytes(data)))
+
+    def flush(self):
+        self.ser.flush()
+
+    def reset_input_buffer(self):
+        self.ser.reset_input_buffer()
+
+    def close(self):
+        self.ser.close()
+
+
+def test_sync_of_a_2h_log_over_the_simulators_port_at_1e3_errors_per_byte_converges(tmp_path):
+    from soothe.device import DeviceError, open_port
+    from soothe.simulator import Simulator
+
+    sim = Simulator(tmp_path / "n.img", seed=9, duration="2h")
+    with sim:
+        sim.wait_stopped(timeout=300)
+        _, ref = faults._reference(sim.port)
+        rng = random.Random(2024)
+        mangle = faults.Mangler(rng, 1e-3)
+        runs, errors = 0, []
+        db = tmp_path / "n.db"
+        while True:
+            runs += 1
+            assert runs <= 8, errors  # a bounded number of `soothe sync` runs
+            cut = rng.randrange(3000, 15000) if runs % 3 == 1 else None
+            dev = Device(_ByteFaultyPort(open_port(sim.port), mangle, cut), timeout=0.5, retries=6)
+            store = Store(db)
+            try:
+                r = sync(dev, store, set_clock=False)
+                if store.max_seq(r.log_id) >= ref[-1][0]:
+                    break
+            except DeviceError as e:
+                errors.append(str(e))
+            finally:
+                dev.close()
+                store.close()
+        assert mangle.faults >= 5  # about 30 expected (30 KB at 1e-3); timing moves chunk sizes
+        con = __import__("sqlite3").connect(db)
+        stored = [(s, t, bytes(p)) for s, t, p in con.execute("SELECT seq, type, payload FROM records ORDER BY seq")]
+        con.close()
+        assert stored == ref  # no duplicate, no hole, every byte as on the device
