@@ -345,7 +345,9 @@ class App:
         plen = self.minute.finish(self.state, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.sdnn_ms_x10,
                                   hrv.coherence_x100, hrv.resonance_mhz, self.log.keep_rr)
         self.log.append(records.MINUTE, self.minute.buf, plen)
-        self.minute.reset(self.minute.unix_s + ticks_diff(next_tick, self._minute_tick) // 1000)
+        # From the clock, not the previous minute + 60 s: after a sync sets the clock the
+        # next minute follows it (issue 15 #9); minutes already logged keep their time.
+        self.minute.reset(self.clock.unix_ms_at(next_tick) // 1000)
         self._minute_tick = next_tick
 
     async def ui(self):

@@ -373,7 +373,8 @@ class SimBoard:
         self.vt = VirtualTime(o["speed"], o["duration"] if o["duration"] is not None else -1)
         self.vt.install()
         # Firmware ticks count from 0 like a fresh ESP32 (and fit its 30-bit ticks).
-        self.clock = Clock(self.vt.elapsed_ms, o["start"] * 1000, is_set=True)
+        # --start 0: a clock that starts at 0 and is not set, as on an ESP32 after power-up
+        self.clock = Clock(self.vt.elapsed_ms, o["start"] * 1000, is_set=o["start"] > 0)
         self.sensor = SimSensor(_make_source(o), o["rate"], self.vt)
         self.sensor.hang_at = o["hang"]
         self.wdt = SimWatchdog(self.vt)

@@ -67,6 +67,11 @@ def print_sessions(db, r, out):
             d["day"], _fmt_dur(d["minutes"]), _fmt_dur(d["worn_min"]), d["beats"], d["clean_pct"], d["hr_bpm"],
             d["rmssd_ms"], _fmt_dur(st.get("threat", 0)), _fmt_dur(st.get("drive", 0)),
             _fmt_dur(st.get("soothe", 0)), d["sessions"]))
+    undated = db.execute("SELECT COUNT(*) FROM minutes WHERE device_id=? AND unix_s<946684800",
+                         (r.device_id,)).fetchone()[0]
+    if undated:
+        out.write("\n%d undated minute(s): logged in a boot whose clock was never set by a sync (not shown above)\n"
+                  % undated)
     lost = query.lost_records(db, r.device_id)
     if lost:
         out.write("\nRecords the device lost (%d, declared at sync)\n" % sum(n for _, n, _, _ in lost))

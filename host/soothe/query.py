@@ -79,7 +79,9 @@ def resolve(db, device_id=None, day=None, from_=None, to=None, default="all"):
     dev = pick_device(db, device_id)
     if day and (from_ or to):
         raise QueryError("use --day or --from/--to, not both")
-    first, last = db.execute("SELECT MIN(unix_s), MAX(unix_s) FROM minutes WHERE device_id=?", (dev,)).fetchone()
+    # Minutes from a boot whose clock was never set (before 2000) are undated: never shown as 1970.
+    first, last = db.execute("SELECT MIN(unix_s), MAX(unix_s) FROM minutes WHERE device_id=? AND unix_s>=946684800",
+                             (dev,)).fetchone()
     if day:
         d = parse_day(day, "--day")
         return Range(dev, day_start(d), day_start(d + dt.timedelta(days=1)), d.isoformat())

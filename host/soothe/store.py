@@ -16,6 +16,7 @@ import errno
 import fcntl
 import os
 import sqlite3
+import struct
 from pathlib import Path
 
 from .fw import records
@@ -58,6 +59,8 @@ CREATE TABLE IF NOT EXISTS lost (
 """,
 }
 SCHEMA_VERSION = len(MIGRATIONS)
+# A device clock that was never set counts from 0 (1970): rows before this are undated.
+UNDATED_BEFORE_S = 946684800  # 2000-01-01
 
 
 class StoreError(Exception):
@@ -219,6 +222,11 @@ class Store:
         elif rtype == records.EVENT:
             self.db.execute("INSERT OR IGNORE INTO events VALUES (?,?,?,?,?)",
                             (device_id, seq, d["unix_s"] * 1000 + d["ms"], d["kind"], d["data"]))
+            if d["kind"] == "time_set" and len(d["data"]) == 8:
+                # What this boot logged before its clock was first set sits near 1970: date it now.
+                boot = self.db.execute("SELECT MAX(seq) FROM records WHERE device_id=? AND type=? AND seq<?",
+                                       (device_id, records.BOOT, seq)).fetchone()[0] or 0
+                self.redate(device_id, boot, seq, struct.unpack("<q", d["data"])[0])
         elif rtype == records.SESSION:
             b, du, a = d["before"], d["during"], d["after"]
             self.db.execute("INSERT OR IGNORE INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
@@ -231,6 +239,25 @@ class Store:
                 self.db.execute("INSERT OR IGNORE INTO lost VALUES (?,?,?,?)", (device_id, seq, lost, d["why"]))
             self.db.execute("INSERT OR IGNORE INTO events VALUES (?,?,?,?,?)",
                             (device_id, seq, d["unix_s"] * 1000, records.TYPE_NAMES[rtype], payload))
+
+    def redate(self, device_id, from_seq, to_seq, offset_ms):
+        """Moves the undated rows (device clock never set: before 2000) with seq in
+        [from_seq, to_seq) by offset_ms onto the host's timeline.  Dated rows never move."""
+        off_s = offset_ms // 1000
+        cut_s = UNDATED_BEFORE_S
+        args = (device_id, from_seq, to_seq)
+        self.db.execute("UPDATE minutes SET unix_s=unix_s+? WHERE device_id=? AND seq>=? AND seq<? AND unix_s<?",
+                        (off_s,) + args + (cut_s,))
+        self.db.execute("UPDATE sessions SET unix_s=unix_s+? WHERE device_id=? AND seq>=? AND seq<? AND unix_s<?",
+                        (off_s,) + args + (cut_s,))
+        self.db.execute("UPDATE beats SET t_unix_ms=t_unix_ms+? WHERE device_id=? AND seq>=? AND seq<? "
+                        "AND t_unix_ms<?", (off_s * 1000,) + args + (cut_s * 1000,))
+        self.db.execute("UPDATE events SET unix_ms=unix_ms+? WHERE device_id=? AND seq>=? AND seq<? AND unix_ms<?",
+                        (off_s * 1000,) + args + (cut_s * 1000,))
+
+    def undated_minutes(self, device_id):
+        return self.db.execute("SELECT COUNT(*) FROM minutes WHERE device_id=? AND unix_s<?",
+                               (device_id, UNDATED_BEFORE_S)).fetchone()[0]
 
     def seqs(self, device_id):
         return [r[0] for r in self.db.execute("SELECT seq FROM records WHERE device_id=? ORDER BY seq", (device_id,))]

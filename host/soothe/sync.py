@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from .device import DeviceError
+from .store import UNDATED_BEFORE_S
 from .fw import records
 
 
@@ -31,6 +32,7 @@ class SyncResult:
     log_id: str = ""
     lost: list = field(default_factory=list)  # [(first_seq, count, reason)] the device declared
     line_errors: int = 0
+    undated_minutes: int = 0  # from boots that never met a host: kept, shown as undated, never as 1970
     batch_bytes: int = 0
 
     def summary_line(self):
@@ -42,8 +44,10 @@ class SyncResult:
                 sum(n for _, n, _ in self.lost),
                 ", ".join("%d-%d" % (s, s + n - 1) if n > 1 else str(s) for s, n, _ in self.lost[:5]))
         log = "" if self.log_id in ("", self.hello["device_id"]) else " (new log %s)" % self.log_id
-        return "synced %d new record(s) from %s%s (%d bytes in %.1f s); days: %s; %s%s" % (
-            self.new_records, self.hello["device_id"], log, self.bytes, self.seconds, days, gaps, lost)
+        undated = "; %d undated minute(s) (a boot that never met a host)" % self.undated_minutes \
+            if self.undated_minutes else ""
+        return "synced %d new record(s) from %s%s (%d bytes in %.1f s); days: %s; %s%s%s" % (
+            self.new_records, self.hello["device_id"], log, self.bytes, self.seconds, days, gaps, lost, undated)
 
 
 class Progress:
@@ -128,14 +132,22 @@ def sync(device, store, batch_bytes=8192, progress=None, set_clock=True):
         if progress:
             progress.update(result.bytes, result.new_records, newest, seq)
     result.batch_bytes = size
+    if set_clock and not hello["clock_set"]:
+        # This boot's clock was unset until now: date what it logged with the offset just applied
+        # (the device's time_set event says the same when it arrives with the next sync).
+        boot = store.db.execute("SELECT MAX(seq) FROM records WHERE device_id=? AND type=?",
+                                (dev_id, records.BOOT)).fetchone()[0] or 0
+        with store.db:
+            store.redate(dev_id, boot, 1 << 62, -result.clock_offset_ms)
+    result.undated_minutes = store.undated_minutes(dev_id)
     if progress:
         progress.done()
     result.bytes = device.bytes_in - bytes_before
     result.seconds = time.monotonic() - t0
     if first_new is not None:
         rows = store.db.execute(
-            "SELECT DISTINCT date(unix_s, 'unixepoch') FROM minutes WHERE device_id=? AND seq>=? ORDER BY 1",
-            (dev_id, first_new)).fetchall()
+            "SELECT DISTINCT date(unix_s, 'unixepoch') FROM minutes WHERE device_id=? AND seq>=? AND unix_s>=? "
+            "ORDER BY 1", (dev_id, first_new, UNDATED_BEFORE_S)).fetchall()
         result.days = [r[0] for r in rows]
     result.gaps += [g for g in store.gaps(dev_id) if g not in result.gaps]
     result.lost = store.lost(dev_id)
