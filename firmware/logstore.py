@@ -113,10 +113,11 @@ class RecordLog:
         self._drop_from = 0
         self._rr_from = 0  # first seq without beats, while keep_rr is False
         self._gap = bytearray(16)
-        # One record buffer and one scan window for reading (sync and boot, not per record).
-        self._rec = bytearray(records.MAX_PAYLOAD + records.OVERHEAD)
-        self._recmv = memoryview(self._rec)
-        self._scan = bytearray(_SCAN_CHUNK)
+        # One record buffer and one scan window for reading, made while a boot scan or a
+        # GET runs and dropped after it: the measuring app never holds them (heap budget).
+        self._rec = None
+        self._recmv = None
+        self._scan = None
 
     # ---- start-up -----------------------------------------------------------
     def open(self):
@@ -150,6 +151,7 @@ class RecordLog:
         self.epoch = epoch
         last = max(hwm, self.acked_seq)
         segs = self.segments()
+        self._reading(True)
         if segs:
             last = max(last, segs[-1] - 1)
             for _rtype, seq, _size in self._valid(segs[-1]):
@@ -160,6 +162,7 @@ class RecordLog:
                     for _rtype, seq, _size in self._valid(first):
                         if seq > last:
                             last = seq
+        self._reading(False)
         self.flushed_seq = last
         self._hwm_saved = hwm
         self.next_seq = last + 1
@@ -191,9 +194,16 @@ class RecordLog:
     def _seg_path(self, first):
         return "%s/%08x%s" % (self.dir, first, _SEG_SUFFIX)
 
-    def _try_record(self, f, off, size):
-        """Reads the record at file offset off into self._rec; its length if intact, else 0."""
-        rec = self._recmv
+    def _reading(self, on):
+        if on and self._rec is None:
+            self._rec = bytearray(records.MAX_PAYLOAD + records.OVERHEAD)
+            self._recmv = memoryview(self._rec)
+            self._scan = bytearray(_SCAN_CHUNK)
+        elif not on:
+            self._rec = self._recmv = self._scan = None
+
+    def _try_record(self, f, off, size, rec):
+        """Reads the record at file offset off into rec (a view); its length if intact, else 0."""
         f.seek(off)
         if off + records.OVERHEAD > size or f.readinto(rec[: records.HEADER]) != records.HEADER:
             return 0
@@ -205,9 +215,9 @@ class RecordLog:
             return 0
         return n if records.check(rec[:n]) else 0
 
-    def _next_magic(self, f, off, size):
+    @staticmethod
+    def _next_magic(f, off, size, scan):
         """File offset of the next magic byte at or after off (size when none)."""
-        scan = self._scan
         while off < size:
             f.seek(off)
             got = f.readinto(scan)
@@ -229,20 +239,23 @@ class RecordLog:
             f = open(path, "rb")
         except OSError:
             return
+        self._reading(True)
+        rec, recmv, scan = self._rec, self._recmv, self._scan
+        assert rec is not None and scan is not None
         last = first - 1
         off = 0
         try:
             while off + records.OVERHEAD <= size:
                 try:
-                    n = self._try_record(f, off, size)
+                    n = self._try_record(f, off, size, recmv)
                     if n:
-                        seq = struct.unpack_from("<I", self._rec, 4)[0]
+                        seq = struct.unpack_from("<I", rec, 4)[0]
                         if seq > last:
                             last = seq
-                            yield self._rec[1], seq, n
+                            yield rec[1], seq, n
                             off += n
                             continue
-                    off = self._next_magic(f, off + 1, size)
+                    off = self._next_magic(f, off + 1, size, scan)
                 except OSError:
                     return  # a corrupted block: what follows in this file is unreadable
         finally:
@@ -251,8 +264,9 @@ class RecordLog:
     def iter_segment(self, first):
         """Yields (type, seq, payload) of one segment's intact records, skipping damaged ones.
         The payload is a view into one buffer: valid until the next record."""
-        mv = self._recmv
         for rtype, seq, n in self._valid(first):
+            mv = self._recmv
+            assert mv is not None
             yield rtype, seq, mv[records.HEADER : n - records.TRAILER]
 
     # ---- writing ------------------------------------------------------------
@@ -376,6 +390,12 @@ class RecordLog:
         or one record past it if it is the first (never past `limit`).  Seqs that cannot be
         read (damage, a torn flush) come as one GAP_DAMAGED record per run, so the records
         in buf always continue from from_seq without a hole.  Returns (records, next_seq, pos)."""
+        try:
+            return self._read_into(from_seq, buf, pos, end, limit)
+        finally:
+            self._reading(False)
+
+    def _read_into(self, from_seq, buf, pos, end, limit):
         next_seq = max(from_seq, self.acked_seq + 1)
         n = 0
         mv = memoryview(buf)
@@ -401,7 +421,9 @@ class RecordLog:
                         next_seq = seq
                     if pos + size > limit or (n and pos + size > end):
                         return n, next_seq, pos
-                    mv[pos : pos + size] = self._recmv[:size]
+                    rec = self._recmv
+                    assert rec is not None
+                    mv[pos : pos + size] = rec[:size]
                     pos += size
                     n += 1
                     next_seq = seq + 1

@@ -186,7 +186,8 @@ def test_mangled_link_and_pulled_cables_still_give_the_exact_log(tmp_path):
                 faults += link.faults
                 dev.close()
                 store.close()
-        assert faults >= 20 and len(errors) >= 3, (faults, errors)  # the faults really happened
+        # The faults really happened (sync now rides out most of them: the pulled cables still end runs).
+        assert faults >= 20 and len(errors) >= 1, (faults, errors)
         assert _stored(db) == ref  # same seqs, same payloads, nothing twice
         _check_decoded_tables_match_records(db)
         # The device saw the ACK for everything and freed it.

@@ -53,14 +53,14 @@ def test_boots_without_a_clock_are_dated_from_the_sync_or_marked_undated(tmp_pat
 
 def test_a_clock_set_mid_boot_moves_the_minutes_logged_after_it_and_not_before(tmp_path):
     flash, db = tmp_path / "c.img", tmp_path / "c.db"
-    sim = Simulator(flash, seed=5, duration="8m", speed=40)  # 8 virtual minutes in 12 s
+    sim = Simulator(flash, seed=5, duration="8m", speed=30)  # 8 virtual minutes in 16 s
     with sim:
-        time.sleep(5)
+        time.sleep(7)
         dev = Device(open_port(sim.port))
         h = dev.hello()
         dev.set_time(h["unix_ms"] + 3600 * 1000)  # the host's clock is an hour ahead
         dev.close()
-        sim.wait_stopped(timeout=120)
+        sim.wait_stopped(timeout=400)
         _sync(sim, db, set_clock=False)
     store = Store(db)
     mins = [u for (u,) in store.db.execute("SELECT unix_s FROM minutes ORDER BY seq")]
