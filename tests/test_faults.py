@@ -23,18 +23,9 @@ from soothe.sync import sync
 
 def _reference(sim):
     """Every flushed record on the device, read with GET and never acknowledged."""
-    dev = Device(open_port(sim.port))
-    try:
-        hello = dev.hello()
-        out, seq = [], hello["oldest_seq"]
-        while seq <= hello["newest_seq"]:
-            batch, seq, _ = dev.get(seq, 8192)
-            if not batch:
-                break
-            out += batch
-        return hello, out
-    finally:
-        dev.close()
+    from soothe.faults import _reference as reference
+
+    return reference(sim.port)
 
 
 def _stored(db):
@@ -109,13 +100,15 @@ class FaultyLink:
     """Byte-level proxy around a pyserial port: flips bits, drops, duplicates and injects
     bytes both ways, and pulls the cable (SerialException) at random points."""
 
-    def __init__(self, ser, rng, rate=0.3, cut_after=None):
+    def __init__(self, ser, rng, rate=0.3, cut_after=None, mangle=None):
         self.ser = ser
         self.rng = rng
         self.rate = rate  # chance that one chunk read or written gets one fault
         self.cut_after = cut_after  # bytes read before the cable is pulled
         self.seen = 0
         self.faults = 0
+        if mangle is not None:  # e.g. soothe.faults.Mangler: faults per byte, not per chunk
+            self._mangle = mangle
 
     def _mangle(self, data):
         if not data or self.rng.random() >= self.rate:

@@ -374,40 +374,9 @@ def test_sessions_and_the_report_show_what_the_device_lost(day, tmp_path, capsys
     assert "Records lost on the device" in page and "1 record(s) after" in page
 
 
-class _ByteFaultyPort:
-    """The simulator's pty behind faults.Mangler: flips, drops, duplicates and injects bytes at
-    a per-byte rate both ways, and pulls the cable after `cut_after` bytes read."""
-
-    def __init__(self, ser, mangle, cut_after=None):
-        self.ser, self.mangle, self.cut_after, self.seen = ser, mangle, cut_after, 0
-
-    @property
-    def in_waiting(self):
-        return self.ser.in_waiting
-
-    def read(self, n):
-        import serial
-
-        data = self.ser.read(n)
-        self.seen += len(data)
-        if self.cut_after is not None and self.seen > self.cut_after:
-            raise serial.SerialException("device reports readiness to read but returned no data")
-        return self.mangle(data)
-
-    def write(self, data):
-        return self.ser.write(self.mangle(bytes(data)))
-
-    def flush(self):
-        self.ser.flush()
-
-    def reset_input_buffer(self):
-        self.ser.reset_input_buffer()
-
-    def close(self):
-        self.ser.close()
-
-
 def test_sync_of_a_2h_log_over_the_simulators_port_at_1e3_errors_per_byte_converges(tmp_path):
+    from test_faults import FaultyLink
+
     from soothe.device import DeviceError, open_port
     from soothe.simulator import Simulator
 
@@ -423,7 +392,7 @@ def test_sync_of_a_2h_log_over_the_simulators_port_at_1e3_errors_per_byte_conver
             runs += 1
             assert runs <= 8, errors  # a bounded number of `soothe sync` runs
             cut = rng.randrange(3000, 15000) if runs % 3 == 1 else None
-            dev = Device(_ByteFaultyPort(open_port(sim.port), mangle, cut), timeout=0.5, retries=6)
+            dev = Device(FaultyLink(open_port(sim.port), rng, cut_after=cut, mangle=mangle), timeout=0.5, retries=6)
             store = Store(db)
             try:
                 r = sync(dev, store, set_clock=False)
