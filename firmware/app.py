@@ -16,7 +16,7 @@ from hrv import RollingHRV
 from link import Link, FIRMWARE_VERSION
 from logstore import RecordLog
 from settings import Settings
-from state import Baseline, StateMachine, NO_READING
+from state import Baseline, StateMachine, NO_READING, THREAT
 import coach as coach_mod
 from coach import Coach
 from pacer import BreathPlan
@@ -33,8 +33,11 @@ _FINDER_RATES = (65, 60, 55, 50, 45)  # breaths/min x10, high to low
 _FINDER_BOOT_MS = 10000  # a long press this soon after boot starts the finder
 _WDT_CHECK_MS = 1000  # the watchdog is fed at most this often, and only if sense and ui ran
 _BASELINE_SAVE_MS = 600000
-# LED colour per state (full scale; the brightness setting scales it).
-_COLOURS = ((0, 0, 0), (255, 0, 0), (0, 0, 255), (0, 255, 0), (0, 0, 0))
+_COH_WINDOW_MS = 64000  # coherence's window: a session's own only after this long
+# LED colour per state (full scale; the brightness setting scales it): no-reading (blinks
+# instead), threat red, drive blue, soothe green, unclassified dark, balanced a steady
+# soft white (reading fine, no system dominates), learning a steady soft violet.
+_COLOURS = ((0, 0, 0), (255, 0, 0), (0, 0, 255), (0, 255, 0), (0, 0, 0), (110, 110, 110), (90, 0, 160))
 
 
 class App:
@@ -64,7 +67,9 @@ class App:
         self.session_len_ms = 0
         self.session_stop = False
         self.session_before = (0, 0, 0)
-        self.session_sum = [0, 0, 0, 0, 0]  # hr, rmssd, coh, resonance, n (5 s steps)
+        # hr, rmssd, n (5 s steps of the session's own beats); coh, resonance, n (steps
+        # whose 64 s coherence window lies inside the session)
+        self.session_sum = [0, 0, 0, 0, 0, 0]
         self.session_after_due = -1
         self.finder_step = -1
         self.finder_scores = [0] * len(_FINDER_RATES)
@@ -149,24 +154,36 @@ class App:
 
     def _metrics_step(self, now):
         hrv = self.hrv
+        acc = self.session_sum
+        if self.plan is not None:
+            # A session's figures come from its own span: the window never reaches back
+            # before its start, and coherence counts once its 64 s window fits inside.
+            el = ticks_diff(now, self.session_start)
+            if el >= 10000:
+                hrv.window(now, el if el < _MINUTE_MS else _MINUTE_MS)
+                acc[0] += hrv.hr_bpm_x100
+                acc[1] += hrv.rmssd_ms_x10
+                acc[2] += 1
         beats = hrv.window(now, _MINUTE_MS)
         hrv.coherence(now)
         sm = self.states
         if sm.update(_METRICS_MS, self.contact, beats, hrv.artefacts, hrv.hr_bpm_x100, hrv.rmssd_ms_x10,
-                     hrv.coherence_x100):
+                     hrv.coherence_x100,
+                     0,  # motion_pct: MotionMeter.level_pct (issue 13) at merge
+                     hrv.resonance_mhz):
             self._show_state()
         if self.plan is not None:
-            acc = self.session_sum
-            acc[0] += hrv.hr_bpm_x100
-            acc[1] += hrv.rmssd_ms_x10
-            acc[2] += hrv.coherence_x100
-            acc[3] += hrv.resonance_mhz
-            acc[4] += 1
+            if ticks_diff(now, self.session_start) >= _COH_WINDOW_MS:
+                acc[3] += hrv.coherence_x100
+                acc[4] += hrv.resonance_mhz
+                acc[5] += 1
         elif self.session_after_due >= 0 and ticks_diff(now, self.session_after_due) >= 0:
             self.session_after_due = -1
             self._write_session((hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.coherence_x100))
-        local_hour = ((self.clock.unix_s() + self.settings.get("utc_offset_min") * 60) // 3600) % 24
-        action = self.coach.update(now, _METRICS_MS, self.state, sm.activity, local_hour,
+        local_hour = coach_mod.local_hour(self.settings, self.clock.unix_s())
+        # A prompt needs threat evidenced at this very step, not only a red LED still dwelling.
+        threat_now = THREAT if self.state == THREAT and sm.evidence == THREAT else NO_READING
+        action = self.coach.update(now, _METRICS_MS, threat_now, sm.activity or sm.recovering, local_hour,
                                    self.plan is not None or self.session_after_due >= 0)
         if action == coach_mod.OFFER:
             self.event(records.EV_PROMPT, b"offered")
@@ -228,7 +245,7 @@ class App:
         hrv.coherence(self.session_start)
         self.session_before = (hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.coherence_x100)
         acc = self.session_sum
-        for i in range(5):
+        for i in range(len(acc)):
             acc[i] = 0
         self.finder_step = 0 if kind == 2 else -1
         self.board.pacer_rate(rate)
@@ -246,16 +263,26 @@ class App:
         self.session_dur_s = ticks_diff(now, self.session_start) // 1000
         self.event(records.EV_SESSION, b"stop" if completed else b"abort")
         if self.session_kind == 2 and completed:
-            best = 0
-            for i in range(len(_FINDER_RATES)):
-                if self.finder_scores[i] > self.finder_scores[best]:
-                    best = i
-            self.settings.set("pacer_rate_x10", _FINDER_RATES[best])
-            self.event(records.EV_FINDER, b"best=%d" % _FINDER_RATES[best])
+            self._finder_choose()
         self.session_rate = plan.rate_x10 if self.session_kind != 2 else _FINDER_RATES[0]
         self.plan = None
         self.board.pacer_rate(0)
         self.session_after_due = ticks_add(now, _MINUTE_MS)
+
+    def _finder_choose(self):
+        """Stores the best rate only when its peak is clear; else keeps the rate and says why."""
+        scores = self.finder_scores
+        best = coach_mod.finder_pick(scores)
+        if best >= 0:
+            self.settings.set("pacer_rate_x10", _FINDER_RATES[best])
+            self.event(records.EV_FINDER, b"best=%d" % _FINDER_RATES[best])
+        else:
+            top = 0
+            for i in range(len(scores)):
+                if scores[i] > scores[top]:
+                    top = i
+            self.event(records.EV_FINDER, b"kept=%d flat: best %d score %d" % (
+                self.settings.get("pacer_rate_x10"), _FINDER_RATES[top], scores[top]))
 
     def _finder_score(self, now, plan):
         """Scores the finder step that just ended: HR swing plus coherence."""
@@ -271,11 +298,12 @@ class App:
 
     def _write_session(self, after):
         acc = self.session_sum
-        n = acc[4] or 1
-        during = (acc[0] // n, acc[1] // n, acc[2] // n)
+        n = acc[2] or 1
+        nc = acc[5] or 1  # 0 coherence and resonance: the session was shorter than their window
+        during = (acc[0] // n, acc[1] // n, acc[3] // nc)
         plen = records.encode_session(self.scratch, self.session_start_s, self.session_dur_s,
                                       self.session_rate, self.session_kind, self.session_completed,
-                                      self.session_before, during, after, acc[3] // n)
+                                      self.session_before, during, after, acc[4] // nc)
         self.log.append(records.SESSION, self.scratch, plen)
         self.log.flush()  # a session boundary is a commit point
 

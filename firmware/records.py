@@ -14,7 +14,7 @@ MINUTE payload (one per minute of wearing, RR and summary together so the
 12-byte frame overhead is paid once a minute):
 
     u32 unix_s   start of the minute (device clock)
-    u8  state    0 no-reading, 1 threat, 2 drive, 3 soothe, 4 unclassified
+    u8  state    0 no-reading, 1 threat, 2 drive, 3 soothe, 4 unclassified, 5 balanced, 6 learning
     u8  quality  OK beats in the minute, percent
     u16 hr_bpm_x100, rmssd_ms_x10, sdnn_ms_x10 (60 s window)
     u16 coherence_x100, resonance_mhz (64 s window)
@@ -76,7 +76,8 @@ EVENT_NAMES = {
 }
 
 # 4 = pulse present but no state stage yet: shown as such, never as a guessed state
-STATE_NAMES = ("no-reading", "threat", "drive", "soothe", "unclassified")
+# 5 = reading fine, no state evidenced; 6 = the same while the baseline is still learnt (issue 14)
+STATE_NAMES = ("no-reading", "threat", "drive", "soothe", "unclassified", "balanced", "learning")
 
 _MINUTE_HEAD = "<IBBHHHHHH"
 MINUTE_HEAD_LEN = const(18)

@@ -9,6 +9,7 @@ Sections:
             sample, peak heap over a simulated 24 h, speed against NeuroKit2 on 1 h.
   log       flash bytes and erases for a simulated day, sync wire efficiency and time
             at 115200 baud, 100k fuzzed inputs to the device link (bench_log.py).
+  state     the state-validity table on simulated days with known segments (bench_state.py).
 Needs the `bench` extra (neurokit2, heartpy) and valgrind; `make bench` installs the extra.
 """
 import contextlib
@@ -27,6 +28,7 @@ import numpy as np
 
 from .analysis import rmssd_ms
 from .bench_log import bench_log
+from .bench_state import bench_state
 from .fw import FIRMWARE_DIR, compile_firmware, host_arch, micropython_binary, micropython_env
 from .replay import run_replay
 
@@ -350,7 +352,9 @@ def bench_faults(out, quick=False):
     run_faults(out, quick=True)
 
 
-SECTIONS = {"accuracy": bench_accuracy, "cost": bench_cost, "log": bench_log, "faults": bench_faults}
+SECTIONS = {"accuracy": bench_accuracy, "cost": bench_cost, "log": bench_log}
+SECTIONS["state"] = bench_state  # issue 14: the state-validity table
+SECTIONS["faults"] = bench_faults  # issue 15: fault sweeps (quick set; `make faults` runs them all)
 
 
 def run(sections, quick=False, out=sys.stdout):
