@@ -113,11 +113,8 @@ class RecordLog:
         self._drop_from = 0
         self._rr_from = 0  # first seq without beats, while keep_rr is False
         self._gap = bytearray(16)
-        # One record buffer and one scan window for reading, made while a boot scan or a
-        # GET runs and dropped after it: the measuring app never holds them (heap budget).
-        self._rec = None
-        self._recmv = None
-        self._scan = None
+        # Reading allocates nothing: records are read into the caller's buffer (a GET reads
+        # straight into the wire frame), the boot scan into the still empty pending buffer.
 
     # ---- start-up -----------------------------------------------------------
     def open(self):
@@ -151,18 +148,18 @@ class RecordLog:
         self.epoch = epoch
         last = max(hwm, self.acked_seq)
         segs = self.segments()
-        self._reading(True)
+        # The pending buffer is empty until the first append: the boot scan reads into it.
+        scratch = memoryview(self._pending if not self._plen else bytearray(records.MAX_PAYLOAD + 12))
         if segs:
             last = max(last, segs[-1] - 1)
-            for _rtype, seq, _size in self._valid(segs[-1]):
+            for _rtype, seq, _size in self._valid(segs[-1], scratch, [0], len(scratch)):
                 if seq > last:
                     last = seq
             if not hwm:  # no high-water mark (older firmware, or damaged): every segment counts
                 for first in segs[:-1]:
-                    for _rtype, seq, _size in self._valid(first):
+                    for _rtype, seq, _size in self._valid(first, scratch, [0], len(scratch)):
                         if seq > last:
                             last = seq
-        self._reading(False)
         self.flushed_seq = last
         self._hwm_saved = hwm
         self.next_seq = last + 1
@@ -194,26 +191,25 @@ class RecordLog:
     def _seg_path(self, first):
         return "%s/%08x%s" % (self.dir, first, _SEG_SUFFIX)
 
-    def _reading(self, on):
-        if on and self._rec is None:
-            self._rec = bytearray(records.MAX_PAYLOAD + records.OVERHEAD)
-            self._recmv = memoryview(self._rec)
-            self._scan = bytearray(_SCAN_CHUNK)
-        elif not on:
-            self._rec = self._recmv = self._scan = None
-
-    def _try_record(self, f, off, size, rec):
-        """Reads the record at file offset off into rec (a view); its length if intact, else 0."""
+    @staticmethod
+    def _try_record(f, off, size, mv, pos, limit):
+        """Reads the record at file offset off into mv[pos:]; its length if intact, 0 if not,
+        -1 if it does not fit before limit."""
         f.seek(off)
-        if off + records.OVERHEAD > size or f.readinto(rec[: records.HEADER]) != records.HEADER:
+        h_end = pos + records.HEADER
+        if off + records.OVERHEAD > size or f.readinto(mv[pos:h_end]) != records.HEADER:
             return 0
-        h = records.parse_header(rec[: records.HEADER])
+        h = records.parse_header(mv[pos:h_end])
         if h is None:
             return 0
         n = h[1] + records.OVERHEAD
-        if off + n > size or f.readinto(rec[records.HEADER : n]) != n - records.HEADER:
+        if off + n > size:
             return 0
-        return n if records.check(rec[:n]) else 0
+        if pos + n > limit:
+            return -1
+        if f.readinto(mv[h_end : pos + n]) != n - records.HEADER:
+            return 0
+        return n if records.check(mv[pos : pos + n]) else 0
 
     @staticmethod
     def _next_magic(f, off, size, scan):
@@ -229,33 +225,36 @@ class RecordLog:
             off += got
         return size
 
-    def _valid(self, first):
-        """Yields (type, seq, length) of each intact record of one segment, the record's bytes
-        in self._rec (valid until the next one).  A bad record is skipped by scanning for the
-        next valid frame with a larger seq; an unreadable file ends the segment."""
+    def _valid(self, first, mv, at, limit):
+        """Yields (type, seq, length) of each intact record of one segment, each read into
+        mv[at[0]:] (the caller may move at[0] on between records: a GET keeps what it took);
+        (-1, 0, length) when the next record does not fit before limit.  A bad record is
+        skipped by scanning (through the same room) for the next valid frame with a larger
+        seq; an unreadable file ends the segment."""
         path = self._seg_path(first)
         try:
             size = os.stat(path)[6]
             f = open(path, "rb")
         except OSError:
             return
-        self._reading(True)
-        rec, recmv, scan = self._rec, self._recmv, self._scan
-        assert rec is not None and scan is not None
         last = first - 1
         off = 0
         try:
             while off + records.OVERHEAD <= size:
+                pos = at[0]
                 try:
-                    n = self._try_record(f, off, size, recmv)
+                    n = self._try_record(f, off, size, mv, pos, limit)
+                    if n < 0:
+                        yield -1, 0, 0
+                        return
                     if n:
-                        seq = struct.unpack_from("<I", rec, 4)[0]
+                        seq = struct.unpack_from("<I", mv, pos + 4)[0]
                         if seq > last:
                             last = seq
-                            yield rec[1], seq, n
+                            yield mv[pos + 1], seq, n
                             off += n
                             continue
-                    off = self._next_magic(f, off + 1, size, scan)
+                    off = self._next_magic(f, off + 1, size, mv[pos : min(limit, pos + _SCAN_CHUNK)])
                 except OSError:
                     return  # a corrupted block: what follows in this file is unreadable
         finally:
@@ -263,10 +262,9 @@ class RecordLog:
 
     def iter_segment(self, first):
         """Yields (type, seq, payload) of one segment's intact records, skipping damaged ones.
-        The payload is a view into one buffer: valid until the next record."""
-        for rtype, seq, n in self._valid(first):
-            mv = self._recmv
-            assert mv is not None
+        The payload is a view into one buffer: valid until the next record (host and tests)."""
+        mv = memoryview(bytearray(records.MAX_PAYLOAD + records.OVERHEAD))
+        for rtype, seq, n in self._valid(first, mv, [0], len(mv)):
             yield rtype, seq, mv[records.HEADER : n - records.TRAILER]
 
     # ---- writing ------------------------------------------------------------
@@ -386,16 +384,11 @@ class RecordLog:
         return records.frame(mv, pos, records.GAP, first, self._gap, n)
 
     def read_into(self, from_seq, buf, pos, end, limit):
-        """Copies whole flushed records with seq >= from_seq into buf from pos: up to `end`,
-        or one record past it if it is the first (never past `limit`).  Seqs that cannot be
-        read (damage, a torn flush) come as one GAP_DAMAGED record per run, so the records
-        in buf always continue from from_seq without a hole.  Returns (records, next_seq, pos)."""
-        try:
-            return self._read_into(from_seq, buf, pos, end, limit)
-        finally:
-            self._reading(False)
-
-    def _read_into(self, from_seq, buf, pos, end, limit):
+        """Reads whole flushed records with seq >= from_seq into buf from pos: up to `end`,
+        or one record past it if it is the first (never past `limit`), straight from the file
+        (no allocation per record).  Seqs that cannot be read (damage, a torn flush) come as
+        one GAP_DAMAGED record per run, so the records in buf always continue from from_seq
+        without a hole.  Returns (records, next_seq, pos)."""
         next_seq = max(from_seq, self.acked_seq + 1)
         n = 0
         mv = memoryview(buf)
@@ -405,28 +398,32 @@ class RecordLog:
         for i, first in enumerate(segs):
             if first <= next_seq:
                 start = i
+        at = [pos]
         for first in segs[start:]:
-            it = self._valid(first)
+            if pos + records.OVERHEAD > limit:
+                return n, next_seq, pos
+            it = self._valid(first, mv, at, limit)
             try:
-                for _rtype, seq, size in it:
+                for rtype, seq, size in it:
+                    if rtype < 0 or seq > self.flushed_seq:
+                        return n, next_seq, pos
                     if seq < next_seq:
                         continue
-                    if seq > self.flushed_seq:
+                    hole = seq > next_seq
+                    need = size + (gap_size if hole else 0)
+                    if pos + need > limit or (n and pos + need > end):
                         return n, next_seq, pos
-                    if seq > next_seq:  # a hole: declare it before the record that follows
-                        if pos + gap_size > limit or (n and pos + gap_size > end):
-                            return n, next_seq, pos
+                    if hole:  # declare the lost seqs before the record that follows them
+                        for i in range(size - 1, -1, -1):  # move the record up (damage only: rare)
+                            buf[pos + gap_size + i] = buf[pos + i]
                         pos = self._put_gap(mv, pos, next_seq, seq - next_seq)
                         n += 1
-                        next_seq = seq
-                    if pos + size > limit or (n and pos + size > end):
-                        return n, next_seq, pos
-                    rec = self._recmv
-                    assert rec is not None
-                    mv[pos : pos + size] = rec[:size]
                     pos += size
                     n += 1
                     next_seq = seq + 1
+                    if pos + records.OVERHEAD > limit:
+                        return n, next_seq, pos
+                    at[0] = pos  # the next record is read in after this one
             finally:
                 it.close()
         if next_seq <= self.flushed_seq and pos + gap_size <= limit and not (n and pos + gap_size > end):
