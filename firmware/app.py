@@ -13,6 +13,7 @@ import records
 from compat import zeros, ticks_add, ticks_diff
 from beats import BeatDetector, OK
 from hrv import RollingHRV
+from motion import MotionMeter
 from link import Link, FIRMWARE_VERSION
 from logstore import RecordLog
 from settings import Settings
@@ -49,6 +50,12 @@ class App:
         sensor = board.sensor
         self.detector = BeatDetector(sensor.rate_hz, adc_max=sensor.adc_max, flat_range=sensor.flat_range)
         self.hrv = RollingHRV()
+        # Motion: from the accelerometer read after each PPG block, or (board.accel is
+        # None: a PulseSensor on a DevKit) from the PPG block itself.
+        self.accel = getattr(board, "accel", None)
+        self.accel_buf = zeros("h", 96) if self.accel is not None else None
+        self.motion = MotionMeter(self.accel.rate_hz if self.accel is not None else 0, sensor.rate_hz,
+                                  sensor.flat_range, sensor.adc_max)
         self.minute = records.MinuteBuilder()
         self.scratch = bytearray(records.MAX_PAYLOAD)
         self.link = Link(board.serial.write, self.log, self.clock, self.settings,
@@ -111,20 +118,30 @@ class App:
         clock = self.clock
         buf = self.block
         rate = sensor.rate_hz
+        motion = self.motion
+        accel = self.accel
+        abuf = self.accel_buf
         while self.running:
             count = await sensor.read_block(buf)
             self.alive_sense += 1
             if count <= 0:
                 continue
             end_tick = clock.ticks_ms()
+            if accel is not None:  # the accelerometer's FIFO, in the same burst cadence
+                motion.feed_accel(abuf, accel.read_fifo(abuf))
+                motion.clean(buf, count)  # while moving: the artefact that follows the arm
+            else:
+                motion.feed_ppg(buf, count)
             det.process(buf, count)
             while det.available():
                 i = det.pop()
                 # Beat time from its age in 1/32 samples at the end of the block.
                 age32 = (det.n - det.beat_n[i]) * 32 - det.beat_off32[i]
-                t_ms = ticks_add(end_tick, -((age32 * 1000) // (32 * rate)))
+                age_ms = (age32 * 1000) // (32 * rate)
+                t_ms = ticks_add(end_tick, -age_ms)
                 rr_ms = (det.beat_rr_us[i] + 500) // 1000
-                flag = det.beat_flag[i]
+                # A beat inside measured motion is MOTION, never OK (nor fed to HRV as one).
+                flag = motion.flag(det.beat_flag[i], age_ms, rr_ms)
                 hrv.add_beat(t_ms, rr_ms, flag == OK)
                 if not self.minute.add(ticks_diff(t_ms, self._minute_tick), rr_ms, flag):
                     self._close_minute(t_ms)
@@ -169,7 +186,7 @@ class App:
         sm = self.states
         if sm.update(_METRICS_MS, self.contact, beats, hrv.artefacts, hrv.hr_bpm_x100, hrv.rmssd_ms_x10,
                      hrv.coherence_x100,
-                     0,  # motion_pct: MotionMeter.level_pct (issue 13) at merge
+                     self.motion.level_pct,  # share of the last 60 s with measured movement
                      hrv.resonance_mhz):
             self._show_state()
         if self.plan is not None:
@@ -370,8 +387,12 @@ class App:
     def _close_minute(self, next_tick):
         hrv = self.hrv
         hrv.window(next_tick, _MINUTE_MS)
-        plen = self.minute.finish(self.state, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.sdnn_ms_x10,
-                                  hrv.coherence_x100, hrv.resonance_mhz, self.log.keep_rr)
+        if self.state == NO_READING:
+            # Unworn (no reading): the minute carries no HR or HRV, only its state.
+            plen = self.minute.finish(self.state, 0, 0, 0, 0, 0, self.log.keep_rr)
+        else:
+            plen = self.minute.finish(self.state, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.sdnn_ms_x10,
+                                      hrv.coherence_x100, hrv.resonance_mhz, self.log.keep_rr)
         self.log.append(records.MINUTE, self.minute.buf, plen)
         # From the clock, not the previous minute + 60 s: after a sync sets the clock the
         # next minute follows it (issue 15 #9); minutes already logged keep their time.

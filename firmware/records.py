@@ -198,7 +198,9 @@ class MinuteBuilder:
 
     def __init__(self):
         self.buf = bytearray(MAX_PAYLOAD)
-        self.flags = bytearray(2 * 64)
+        # Every beat may be flagged (a minute of walking is all MOTION): a flag
+        # that did not fit would decode as an OK beat.
+        self.flags = bytearray(2 * self.MAX_BEATS)
         self.k = 5
         self._sum_u = 0
         self._n_u = 0
@@ -238,7 +240,8 @@ class MinuteBuilder:
         self._pos = pos
 
     def add(self, offset_ms, rr_ms, flag):
-        if self.count >= self.MAX_BEATS or self._pos > MAX_PAYLOAD - 140:  # room for the flags
+        # Room for this beat (<= 33 bits), the flags so far and its own (<= 3 bytes each).
+        if self.count >= self.MAX_BEATS or self._pos + 3 * self.nflags + 12 > MAX_PAYLOAD:
             return False
         if rr_ms > 65535:
             rr_ms = 65535
@@ -259,10 +262,9 @@ class MinuteBuilder:
                 self._put(u, 17)
         self.prev_rr = rr_ms
         if flag:
-            if self.nflags < 64:
-                self.flags[2 * self.nflags] = self.count
-                self.flags[2 * self.nflags + 1] = flag
-                self.nflags += 1
+            self.flags[2 * self.nflags] = self.count
+            self.flags[2 * self.nflags + 1] = flag
+            self.nflags += 1
         else:
             self.ok += 1
         self.count += 1

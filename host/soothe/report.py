@@ -50,7 +50,8 @@ def analyse_day(db, r):
     mins = query.minutes(db, r)
     if not mins:
         return None
-    beats = query.beats(db, r)
+    # Unworn time (minutes with no reading) is left out of every figure.
+    beats = query.worn_beats(query.beats(db, r), mins)
     t = np.array([b[0] for b in beats], float)
     rr = np.array([b[1] for b in beats], float)
     fl = np.array([b[2] for b in beats], int)
