@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SITE    = $(shell $(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
-.PHONY: setup test lint chromium demo bench soak deploy doctor clean
+.PHONY: setup test lint chromium demo bench soak deploy doctor clean faults
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: setup $(BENCH_STAMP)
 	$(BIN)/soothe bench
+
+# Issue 15's slow fault sweeps (about 30 min): every bit flip and zeroed block of a 2 h log,
+# every power cut of a 160-record workload, the app cut over an hour, a noisy line, 100k fuzzed
+# frames.  Samples of each run in make test; `soothe bench --only faults` runs the quick set.
+faults: setup
+	$(BIN)/python -m soothe.faults
 
 # 7 simulated days from the .mpy image on a small heap (about 13 min); a 3 h version runs in make test
 soak: setup

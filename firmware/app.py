@@ -60,6 +60,7 @@ class App:
         self.scratch = bytearray(records.MAX_PAYLOAD)
         self.link = Link(board.serial.write, self.log, self.clock, self.settings,
                          board.device_id, on_event=self.event, on_session=self.host_session)
+        self.link.can_send = getattr(board.serial, "ready", None)  # LIVE never blocks on a full port
         self.block = zeros("i", sensor.block)
         self.contact = False
         self.state = NO_READING
@@ -393,7 +394,9 @@ class App:
             plen = self.minute.finish(self.state, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.sdnn_ms_x10,
                                       hrv.coherence_x100, hrv.resonance_mhz, self.log.keep_rr)
         self.log.append(records.MINUTE, self.minute.buf, plen)
-        self.minute.reset(self.minute.unix_s + ticks_diff(next_tick, self._minute_tick) // 1000)
+        # From the clock, not the previous minute + 60 s: after a sync sets the clock the
+        # next minute follows it (issue 15 #9); minutes already logged keep their time.
+        self.minute.reset(self.clock.unix_ms_at(next_tick) // 1000)
         self._minute_tick = next_tick
 
     async def ui(self):

@@ -109,14 +109,22 @@ class VirtualTime:
 
 
 class FileBlockDevice:
-    """Block device over an image file; counts programs and erases (flash wear)."""
+    """Block device over an image file; counts programs and erases (flash wear).
 
-    def __init__(self, path, blocks=512, cut_after_writes=-1):
+    Power cut (`cut_after_writes`): the supply dies at that program (or, with
+    cut_erases, at that program-or-erase).  The torn program lands half its bytes, or
+    with tear_seed >= 0 a pseudo-random number of them; a torn erase sets a
+    pseudo-random prefix of the block to 0xFF and leaves the rest as it was."""
+
+    def __init__(self, path, blocks=512, cut_after_writes=-1, tear_seed=-1, cut_erases=False):
         self.path = path
         self.blocks = blocks
         self.writes = 0
         self.erases = 0
+        self.ops = 0  # programs, plus erases when cut_erases: the index a cut counts in
         self.cut_after = cut_after_writes
+        self.tear_seed = tear_seed
+        self.cut_erases = cut_erases
         self.dead = False
         self.new = False
         try:
@@ -131,6 +139,15 @@ class FileBlockDevice:
                     f.write(chunk)
         self.f = open(path, "r+b")
 
+    def _torn(self, n):
+        if self.tear_seed < 0:
+            return n // 2
+        return ((self.tear_seed + 1) * 2654435761 + self.ops * 40503) % (n + 1)
+
+    def _cut_now(self):
+        idx = self.ops if self.cut_erases else self.writes
+        return self.cut_after >= 0 and idx >= self.cut_after
+
     def readblocks(self, block, buf, offset=0):
         self.f.seek(block * BLOCK_SIZE + offset)
         self.f.readinto(buf)
@@ -140,14 +157,15 @@ class FileBlockDevice:
             offset = 0
         if self.dead:
             raise PowerCut()  # no supply: nothing more reaches the flash
-        if self.cut_after >= 0 and self.writes >= self.cut_after:
-            # Power dies mid-program: half the bytes land, then nothing more.
+        if self._cut_now():
+            # Power dies mid-program: some of the bytes land, then nothing more.
             self.dead = True
             self.f.seek(block * BLOCK_SIZE + offset)
-            self.f.write(memoryview(buf)[: len(buf) // 2])
+            self.f.write(memoryview(buf)[: self._torn(len(buf))])
             self.f.flush()
             raise PowerCut()
         self.writes += 1
+        self.ops += 1
         self.f.seek(block * BLOCK_SIZE + offset)
         self.f.write(buf)
         self.f.flush()
@@ -160,6 +178,14 @@ class FileBlockDevice:
         if op == 6:
             if self.dead:
                 raise PowerCut()
+            if self.cut_erases:
+                if self._cut_now():
+                    self.dead = True
+                    self.f.seek(arg * BLOCK_SIZE)
+                    self.f.write(b"\xff" * self._torn(BLOCK_SIZE))
+                    self.f.flush()
+                    raise PowerCut()
+                self.ops += 1
             self.erases += 1
             return 0
         if op == 3:
@@ -382,7 +408,8 @@ class SimBoard:
         if o["progress"]:
             self.vt.progress_ms = 300000
         # Firmware ticks count from 0 like a fresh ESP32 (and fit its 30-bit ticks).
-        self.clock = Clock(self.vt.elapsed_ms, o["start"] * 1000, is_set=True)
+        # --start 0: a clock that starts at 0 and is not set, as on an ESP32 after power-up
+        self.clock = Clock(self.vt.elapsed_ms, o["start"] * 1000, is_set=o["start"] > 0)
         self.sensor = SimSensor(_make_source(o), o["rate"], self.vt)
         self.sensor.hang_at = o["hang"]
         # A recording has no accelerometer beside it, and --no-accel builds without one.

@@ -19,6 +19,11 @@ class Clock:
     def unix_s(self):
         return self.unix_ms() // 1000
 
+    def unix_ms_at(self, ticks):
+        """Wall time of an earlier or later tick on the current timeline (a clock set
+        since then counts: what is logged from now on follows the new setting)."""
+        return self._base_unix_ms + ticks_diff(ticks, self._base_ticks)
+
     def set_unix_ms(self, unix_ms):
         """Sets the wall clock; returns the previous reading."""
         before = self.unix_ms()

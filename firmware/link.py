@@ -2,12 +2,17 @@
 
 Input: bytes from the USB serial port.  Output: frames written through an
 async `send(frame)`.  Bad frames get an ERR frame and the device keeps
-measuring; nothing here touches the sensor path.
+measuring; nothing here touches the sensor path.  TIME, ACK and CONFIG set
+need the nonce of the latest HELLO (wire.py); LIVE frames stop when the
+host's lease runs out, and are dropped, never queued, while the port is full
+(`can_send`), so a host that stops reading cannot block the firmware.
 """
+import os
 import struct
 
 import records
 import wire
+from compat import ticks_diff
 from settings import ConfigError
 
 FIRMWARE_VERSION = records.FIRMWARE_VERSION
@@ -15,6 +20,20 @@ _DATA_CHUNK = 900  # records per DATA frame stay under wire.MAX_FRAME
 # A short or malformed request body.  MicroPython's struct raises ValueError and has
 # no struct.error: naming it unguarded crashed the handler (found by the fuzz test).
 _BAD_ARGS = (IndexError, ValueError, getattr(struct, "error", ValueError))
+_LIVE_LEASE_S = 10  # default lease when a host does not name one
+
+
+class SessionError(Exception):
+    pass
+
+
+def _secret():
+    try:
+        return bytes(os.urandom(4))
+    except (AttributeError, OSError, NotImplementedError):
+        import random
+
+        return struct.pack("<I", random.getrandbits(32))
 
 
 def _kbd_intr(value):
@@ -37,6 +56,11 @@ class Link:
         self.on_session = on_session  # (op) -> (accepted, running kind + 1 or 0)
         self.deframer = wire.Deframer(limit=wire.MAX_REQUEST * 2)
         self.live = False
+        self.live_until = 0  # ticks_ms when the host's LIVE lease runs out
+        self.live_dropped = 0
+        self.can_send = None  # () -> bool: False while the port cannot take a frame now
+        self.nonce = 0  # of the latest HELLO; 0: no session yet
+        self._secret = _secret()
         self.frames_in = 0
         self.errors = 0
         # One raw and one encoded buffer for every answer: a GET streams ~1 KB frames,
@@ -62,9 +86,9 @@ class Link:
         raw[1:n] = body
         await self._send_raw(n)
 
-    async def _error(self, code, message):
+    async def _error(self, code, message, opcode=0):
         self.errors += 1
-        body = wire.error_body(code, message)
+        body = wire.error_body(code, message, opcode)
         raw = self._raw
         raw[0] = wire.ERR
         raw[1 : len(body) + 1] = body
@@ -79,19 +103,34 @@ class Link:
         self.frames_in += 1
         try:
             await self._dispatch(opcode, body)
+        except SessionError:
+            await self._error(wire.E_SESSION, "%s needs the nonce of the current session: HELLO first"
+                              % wire.NAMES.get(opcode, hex(opcode)), opcode)
         except _BAD_ARGS as e:
-            await self._error(wire.E_BAD_ARGS, "%s: %s" % (wire.NAMES.get(opcode, hex(opcode)), e))
+            await self._error(wire.E_BAD_ARGS, "%s: %s" % (wire.NAMES.get(opcode, hex(opcode)), e), opcode)
+
+    def _check_nonce(self, body, pos):
+        if len(body) < pos + 4 or not self.nonce or struct.unpack_from("<I", body, pos)[0] != self.nonce:
+            raise SessionError()
+
+    def _ticks(self):
+        ticks = getattr(self.clock, "ticks_ms", None)
+        return ticks() if ticks is not None else 0
 
     async def _dispatch(self, opcode, body):
         log = self.log
         if opcode == wire.HELLO:
             # Binary frames may hold 0x03: keep Ctrl-C from interrupting the app.
             _kbd_intr(-1)
+            token = struct.unpack_from("<I", body, 0)[0] if len(body) >= 4 else 0
+            # The same token gets the same nonce (a retried HELLO); a new host gets a new one.
+            self.nonce = records.crc32(self._secret + struct.pack("<I", token)) or 1
             await self._reply(opcode, wire.hello_body(
                 FIRMWARE_VERSION, self.device_id, self.clock.unix_ms(), self.clock.is_set,
-                log.oldest_seq(), log.flushed_seq, log.acked_seq))
+                log.oldest_seq(), log.flushed_seq, log.acked_seq, log.epoch, self.nonce, token))
         elif opcode == wire.TIME:
-            (unix_ms,) = struct.unpack("<Q", body)
+            (unix_ms,) = struct.unpack_from("<Q", body, 0)
+            self._check_nonce(body, 8)
             before = self.clock.set_unix_ms(unix_ms)
             if self.on_event:
                 self.on_event(records.EV_TIME_SET, struct.pack("<q", unix_ms - before))
@@ -100,25 +139,30 @@ class Link:
             from_seq, max_bytes = struct.unpack("<IH", body)
             await self._send_data(from_seq, max_bytes)
         elif opcode == wire.ACK:
-            (upto,) = struct.unpack("<I", body)
+            (upto,) = struct.unpack_from("<I", body, 0)
+            self._check_nonce(body, 4)
             acked = log.ack(upto)
             await self._reply(opcode, bytes([wire.OK]) + struct.pack("<I", acked))
         elif opcode == wire.CONFIG:
             op = body[0]
             key, pos = wire.unpack_str(body, 1)
+            if op == 1:
+                value, pos = wire.unpack_str(body, pos)
+                self._check_nonce(body, pos)
             try:
                 if op == 1:
-                    value, _ = wire.unpack_str(body, pos)
                     self.settings.set(key, value)
                     if self.on_event:
                         self.on_event(records.EV_CONFIG, (key + "=" + value).encode()[:60])
                 value = self.settings.get(key)
             except ConfigError as e:
-                await self._error(wire.E_CONFIG, str(e))
+                await self._error(wire.E_CONFIG, str(e), opcode)
                 return
             await self._reply(opcode, bytes([wire.OK]) + wire.pack_str(key) + wire.pack_str(str(value)))
         elif opcode == wire.LIVE:
             self.live = bool(body[0])
+            lease_s = struct.unpack_from("<H", body, 1)[0] if len(body) >= 3 else _LIVE_LEASE_S
+            self.live_until = self._ticks() + 1000 * (lease_s if 0 < lease_s <= 600 else _LIVE_LEASE_S)
             await self._reply(opcode, bytes([wire.OK, 1 if self.live else 0]))
         elif opcode == wire.SESSION:
             op = body[0]
@@ -131,7 +175,7 @@ class Link:
             _kbd_intr(3)
             await self._reply(opcode, bytes([wire.OK]))
         else:
-            await self._error(wire.E_UNKNOWN, "unknown opcode 0x%02x" % opcode)
+            await self._error(wire.E_UNKNOWN, "unknown opcode 0x%02x" % opcode, opcode)
 
     async def _send_data(self, from_seq, max_bytes):
         """DATA frames of whole flushed records from from_seq, then END.
@@ -153,11 +197,16 @@ class Link:
             await self._send_raw(end)
             sent += end - 6
             seq = next_seq
-        await self._reply(wire.END, bytes([wire.OK]) + struct.pack("<II", seq, log.flushed_seq))
+        await self._reply(wire.END, bytes([wire.OK]) + struct.pack("<III", seq, log.flushed_seq, from_seq))
 
     async def send_live(self, t_unix_ms, rr_ms, flag, state, hr_x100, rmssd_x10, coherence_x100, pacer, rate_x10):
         """One LIVE frame per beat, packed into the pre-allocated buffer (no allocation)."""
+        if self.live and ticks_diff(self._ticks(), self.live_until) >= 0:
+            self.live = False  # the lease ran out: nobody renewed it (a killed monitor)
         if self.live:
+            if self.can_send is not None and not self.can_send():
+                self.live_dropped += 1  # nobody reads: drop the update, keep measuring
+                return
             raw = self._raw
             raw[0] = wire.LIVE | wire.RESPONSE
             raw[1] = wire.OK

@@ -3,9 +3,19 @@
 Records (records.py) are buffered in RAM and written by flush(), the only
 commit point on littlefs; only flushed records are offered to the host.  A new
 segment starts after every boot and at about 64 KB, named by its first seq
-(`%08x.seg`).  The host's acknowledged seq (low-water mark) lives in `acked`,
-replaced atomically (temp file + rename).  Reading stops at the first bad record
-of a segment (a torn write after a power cut) and carries on with the next one.
+(`%08x.seg`).  Small state lives in files replaced atomically (temp + rename):
+- `acked`: the host's acknowledged seq (low-water mark);
+- `hwm`: the highest seq ever handed to flash, written before each flush, so a
+  boot never reuses a seq even when the newest records are damaged or torn;
+- `epoch`: a random id made when the log is formatted; the host tells a new log
+  of the same device (erased or reformatted flash) from a replay by it.
+
+Damage never stops the device.  Reading skips a bad record by scanning for the
+next valid frame (magic, sane length, CRC, a larger seq); an unreadable segment
+(littlefs OSError 84 on a corrupted block) is skipped whole; a write that fails
+rolls to a fresh segment.  Whatever seqs up to the high-water mark cannot be
+read are declared to the host as GAP records (reason GAP_DAMAGED, first seq,
+count) made on the fly at read time, so sync stores exactly what was lost.
 
 Full flash.  ACK deletes synced segments at once, so whatever fills the flash is
 unsynced.  Free space is checked at each flush (statvfs walks littlefs, so not
@@ -25,11 +35,54 @@ from compat import const
 
 _SEG_SUFFIX = ".seg"
 _PENDING_MAX = const(4096)
+_SCAN_CHUNK = const(64)
 
 
 def _exists(path):
     try:
         os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def _random_u32():
+    try:
+        b = os.urandom(4)
+        return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) or 1
+    except (AttributeError, OSError, NotImplementedError):
+        import random
+
+        return random.getrandbits(32) or 1
+
+
+def _read_word(path):
+    """The u32 in a small state file (value + CRC), or None if missing or damaged."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        if len(data) == 8 and records.crc32(data, 0, 4) == struct.unpack("<I", data[4:])[0]:
+            return struct.unpack("<I", data[:4])[0]
+    except OSError:
+        pass
+    return None
+
+
+def _write_word(path, value, in_place=False):
+    """Replaces a small state file atomically (temp file + rename); False if the flash refused.
+
+    in_place: rewrite the file itself.  littlefs commits a file only when it is closed,
+    so this is atomic there too, at one metadata commit instead of two; the CRC catches
+    a file system that tears it, and the caller must survive that (read as None)."""
+    data = bytearray(8)
+    struct.pack_into("<I", data, 0, value)
+    struct.pack_into("<I", data, 4, records.crc32(data, 0, 4))
+    tmp = path if in_place else path + ".tmp"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        if not in_place:
+            os.rename(tmp, path)
         return True
     except OSError:
         return False
@@ -45,9 +98,12 @@ class RecordLog:
         self._file = None
         self._seg_size = 0
         self.next_seq = 1  # seq the next append gets
-        self.flushed_seq = 0  # highest seq on flash
+        self.flushed_seq = 0  # highest seq handed to flash (the readable ones may end sooner)
         self.acked_seq = 0
+        self.epoch = 0
+        self._hwm_saved = 0
         self.flushes = 0
+        self.write_errors = 0  # flushes the flash refused (a fresh segment was tried)
         self.reserve = reserve_bytes
         self.unix_s = unix_s or (lambda: 0)  # wall clock for GAP records
         self.keep_rr = True
@@ -57,28 +113,73 @@ class RecordLog:
         self._drop_from = 0
         self._rr_from = 0  # first seq without beats, while keep_rr is False
         self._gap = bytearray(16)
+        # Reading allocates nothing: records are read into the caller's buffer (a GET reads
+        # straight into the wire frame), the boot scan into the still empty pending buffer.
 
     # ---- start-up -----------------------------------------------------------
     def open(self):
-        if not _exists(self.root):
-            os.mkdir(self.root)
-        if not _exists(self.dir):
-            os.mkdir(self.dir)
-        self.acked_seq = self._read_acked()
-        last = 0
-        for first in self.segments():
-            last = max(last, first - 1)
-            end = self._scan_last_seq(first)
-            if end > last:
-                last = end
+        """Finds where the log stands; never fails on damage (the device must still measure)."""
+        for path in (self.root, self.dir):
+            if not _exists(path):
+                try:
+                    os.mkdir(path)
+                except OSError:
+                    pass
+        if not self._listable():
+            # The folder's own metadata is damaged: log into a fresh one beside it.
+            n = 1
+            while _exists("%s/log%d" % (self.root, n)) and n < 9:
+                n += 1
+            self.dir = "%s/log%d" % (self.root, n)
+            try:
+                os.mkdir(self.dir)
+            except OSError:
+                pass
+        self.acked_seq = _read_word(self.root + "/acked") or 0
+        hwm = _read_word(self.root + "/hwm") or 0
+        # Two copies, written once at format: one damaged block must not start a new log.
+        epoch = _read_word(self.root + "/epoch")
+        if epoch is None:
+            epoch = _read_word(self.root + "/epoch.2")
+        if epoch is None:
+            epoch = _random_u32()
+            _write_word(self.root + "/epoch", epoch)
+            _write_word(self.root + "/epoch.2", epoch)
+        self.epoch = epoch
+        last = max(hwm, self.acked_seq)
+        segs = self.segments()
+        # The pending buffer is empty until the first append: the boot scan reads into it.
+        scratch = memoryview(self._pending if not self._plen else bytearray(records.MAX_PAYLOAD + 12))
+        if segs:
+            last = max(last, segs[-1] - 1)
+            for _rtype, seq, _size in self._valid(segs[-1], scratch, [0], len(scratch)):
+                if seq > last:
+                    last = seq
+            if not hwm:  # no high-water mark (older firmware, or damaged): every segment counts
+                for first in segs[:-1]:
+                    for _rtype, seq, _size in self._valid(first, scratch, [0], len(scratch)):
+                        if seq > last:
+                            last = seq
         self.flushed_seq = last
-        self.next_seq = max(last, self.acked_seq) + 1
+        self._hwm_saved = hwm
+        self.next_seq = last + 1
         return self
+
+    def _listable(self):
+        try:
+            os.listdir(self.dir)
+            return True
+        except OSError:
+            return False
 
     def segments(self):
         """First seqs of the segment files, oldest first."""
-        firsts = []
-        for name in os.listdir(self.dir):
+        firsts = []  # type: list[int]
+        try:
+            names = os.listdir(self.dir)
+        except OSError:
+            return firsts
+        for name in names:
             if name.endswith(_SEG_SUFFIX):
                 try:
                     firsts.append(int(name[: -len(_SEG_SUFFIX)], 16))
@@ -90,56 +191,81 @@ class RecordLog:
     def _seg_path(self, first):
         return "%s/%08x%s" % (self.dir, first, _SEG_SUFFIX)
 
-    def _read_acked(self):
-        try:
-            with open(self.root + "/acked", "rb") as f:
-                data = f.read()
-            if len(data) == 8 and records.crc32(data, 0, 4) == struct.unpack("<I", data[4:])[0]:
-                return struct.unpack("<I", data[:4])[0]
-        except OSError:
-            pass
-        return 0
-
-    def _scan_last_seq(self, first):
-        last = first - 1
-        for _rtype, seq, _payload in self.iter_segment(first):
-            last = seq
-        return last
+    @staticmethod
+    def _try_record(f, off, size, mv, pos, limit):
+        """Reads the record at file offset off into mv[pos:]; its length if intact, 0 if not,
+        -1 if it does not fit before limit."""
+        f.seek(off)
+        h_end = pos + records.HEADER
+        if off + records.OVERHEAD > size or f.readinto(mv[pos:h_end]) != records.HEADER:
+            return 0
+        h = records.parse_header(mv[pos:h_end])
+        if h is None:
+            return 0
+        n = h[1] + records.OVERHEAD
+        if off + n > size:
+            return 0
+        if pos + n > limit:
+            return -1
+        if f.readinto(mv[h_end : pos + n]) != n - records.HEADER:
+            return 0
+        return n if records.check(mv[pos : pos + n]) else 0
 
     @staticmethod
-    def _read_head(f, mv, pos, expect):
-        """Reads a record header into mv[pos:]; (type, length, seq) if it is the record
-        `expect`, else None (end of segment, or a torn record: the rest is not trusted)."""
-        if f.readinto(mv[pos : pos + records.HEADER]) != records.HEADER:
-            return None
-        h = records.parse_header(mv[pos : pos + records.HEADER])
-        return h if h is not None and h[2] == expect else None
+    def _next_magic(f, off, size, scan):
+        """File offset of the next magic byte at or after off (size when none)."""
+        while off < size:
+            f.seek(off)
+            got = f.readinto(scan)
+            if not got:
+                return size
+            for i in range(got):
+                if scan[i] == records.MAGIC:
+                    return off + i
+            off += got
+        return size
 
-    @staticmethod
-    def _read_body(f, mv, pos, size):
-        """Reads the rest of a record whose header is at mv[pos:]; True if its CRC holds."""
-        if f.readinto(mv[pos + records.HEADER : pos + size]) != size - records.HEADER:
-            return False
-        return records.check(mv[pos : pos + size])
-
-    def iter_segment(self, first):
-        """Yields (type, seq, payload) of one segment; stops at the first bad record.
-        The payload is a view into one buffer: valid until the next record."""
+    def _valid(self, first, mv, at, limit):
+        """Yields (type, seq, length) of each intact record of one segment, each read into
+        mv[at[0]:] (the caller may move at[0] on between records: a GET keeps what it took);
+        (-1, 0, length) when the next record does not fit before limit.  A bad record is
+        skipped by scanning (through the same room) for the next valid frame with a larger
+        seq; an unreadable file ends the segment."""
+        path = self._seg_path(first)
         try:
-            f = open(self._seg_path(first), "rb")
+            size = os.stat(path)[6]
+            f = open(path, "rb")
         except OSError:
             return
+        last = first - 1
+        off = 0
         try:
-            mv = memoryview(bytearray(records.MAX_PAYLOAD + records.OVERHEAD))
-            expect = first
-            while True:
-                h = self._read_head(f, mv, 0, expect)
-                if h is None or not self._read_body(f, mv, 0, h[1] + records.OVERHEAD):
-                    return
-                yield h[0], h[2], mv[records.HEADER : records.HEADER + h[1]]
-                expect += 1
+            while off + records.OVERHEAD <= size:
+                pos = at[0]
+                try:
+                    n = self._try_record(f, off, size, mv, pos, limit)
+                    if n < 0:
+                        yield -1, 0, 0
+                        return
+                    if n:
+                        seq = struct.unpack_from("<I", mv, pos + 4)[0]
+                        if seq > last:
+                            last = seq
+                            yield mv[pos + 1], seq, n
+                            off += n
+                            continue
+                    off = self._next_magic(f, off + 1, size, mv[pos : min(limit, pos + _SCAN_CHUNK)])
+                except OSError:
+                    return  # a corrupted block: what follows in this file is unreadable
         finally:
             f.close()
+
+    def iter_segment(self, first):
+        """Yields (type, seq, payload) of one segment's intact records, skipping damaged ones.
+        The payload is a view into one buffer: valid until the next record (host and tests)."""
+        mv = memoryview(bytearray(records.MAX_PAYLOAD + records.OVERHEAD))
+        for rtype, seq, n in self._valid(first, mv, [0], len(mv)):
+            yield rtype, seq, mv[records.HEADER : n - records.TRAILER]
 
     # ---- writing ------------------------------------------------------------
     def append(self, rtype, payload, plen):
@@ -187,7 +313,10 @@ class RecordLog:
             self._gap_record(self._drop_from, dropped, records.GAP_FLASH_FULL)
 
     def flush(self):
-        """Commits buffered records to flash (littlefs commits on flush only)."""
+        """Commits buffered records to flash (littlefs commits on flush only).
+
+        The high-water mark goes first, so the seqs of a flush that a power cut tears
+        are never handed out again; they read as a declared gap instead."""
         if not self._plen:
             return
         self._check_space()
@@ -200,71 +329,108 @@ class RecordLog:
             self.next_seq = self.flushed_seq + 1
             self._plen = 0
             return
-        if self._file is None or self._seg_size >= self.segment_bytes:
-            self._roll()
-        f = self._file
-        assert f is not None
-        f.write(memoryview(self._pending)[: self._plen])
-        f.flush()
-        self._seg_size += self._plen
-        self.flushed_seq = self.next_seq - 1
+        upto = self.next_seq - 1
+        if upto > self._hwm_saved and _write_word(self.root + "/hwm", upto, True):
+            self._hwm_saved = upto
+        for _attempt in range(2):
+            try:
+                if self._file is None or self._seg_size >= self.segment_bytes:
+                    self._roll()
+                f = self._file
+                assert f is not None
+                f.write(memoryview(self._pending)[: self._plen])
+                f.flush()
+                self._seg_size += self._plen
+                break
+            except OSError:
+                # A damaged block under the open segment: go on in a fresh one.  What the
+                # failed write left is skipped by the reader, and unread seqs become a gap.
+                self.write_errors += 1
+                self._close_file()
+        self.flushed_seq = upto
         self._plen = 0
         self.flushes += 1
 
+    def _close_file(self):
+        f, self._file = self._file, None
+        if f is not None:
+            try:
+                f.close()
+            except OSError:
+                pass
+
     def _roll(self):
-        if self._file is not None:
-            self._file.close()
+        # Named by the first pending seq.  A file of that name can only hold a torn copy
+        # of these same records (a failed try of this flush, or one a power cut tore
+        # before any of it was readable), so truncating it loses nothing.
+        self._close_file()
         first = struct.unpack_from("<I", self._pending, 4)[0]
         self._file = open(self._seg_path(first), "wb")
         self._seg_size = 0
 
     def close(self):
         self.flush()
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        self._close_file()
 
     # ---- reading for the host ----------------------------------------------
     def oldest_seq(self):
         segs = self.segments()
         return max(segs[0], self.acked_seq + 1) if segs else self.flushed_seq + 1
 
+    def _put_gap(self, mv, pos, first, count):
+        """Frames a GAP record declaring seqs first .. first+count-1 lost on flash; it carries
+        the seq `first` itself (that seq's record is gone), so the host's run stays contiguous."""
+        n = records.encode_gap(self._gap, 0, first, count, records.GAP_DAMAGED)
+        return records.frame(mv, pos, records.GAP, first, self._gap, n)
+
     def read_into(self, from_seq, buf, pos, end, limit):
-        """Copies whole flushed records with seq >= from_seq into buf from pos: up to `end`,
-        or one record past it if it is the first (never past `limit`).  Reads straight
-        from the file into buf (no allocation per record).  Returns (records, next_seq, pos)."""
+        """Reads whole flushed records with seq >= from_seq into buf from pos: up to `end`,
+        or one record past it if it is the first (never past `limit`), straight from the file
+        (no allocation per record).  Seqs that cannot be read (damage, a torn flush) come as
+        one GAP_DAMAGED record per run, so the records in buf always continue from from_seq
+        without a hole.  Returns (records, next_seq, pos)."""
+        next_seq = max(from_seq, self.acked_seq + 1)
+        n = 0
+        mv = memoryview(buf)
+        gap_size = records.OVERHEAD + 13
         segs = self.segments()
         start = 0
         for i, first in enumerate(segs):
-            if first <= from_seq:
+            if first <= next_seq:
                 start = i
-        n = 0
-        next_seq = from_seq
-        mv = memoryview(buf)
+        at = [pos]
         for first in segs[start:]:
+            if pos + records.OVERHEAD > limit:
+                return n, next_seq, pos
+            it = self._valid(first, mv, at, limit)
             try:
-                f = open(self._seg_path(first), "rb")
-            except OSError:
-                continue
-            try:
-                expect = first
-                while pos + records.HEADER <= limit:
-                    h = self._read_head(f, mv, pos, expect)
-                    if h is None:
-                        break
-                    seq = h[2]
-                    size = h[1] + records.OVERHEAD
-                    if seq > self.flushed_seq or pos + size > limit or (n and pos + size > end):
+                for rtype, seq, size in it:
+                    if rtype < 0 or seq > self.flushed_seq:
                         return n, next_seq, pos
-                    if not self._read_body(f, mv, pos, size):
-                        break
-                    expect += 1
-                    if seq >= next_seq:
-                        pos += size
+                    if seq < next_seq:
+                        continue
+                    hole = seq > next_seq
+                    need = size + (gap_size if hole else 0)
+                    if pos + need > limit or (n and pos + need > end):
+                        return n, next_seq, pos
+                    if hole:  # declare the lost seqs before the record that follows them
+                        for i in range(size - 1, -1, -1):  # move the record up (damage only: rare)
+                            buf[pos + gap_size + i] = buf[pos + i]
+                        pos = self._put_gap(mv, pos, next_seq, seq - next_seq)
                         n += 1
-                        next_seq = seq + 1
+                    pos += size
+                    n += 1
+                    next_seq = seq + 1
+                    if pos + records.OVERHEAD > limit:
+                        return n, next_seq, pos
+                    at[0] = pos  # the next record is read in after this one
             finally:
-                f.close()
+                it.close()
+        if next_seq <= self.flushed_seq and pos + gap_size <= limit and not (n and pos + gap_size > end):
+            # The newest seqs were handed to flash but cannot be read back.
+            pos = self._put_gap(mv, pos, next_seq, self.flushed_seq + 1 - next_seq)
+            n += 1
+            next_seq = self.flushed_seq + 1
         return n, next_seq, pos
 
     def ack(self, upto_seq):
@@ -272,16 +438,14 @@ class RecordLog:
         upto_seq = min(upto_seq, self.flushed_seq)
         if upto_seq <= self.acked_seq:
             return self.acked_seq
-        data = bytearray(8)
-        struct.pack_into("<I", data, 0, upto_seq)
-        struct.pack_into("<I", data, 4, records.crc32(data, 0, 4))
-        tmp = self.root + "/acked.tmp"
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.rename(tmp, self.root + "/acked")
+        if not _write_word(self.root + "/acked", upto_seq):
+            return self.acked_seq
         self.acked_seq = upto_seq
         segs = self.segments()
         for i in range(len(segs) - 1):  # never the newest: it may still grow
             if segs[i + 1] - 1 <= upto_seq:
-                os.remove(self._seg_path(segs[i]))
+                try:
+                    os.remove(self._seg_path(segs[i]))
+                except OSError:
+                    pass  # a damaged file that cannot be removed stays quarantined
         return upto_seq

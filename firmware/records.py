@@ -33,9 +33,10 @@ import struct
 from compat import const
 
 # Firmware version; its major.minor names the record format.  0.2: Rice-coded MINUTE
-# RR (0.1 used varints).  A host reads only the format it was built with.
-FIRMWARE_VERSION = "0.2.0"
-FORMAT = "0.2"
+# RR (0.1 used varints).  0.3: GAP_DAMAGED records declared at read time, a log epoch
+# and a session nonce on the wire.  A host reads only the format it was built with.
+FIRMWARE_VERSION = "0.3.0"
+FORMAT = "0.3"
 
 MAGIC = const(0xA5)
 HEADER = const(8)
@@ -390,7 +391,19 @@ def decode_event(payload):
 # GAP reasons
 GAP_FLASH_FULL = const(1)  # records dropped: count of them, from lost_from_seq's place
 GAP_RR_PAUSED = const(2)  # flash nearly full: minutes from lost_from_seq on keep summaries only
-GAP_REASONS = {GAP_FLASH_FULL: "flash full, records dropped", GAP_RR_PAUSED: "flash nearly full, beats not kept"}
+# Made by the log at read time for seqs it cannot read back (a damaged block, a flipped
+# bit, a flush torn by a power cut): the record carries the first lost seq as its own seq.
+GAP_DAMAGED = const(3)
+GAP_REASONS = {GAP_FLASH_FULL: "flash full, records dropped", GAP_RR_PAUSED: "flash nearly full, beats not kept",
+               GAP_DAMAGED: "lost on the device's flash (damaged, or cut by a power failure)"}
+
+
+def declared_lost(rtype, seq, payload):
+    """How many seqs from `seq` on a GAP record declares lost in its own place (0: none)."""
+    if rtype != GAP or len(payload) < 13:
+        return 0
+    _unix_s, lost_from, count, reason = struct.unpack_from("<IIIB", payload, 0)
+    return count if reason == GAP_DAMAGED and lost_from == seq and count > 0 else 0
 
 
 def encode_gap(buf, unix_s, lost_from, count, reason):

@@ -15,6 +15,8 @@ class StdioSerial:
         self._reader = asyncio.StreamReader(self._in)
         self._poll = select.poll()
         self._poll.register(self._in, select.POLLIN)
+        self._out_poll = select.poll()
+        self._out_poll.register(self._out, select.POLLOUT)
         self.chunk = chunk
         self.bytes_out = 0
         self.bytes_in = 0  # the ESP32 board's light sleep watches it for a host
@@ -33,6 +35,11 @@ class StdioSerial:
             more.extend(b)
         self.bytes_in += len(more)
         return bytes(more)
+
+    def ready(self):
+        """True when the port takes more output now (a LIVE frame is dropped otherwise,
+        so a host that stopped reading never blocks the firmware in write())."""
+        return bool(self._out_poll.poll(0))
 
     async def write(self, data):
         self._out.write(data)

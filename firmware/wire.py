@@ -7,15 +7,16 @@ under 64 bytes (the ESP32 stdin ring holds about 260); device->host <= 1 KB.
 This module is the one definition: the host imports it from firmware/.
 
     opcode     request body                 response body (after status)
-    HELLO 01   -                            str version, str device_id, u64 unix_ms,
-                                            u8 clock_set, u32 oldest, u32 newest, u32 acked
-    TIME  02   u64 unix_ms                  u64 previous unix_ms
+    HELLO 01   u32 token (host's random)    str version, str device_id, u64 unix_ms,
+                                            u8 clock_set, u32 oldest, u32 newest, u32 acked,
+                                            u32 epoch, u32 nonce, u32 token (echoed)
+    TIME  02   u64 unix_ms, u32 nonce       u64 previous unix_ms
     GET   03   u32 from_seq, u16 max_bytes  DATA frames, then END
     DATA  04   (device->host only)          u32 first_seq | framed records (records.py)
-    END   05   (device->host only)          u32 next_seq, u32 newest
-    ACK   06   u32 upto_seq                 u32 acked
-    CONFIG 07  u8 op (0 get, 1 set), str key, str value   str key, str value
-    LIVE  08   u8 on                        u8 on
+    END   05   (device->host only)          u32 next_seq, u32 newest, u32 from_seq (echoed)
+    ACK   06   u32 upto_seq, u32 nonce      u32 acked
+    CONFIG 07  u8 op (0 get, 1 set), str key, str value, u32 nonce   str key, str value
+    LIVE  08   u8 on, u16 lease_s           u8 on
     REPL  09   -                            - (restores Ctrl-C, then the REPL is reachable)
     SESSION 0A u8 op: 0 stop, 1 start a       u8 accepted, u8 running (0 none, 1 manual,
                breathing session, 2 start      2 prompted, 3 finder)
@@ -23,7 +24,16 @@ This module is the one definition: the host imports it from firmware/.
     LIVE frames (device->host while on):      u64 unix_ms, u16 rr_ms, u8 flag, u8 state,
                                               u16 hr_x100, u16 rmssd_x10, u16 coh_x100,
                                               u8 pacer (0 off, 1 inhale, 2 exhale), u8 rate_x10
-    ERR   7F   -                            u8 code, str message
+    ERR   7F   -                            u8 code, str message, u8 request opcode
+                                            (0 when the frame could not be parsed)
+
+Sessions.  HELLO opens a session: the device answers with a nonce (fixed per token
+within a boot, so a retried HELLO gets the same one), and only the latest session's
+nonce is accepted by TIME, ACK and CONFIG set.  A stale host or a junk frame with a
+valid CRC cannot delete records or change anything (E_SESSION); it must HELLO again.
+Records in a GET answer run without a hole from the asked seq: seqs the device cannot
+read come as GAP records of reason GAP_DAMAGED (records.declared_lost).  LIVE output
+has a lease: it stops by itself unless the host renews it.
 """
 import struct
 
@@ -49,6 +59,7 @@ E_UNKNOWN = const(2)
 E_BAD_ARGS = const(3)
 E_BUSY = const(4)
 E_CONFIG = const(5)
+E_SESSION = const(6)  # TIME/ACK/CONFIG without the nonce of the current session
 
 MAX_FRAME = const(1024)  # decoded bytes, device->host
 MAX_REQUEST = const(64)  # decoded bytes, host->device
@@ -196,9 +207,9 @@ def unpack_str(body, pos):
     return bytes(body[pos + 1 : pos + 1 + n]).decode(), pos + 1 + n
 
 
-def hello_body(version, device_id, unix_ms, clock_set, oldest, newest, acked):
+def hello_body(version, device_id, unix_ms, clock_set, oldest, newest, acked, epoch=0, nonce=0, token=0):
     return (bytes([OK]) + pack_str(version) + pack_str(device_id)
-            + struct.pack("<QBIII", unix_ms, 1 if clock_set else 0, oldest, newest, acked))
+            + struct.pack("<QBIIIIII", unix_ms, 1 if clock_set else 0, oldest, newest, acked, epoch, nonce, token))
 
 
 def parse_hello(body):
@@ -207,15 +218,27 @@ def parse_hello(body):
     version, pos = unpack_str(body, 1)
     device_id, pos = unpack_str(body, pos)
     unix_ms, clock_set, oldest, newest, acked = struct.unpack_from("<QBIII", body, pos)
+    pos += 21
+    epoch = nonce = token = 0
+    if len(body) >= pos + 12:
+        epoch, nonce, token = struct.unpack_from("<III", body, pos)
     return {"version": version, "device_id": device_id, "unix_ms": unix_ms,
-            "clock_set": bool(clock_set), "oldest_seq": oldest, "newest_seq": newest, "acked_seq": acked}
+            "clock_set": bool(clock_set), "oldest_seq": oldest, "newest_seq": newest, "acked_seq": acked,
+            "epoch": epoch, "nonce": nonce, "token": token}
 
 
-def error_body(code, message):
-    return bytes([code]) + pack_str(message[:200])
+def error_body(code, message, opcode=0):
+    return bytes([code]) + pack_str(message[:200]) + bytes([opcode & 0xFF])
 
 
 def parse_error(body):
     code = body[0] if body else 0
     msg = unpack_str(body, 1)[0] if len(body) > 1 else ""
     return code, msg
+
+
+def error_opcode(body):
+    """The request opcode an ERR answers (0: a frame the device could not parse)."""
+    if len(body) < 2 or len(body) < 3 + body[1]:
+        return 0
+    return body[2 + body[1]]

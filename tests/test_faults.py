@@ -23,18 +23,9 @@ from soothe.sync import sync
 
 def _reference(sim):
     """Every flushed record on the device, read with GET and never acknowledged."""
-    dev = Device(open_port(sim.port))
-    try:
-        hello = dev.hello()
-        out, seq = [], hello["oldest_seq"]
-        while seq <= hello["newest_seq"]:
-            batch, seq, _ = dev.get(seq, 8192)
-            if not batch:
-                break
-            out += batch
-        return hello, out
-    finally:
-        dev.close()
+    from soothe.faults import _reference as reference
+
+    return reference(sim.port)
 
 
 def _stored(db):
@@ -87,14 +78,20 @@ def test_power_cut_in_the_simulated_device_then_reboot_and_sync(tmp_path, cut):
             dev.close()
             store.close()
     got = _stored(tmp_path / "cut.db")
-    seqs = [r[0] for r in got]
+    seqs = []
+    for s, t, p in got:
+        seqs += range(s, s + max(1, records.declared_lost(t, s, p)))
     assert seqs == list(range(1, len(seqs) + 1))  # nothing missing, nothing twice
     # Every record flushed before the cut is there, byte for byte as in the reference.
     assert got[:flushed] == ref[:flushed]
     # Records in flight at the cut may have been committed before the failing program
-    # (littlefs commits inside the flush): if so, byte for byte as in the reference.
+    # (littlefs commits inside the flush): if so, byte for byte as in the reference.  Or the
+    # cut tore their flush: their seqs were handed out (the high-water mark went first), so
+    # they come as a declared GAP_DAMAGED record, never reused, and the reboot follows them.
     boot = next(i for i in range(flushed, len(got)) if got[i][1] == records.BOOT)
-    assert [r[1:] for r in got[flushed:boot]] == [r[1:] for r in ref[flushed:boot]]
+    for s, t, p in got[flushed:boot]:
+        if not records.declared_lost(t, s, p):
+            assert (s, t, p) == ref[s - 1]
     assert got[boot][1] == records.BOOT  # then the reboot, with the next seq
     _check_decoded_tables_match_records(tmp_path / "cut.db")
 
@@ -104,13 +101,15 @@ class FaultyLink:
     """Byte-level proxy around a pyserial port: flips bits, drops, duplicates and injects
     bytes both ways, and pulls the cable (SerialException) at random points."""
 
-    def __init__(self, ser, rng, rate=0.3, cut_after=None):
+    def __init__(self, ser, rng, rate=0.3, cut_after=None, mangle=None):
         self.ser = ser
         self.rng = rng
         self.rate = rate  # chance that one chunk read or written gets one fault
         self.cut_after = cut_after  # bytes read before the cable is pulled
         self.seen = 0
         self.faults = 0
+        if mangle is not None:  # e.g. soothe.faults.Mangler: faults per byte, not per chunk
+            self._mangle = mangle
 
     def _mangle(self, data):
         if not data or self.rng.random() >= self.rate:
@@ -181,7 +180,8 @@ def test_mangled_link_and_pulled_cables_still_give_the_exact_log(tmp_path):
                 faults += link.faults
                 dev.close()
                 store.close()
-        assert faults >= 20 and len(errors) >= 3, (faults, errors)  # the faults really happened
+        # The faults really happened (sync now rides out most of them: the pulled cables still end runs).
+        assert faults >= 20 and len(errors) >= 1, (faults, errors)
         assert _stored(db) == ref  # same seqs, same payloads, nothing twice
         _check_decoded_tables_match_records(db)
         # The device saw the ACK for everything and freed it.

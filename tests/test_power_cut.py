@@ -12,98 +12,13 @@ import pytest
 
 from conftest import run_snippet
 
-SWEEP = r"""
-import json, os, vfs
-import records
-from board_sim import FileBlockDevice, PowerCut
-from logstore import RecordLog
-
-IMG = %(img)r
-N = %(n)d
-
-def payload(seq):
-    return bytes([(seq * 31 + j) & 0xFF for j in range(8 + (seq * 37) %% 150)])
-
-def workload(log, state):
-    # Appends N records (varied sizes), flushing every 3 and acking half-way;
-    # `state` keeps what the writer knew was durable when the power went.
-    for i in range(N):
-        seq = log.append(records.EVENT, payload(log.next_seq), 8 + (log.next_seq * 37) %% 150)
-        if i %% 3 == 2:
-            log.flush()
-            state["flushed"] = log.flushed_seq
-        if i == N // 2:
-            state["acked"] = log.ack(state["flushed"] - 4)
-    log.close()
-    state["flushed"] = log.flushed_seq
-
-def mount(point):
-    bdev = FileBlockDevice(IMG, blocks=24)
-    if bdev.new:
-        vfs.VfsLfs2.mkfs(bdev)
-    vfs.mount(vfs.VfsLfs2(bdev), point)
-    return bdev
-
-def read_all(root):
-    log = RecordLog(root, segment_bytes=1024).open()
-    seen = []
-    for first in log.segments():
-        for rtype, seq, p in log.iter_segment(first):
-            # GAP records come from the full-flash policy (24 blocks fill up)
-            seen.append((seq, rtype == records.GAP or bytes(p) == payload(seq)))
-    return log, seen
-
-def run_case(cut, k):
-    try:
-        os.remove(IMG)
-    except OSError:
-        pass
-    state = {"flushed": 0, "acked": 0}
-    bdev = mount("/a%%d" %% k)
-    start = bdev.writes
-    if cut >= 0:
-        bdev.cut_after = start + cut  # the supply dies at the cut-th program of the workload
-    cut_hit = False
-    try:
-        workload(RecordLog("/a%%d" %% k, segment_bytes=1024).open(), state)
-    except PowerCut:
-        cut_hit = True
-    writes = bdev.writes - start
-    bdev.f.close()
-    # next boot
-    try:
-        bdev2 = mount("/b%%d" %% k)
-    except OSError as e:
-        return {"cut": cut, "mounted": False, "error": str(e)}
-    log, seen = read_all("/b%%d" %% k)
-    seqs = [s for s, _ in seen]
-    lost = [s for s in range(max(log.acked_seq, 0) + 1, state["flushed"] + 1) if s not in seqs]
-    # carry on logging after the reboot: seqs continue, nothing collides
-    before = log.next_seq
-    for _ in range(4):
-        log.append(records.EVENT, payload(log.next_seq), 8 + (log.next_seq * 37) %% 150)
-    log.close()
-    _, seen2 = read_all("/b%%d" %% k)
-    seqs2 = [s for s, _ in seen2]
-    bdev2.f.close()
-    return {"cut": cut, "hit": cut_hit, "writes": writes, "mounted": True, "lost": lost,
-            "bad_payload": [s for s, ok in seen2 if not ok],
-            "dups": len(seqs2) - len(set(seqs2)), "ordered": seqs2 == sorted(seqs2),
-            "continues": before > state["flushed"] and seqs2[-4:] == list(range(before, before + 4)),
-            "acked": log.acked_seq, "acked_known": state["acked"], "flushed": state["flushed"]}
-
-total = run_case(-1, 0)["writes"]
-cuts = %(cuts)s
-if cuts is None:
-    cuts = list(range(total + 1))
-results = [run_case(c, i + 1) for i, c in enumerate(cuts)]
-print(json.dumps({"total": total, "results": results}))
-"""
+from soothe.faults import POWER_CUT_SWEEP as SWEEP  # noqa: E402 - the sweep is shared with `make faults`
 
 
-def _sweep(tmp_path, n, cuts=None):
-    out = run_snippet("micropython", SWEEP % {"img": str(tmp_path / "flash.img"), "n": n, "cuts": repr(cuts)},
-                      timeout=900)
+
+def _sweep(tmp_path, n, cuts=None, tear=-1, erases=False):
+    out = run_snippet("micropython", SWEEP % {"img": str(tmp_path / "flash.img"), "n": n, "cuts": repr(cuts),
+                                              "tear": tear, "erases": erases}, timeout=900)
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -122,6 +37,16 @@ def test_power_cut_at_every_block_write_of_a_small_workload(tmp_path):
     assert res["total"] > 20  # the workload really spans many block programs
     assert len(res["results"]) == res["total"] + 1
     assert sum(r["hit"] for r in res["results"]) == res["total"]  # every write index was cut once
+    _check(res)
+
+
+def test_power_cut_with_torn_erases_and_torn_writes_at_random_offsets_sampled_in_160_records(tmp_path):
+    # Issue 15 #12: erases were never torn and a torn write always landed its first half.
+    # `make faults` cuts at every program and erase of this workload; this is a sample.
+    probe = _sweep(tmp_path, n=160, cuts=[], erases=True)
+    total = probe["total"]
+    res = _sweep(tmp_path, n=160, cuts=list(range(1, total, max(1, total // 30))), tear=7, erases=True)
+    assert all(r["hit"] for r in res["results"])
     _check(res)
 
 

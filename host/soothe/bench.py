@@ -543,8 +543,16 @@ def bench_speed(out, seconds):
               "NeuroKit2 ppg_process %.2f s: %.2fx NeuroKit2's speed\n" % (seconds // 60, ours, theirs, theirs / ours))
 
 
+def bench_faults(out, quick=False):
+    """Issue 15's fault sweeps, sampled (the full sweeps: `make faults`)."""
+    from .faults import run as run_faults
+
+    run_faults(out, quick=True)
+
+
 SECTIONS = {"accuracy": bench_accuracy, "cost": bench_cost, "log": bench_log}
 SECTIONS["state"] = bench_state  # issue 14: the state-validity table
+SECTIONS["faults"] = bench_faults  # issue 15: fault sweeps (quick set; `make faults` runs them all)
 
 
 def run(sections, quick=False, out=sys.stdout):

@@ -4,7 +4,9 @@ Errors the user can fix print as one line `soothe: error: ...` with exit code 2.
 """
 import argparse
 import importlib.util
+import math
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -12,7 +14,7 @@ from pathlib import Path
 
 from .device import Device, DeviceError, find_port, open_port
 from .simulator import SimError, Simulator
-from .store import Store
+from .store import Store, StoreError
 from .sync import Progress, sync
 
 EXIT_USAGE = 2
@@ -53,7 +55,7 @@ def _make_sim(args, progress=False):
         raise CommandError("PPG file %s not found" % args.ppg)
     if not 25 <= args.rate <= 500:
         raise CommandError("--rate must be 25..500 Hz")
-    if args.speed is not None and args.speed <= 0:
+    if args.speed is not None and not (math.isfinite(args.speed) and args.speed > 0):
         raise CommandError("--speed must be above 0")
     from .fw import ppg_synth
 
@@ -149,7 +151,11 @@ def do_sim(args):
         print("soothe: simulator stopped (Ctrl-C); the flash image %s keeps what was logged" % args.flash,
               file=sys.stderr)
         return 130
-    return 0 if sim.proc.returncode in (0, -15, None) else 1
+    if sim.proc.returncode in (0, -15, None):
+        return 0
+    why = [ln for ln in sim.stderr_lines if ln.strip()][-1:] or ["exit code %s" % sim.proc.returncode]
+    print("soothe: error: the simulated device stopped: %s" % why[0].strip()[:200], file=sys.stderr)
+    return 1
 
 
 def check_port(port):
@@ -191,8 +197,15 @@ def print_hello(hello, offset_ms=None):
 
 
 def do_sync(args):
-    dev = _open_device(args.port)
-    store = Store(args.db)
+    try:
+        store = Store(args.db).lock()  # one sync per database; a second one says busy
+    except StoreError as e:
+        raise CommandError(str(e)) from e
+    try:
+        dev = _open_device(args.port)
+    except CommandError:
+        store.close()
+        raise
     try:
         result = sync(dev, store, progress=Progress())
     except DeviceError as e:
@@ -290,7 +303,10 @@ def _open_store(path):
     p = Path(path) if path else default_db_path()
     if not p.exists():
         raise CommandError("no database at %s: run `soothe sync` first (or pass --db)" % p)
-    return Store(p)
+    try:
+        return Store(p)
+    except StoreError as e:
+        raise CommandError(str(e)) from e
 
 
 class _StoreFor:
@@ -347,7 +363,11 @@ def do_export(args):
             from .store import open_private
 
             out_path = Path(args.out)
-            with open_private(out_path, newline="") as f:
+            try:
+                f = open_private(out_path, newline="")
+            except OSError as e:
+                raise CommandError("cannot write --out %s: %s" % (out_path, e.strerror or e)) from e
+            with f:
                 n = export(store.db, r, args.format, f, table=args.table, warn=warn)
             print("wrote %d %s row(s) for %s (%s) to %s" % (n, args.format, r.device_id, r.label, out_path),
                   file=sys.stderr)
@@ -361,7 +381,7 @@ def do_export(args):
 def do_monitor(args):
     from .monitor import monitor
 
-    if args.seconds is not None and args.seconds <= 0:
+    if args.seconds is not None and not (math.isfinite(args.seconds) and args.seconds > 0):
         raise CommandError("--seconds must be above 0")
     dev = _open_device(args.port)
     try:
@@ -563,6 +583,8 @@ def do_doctor(args):
 def do_soak(args):
     from .soak import SoakError, format_soak, run_soak
 
+    if not math.isfinite(args.days) or args.days <= 0:
+        raise CommandError("--days %s: give a number of days above 0, e.g. --days 7" % args.days)
     try:
         r = run_soak(args.days, heapsize=args.heapsize, progress=_report_progress("simulated seconds"))
     except SoakError as e:
@@ -751,6 +773,24 @@ def main(argv=None):
         print("soothe: error: %s did not finish within %d s: is the board answering? unplug and replug it"
               % (os.path.basename(str(e.cmd[0])), e.timeout), file=sys.stderr)
         return EXIT_USAGE
+    except (StoreError, DeviceError) as e:
+        print("soothe: error: %s" % e, file=sys.stderr)
+        return 1
+    except sqlite3.Error as e:
+        print("soothe: error: the database cannot be read (%s): check --db, or move it aside and sync again"
+              % e, file=sys.stderr)
+        return 1
+    except OSError as e:
+        where = " (%s)" % e.filename if getattr(e, "filename", None) else ""
+        print("soothe: error: %s%s" % (e.strerror or e, where), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("soothe: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - the last resort: one line, never a traceback
+        print("soothe: error: unexpected %s: %s (please report this)" % (type(e).__name__, str(e)[:200]),
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -117,6 +117,18 @@ def print_sessions(db, r, out, width=None):
     console.print(t)
     console.print("HR and RMSSD here are means of the device's per-minute figures; `soothe summary` and the "
                   "report analyse the beats themselves.", style="dim")
+    undated = db.execute("SELECT COUNT(*) FROM minutes WHERE device_id=? AND unix_s<946684800",
+                         (r.device_id,)).fetchone()[0]
+    if undated:
+        console.print("\n%d undated minute(s): logged in a boot whose clock was never set by a sync (not shown above)"
+                      % undated)
+    lost = query.lost_records(db, r.device_id)
+    if lost:
+        console.print("\nRecords the device lost (%d, declared at sync)" % sum(n for _, n, _, _ in lost))
+        for first, n, why, after in lost:
+            console.print("  seq %d%s (%d record%s), after %s: %s" % (
+                first, "-%d" % (first + n - 1) if n > 1 else "", n, "s" if n > 1 else "",
+                query.local_time(after) if after else "the start of the log", why))
     sess = query.sessions(db, r)
     console.print("\nBreathing sessions (%d)" % len(sess))
     if not sess:

@@ -2,7 +2,8 @@
 
 Turns LIVE on and turns it off again on exit or Ctrl-C, so the device stops streaming.
 On a terminal: a Rich `Live` panel at most 80 columns wide with HR and RR sparklines of
-the last beats and the pacer phase; otherwise one plain line (under 80 columns) per beat.
+the last beats and the pacer phase; otherwise one plain line (under 80 columns) per beat. LIVE is a
+lease renewed every few seconds: a monitor that is killed stops it within LEASE_S.
 """
 import time
 from collections import deque
@@ -86,9 +87,14 @@ class Panel:
         return RichPanel(t, title="soothe monitor · Ctrl-C to stop", width=WIDTH)
 
 
+LEASE_S = 10
+RENEW_S = 3
+
+
 def monitor(dev, out, seconds=None, in_place=False):
     """Streams until `seconds` have passed (None: until Ctrl-C); returns the updates seen."""
-    dev.live(True)
+    dev.live(True, LEASE_S)
+    renewed = time.monotonic()
     seen = 0
     end = time.monotonic() + seconds if seconds else None
     live = None
@@ -101,6 +107,9 @@ def monitor(dev, out, seconds=None, in_place=False):
         live.start()
     try:
         while end is None or time.monotonic() < end:
+            if time.monotonic() - renewed > RENEW_S:
+                dev.live(True, LEASE_S)
+                renewed = time.monotonic()
             for u in dev.live_updates(0.5):
                 seen += 1
                 if live is not None:

@@ -11,11 +11,17 @@ class QueryError(Exception):
     """A range or device the user asked for that the store cannot answer."""
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2200  # local midnight must be a unix time on every platform
+
+
 def parse_day(text, what):
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except (TypeError, ValueError):
         raise QueryError("%s %r: use a date like 2026-01-05" % (what, text)) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise QueryError("%s %s: use a date between %d and %d" % (what, text, FIRST_YEAR, LAST_YEAR))
+    return day
 
 
 def day_start(day):
@@ -87,10 +93,15 @@ def pick_device(db, device_id=None):
 
 def resolve(db, device_id=None, day=None, from_=None, to=None, default="all"):
     """A Range from the CLI options.  Without dates: the whole store ("all") or the last day ("last")."""
+    for what, text in (("--day", day), ("--from", from_), ("--to", to)):
+        if text is not None and not text.strip():
+            raise QueryError("%s is empty: use a date like 2026-01-05" % what)
     dev = pick_device(db, device_id)
     if day and (from_ or to):
         raise QueryError("use --day or --from/--to, not both")
-    first, last = db.execute("SELECT MIN(unix_s), MAX(unix_s) FROM minutes WHERE device_id=?", (dev,)).fetchone()
+    # Minutes from a boot whose clock was never set (before 2000) are undated: never shown as 1970.
+    first, last = db.execute("SELECT MIN(unix_s), MAX(unix_s) FROM minutes WHERE device_id=? AND unix_s>=946684800",
+                             (dev,)).fetchone()
     if day:
         d = parse_day(day, "--day")
         return Range(dev, day_start(d), day_start(d + dt.timedelta(days=1)), d.isoformat())
@@ -159,3 +170,18 @@ def events(db, r, kind=None):
         sql += " AND kind=?"
         args.append(kind)
     return db.execute(sql + " ORDER BY unix_ms, seq", args).fetchall()
+
+
+def lost_records(db, device_id):
+    """[(first_seq, count, reason, after_unix_s or None)]: records the device declared lost
+    (damaged flash, a torn flush), placed after the last stored minute before them."""
+    try:
+        rows = db.execute("SELECT first_seq, count, reason FROM lost WHERE device_id=? ORDER BY first_seq",
+                          (device_id,)).fetchall()
+    except Exception:  # noqa: BLE001 - a database from before the table: nothing declared
+        return []
+    out = []
+    for first, count, reason in rows:
+        t = db.execute("SELECT MAX(unix_s) FROM minutes WHERE device_id=? AND seq<?", (device_id, first)).fetchone()
+        out.append((first, count, reason, t[0] if t else None))
+    return out

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import analysis, query
 from .fw import records
-from .store import open_private
+from .store import ensure_private_dir, open_private
 
 # State -> (colour, matplotlib hatch, CSS pattern, words).  The hatch/pattern is the second
 # cue beside colour, so red and green are never told apart by colour alone.  States the
@@ -562,8 +562,15 @@ details.help summary{font-weight:600;cursor:pointer}ul{padding-left:1.2em}li{mar
 def build_report(db, r, out_dir, progress=None):
     """Writes index.html and SVG plots into out_dir; returns the HTML path."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(out_dir, 0o700)
+    try:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise ReportError("--out %s is a file, not a folder: pass a folder for the report" % out_dir)
+        # Folders made here are 0700; a folder that exists keeps its mode (it may be /tmp).
+        ensure_private_dir(out_dir)
+        if not os.access(out_dir, os.W_OK | os.X_OK):
+            raise ReportError("--out %s is not writable: pass a folder you can write to" % out_dir)
+    except OSError as e:
+        raise ReportError("cannot write the report into %s: %s" % (out_dir, e.strerror or e)) from e
     for old in list(out_dir.glob("*.svg")) + list(out_dir.glob("*.png")):
         old.unlink()  # plots of an earlier report in this folder would otherwise linger
     day_ranges = list(r.day_ranges())
@@ -604,6 +611,14 @@ def build_report(db, r, out_dir, progress=None):
     else:
         parts.append("<p>Trends across days appear once the range covers two days.</p>")
     parts += [_day_html(a, a["files"]) for a in days]
+    lost = query.lost_records(db, r.device_id)
+    if lost:
+        parts.append("<section><h2>Records lost on the device</h2><p>%d record(s) could not be read back from the "
+                     "device's flash and are missing from this report:</p><ul>%s</ul></section>" % (
+                         sum(n for _, n, _, _ in lost),
+                         "".join("<li>%d record(s) after %s: %s</li>" % (
+                             n, html.escape(query.local_time(after)) if after else "the start of the log",
+                             html.escape(why or "")) for _, n, why, after in lost)))
     parts.append("<footer><p>Threat, drive and soothe are a heuristic reading of heart rate and HRV against the "
                  "wearer's own baseline (Gilbert's three systems), not a diagnosis. HRV here: time domain and "
                  "Poincaré on clean beats only; LF/HF from RR resampled at 4 Hz (cubic Hermite) and Welch "

@@ -3,9 +3,20 @@
 Every key starts with the device id, so two devices never mix.  A batch of
 records goes in one transaction (INSERT OR IGNORE on device_id + seq) before
 the device is told to ACK it.  The file is created 0600 in a 0700 folder.
+
+Logs.  A device's log has an epoch id made when its flash was formatted; each
+(device id, epoch) is one log, stored under its own id in `device_id`: the
+first log of a device keeps the device id, later ones get `<device>.<n>`, so a
+log that restarts at seq 1 after an erase is stored beside the old one, never
+mistaken for a replay of it.  Seqs the device declared lost (GAP_DAMAGED) are
+in `lost` and count as present for resuming.  The schema version is PRAGMA
+user_version; a newer database is refused with the version it needs.
 """
+import errno
+import fcntl
 import os
 import sqlite3
+import struct
 from pathlib import Path
 
 from .fw import records
@@ -35,11 +46,49 @@ CREATE INDEX IF NOT EXISTS minutes_time ON minutes (device_id, unix_s);
 CREATE INDEX IF NOT EXISTS beats_time ON beats (device_id, t_unix_ms);
 """
 
+# user_version -> script that brings a database from that version to the next one.
+MIGRATIONS = {
+    0: "",  # 0: empty, or from before versions: SCHEMA below makes its tables
+    1: """
+CREATE TABLE IF NOT EXISTS logs (
+    device_id TEXT NOT NULL, epoch INTEGER NOT NULL, log_id TEXT NOT NULL UNIQUE,
+    PRIMARY KEY (device_id, epoch));
+CREATE TABLE IF NOT EXISTS lost (
+    device_id TEXT NOT NULL, first_seq INTEGER NOT NULL, count INTEGER NOT NULL, reason TEXT,
+    PRIMARY KEY (device_id, first_seq));
+""",
+}
+SCHEMA_VERSION = len(MIGRATIONS)
+# A device clock that was never set counts from 0 (1970): rows before this are undated.
+UNDATED_BEFORE_S = 946684800  # 2000-01-01
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message says why and what to do."""
+
+
+class StoreBusy(StoreError):
+    pass
+
+
+def ensure_private_dir(path):
+    """Creates a folder (and missing parents) only the user may open; an existing folder
+    keeps its mode (it may be /tmp or someone's home)."""
+    path = Path(path)
+    missing = []
+    p = path
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        d.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(d, 0o700)  # mkdir's mode goes through the umask
+
 
 def ensure_private_file(path):
     """Creates `path` (and its folder) if missing, never truncating it; only the user may read it."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(path.parent)
     if not path.exists():
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     os.chmod(path, 0o600)
@@ -60,16 +109,86 @@ def default_db_path():
 class Store:
     def __init__(self, path=None):
         self.path = Path(path) if path else default_db_path()
-        ensure_private_file(self.path)
-        self.db = sqlite3.connect(str(self.path))
-        self.db.executescript(SCHEMA)
+        self._lock = None
+        try:
+            ensure_private_file(self.path)
+            if not path:  # our own data folder, from before it was made 0700: tighten it
+                os.chmod(self.path.parent, 0o700)
+        except OSError as e:
+            raise StoreError("cannot use %s as the database: %s" % (self.path, e.strerror or e)) from e
+        if self.path.is_dir():
+            raise StoreError("%s is a folder, not a database: pass --db with a file name" % self.path)
+        try:
+            self.db = sqlite3.connect(str(self.path), timeout=2.0)
+            self._migrate()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(_db_problem(self.path, e)) from e
+
+    def _migrate(self):
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            self.db.close()
+            raise StoreError("%s was written by a newer soothe (database version %d; this one reads up to %d): "
+                             "update soothe (pip install -U soothe)" % (self.path, version, SCHEMA_VERSION))
+        self.db.executescript(SCHEMA)  # idempotent: tables added to it appear in any version
+        for v in range(version, SCHEMA_VERSION):
+            self.db.executescript(MIGRATIONS[v])
+            self.db.execute("PRAGMA user_version=%d" % (v + 1))
+            self.db.commit()
+        # A database from before versions, or hand-edited: every table must have its columns.
+        for table, column in (("records", "payload"), ("minutes", "beats"), ("beats", "flag"),
+                              ("events", "data"), ("sessions", "resonance_hz"), ("devices", "version")):
+            cols = {r[1] for r in self.db.execute("PRAGMA table_info(%s)" % table)}
+            if column not in cols:
+                self.db.close()
+                raise StoreError("%s is damaged: table %s has no column %s; move it aside and sync again"
+                                 % (self.path, table, column))
+
+    def lock(self):
+        """Takes the database for one writer (a sync); StoreBusy if another holds it."""
+        f = open(str(self.path) + ".lock", "a")
+        try:
+            os.chmod(f.name, 0o600)
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            f.close()
+            if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise StoreBusy("%s is busy: another soothe sync is writing it; try again when it has finished"
+                                % self.path) from e
+            raise
+        self._lock = f
+        return self
 
     def close(self):
         self.db.close()
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def log_id(self, device_id, epoch):
+        """The id a device's log (device id + epoch) is stored under (see the module docstring)."""
+        if not epoch:
+            return device_id
+        row = self.db.execute("SELECT log_id FROM logs WHERE device_id=? AND epoch=?", (device_id, epoch)).fetchone()
+        if row:
+            return row[0]
+        n = self.db.execute("SELECT COUNT(*) FROM logs WHERE device_id=?", (device_id,)).fetchone()[0]
+        log_id = device_id if n == 0 else "%s.%d" % (device_id, n + 1)
+        with self.db:
+            self.db.execute("INSERT INTO logs VALUES (?,?,?)", (device_id, epoch, log_id))
+        return log_id
 
     def max_seq(self, device_id):
+        """The highest seq stored, or declared lost, for a log."""
         row = self.db.execute("SELECT MAX(seq) FROM records WHERE device_id=?", (device_id,)).fetchone()
-        return row[0] or 0
+        lost = self.db.execute("SELECT MAX(first_seq + count - 1) FROM lost WHERE device_id=?",
+                               (device_id,)).fetchone()
+        return max(row[0] or 0, lost[0] or 0)
+
+    def lost(self, device_id):
+        """[(first_seq, count, reason)] the device declared lost."""
+        return self.db.execute("SELECT first_seq, count, reason FROM lost WHERE device_id=? ORDER BY first_seq",
+                               (device_id,)).fetchall()
 
     def note_device(self, device_id, version, now):
         with self.db:
@@ -103,6 +222,11 @@ class Store:
         elif rtype == records.EVENT:
             self.db.execute("INSERT OR IGNORE INTO events VALUES (?,?,?,?,?)",
                             (device_id, seq, d["unix_s"] * 1000 + d["ms"], d["kind"], d["data"]))
+            if d["kind"] == "time_set" and len(d["data"]) == 8:
+                # What this boot logged before its clock was first set sits near 1970: date it now.
+                boot = self.db.execute("SELECT MAX(seq) FROM records WHERE device_id=? AND type=? AND seq<?",
+                                       (device_id, records.BOOT, seq)).fetchone()[0] or 0
+                self.redate(device_id, boot, seq, struct.unpack("<q", d["data"])[0])
         elif rtype == records.SESSION:
             b, du, a = d["before"], d["during"], d["after"]
             self.db.execute("INSERT OR IGNORE INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
@@ -110,18 +234,52 @@ class Store:
                 b["hr_bpm"], b["rmssd_ms"], b["coherence"], du["hr_bpm"], du["rmssd_ms"], du["coherence"],
                 a["hr_bpm"], a["rmssd_ms"], a["coherence"], d["resonance_hz"]))
         elif rtype in (records.BOOT, records.GAP):
+            lost = records.declared_lost(rtype, seq, payload)
+            if lost:
+                self.db.execute("INSERT OR IGNORE INTO lost VALUES (?,?,?,?)", (device_id, seq, lost, d["why"]))
             self.db.execute("INSERT OR IGNORE INTO events VALUES (?,?,?,?,?)",
                             (device_id, seq, d["unix_s"] * 1000, records.TYPE_NAMES[rtype], payload))
+
+    def redate(self, device_id, from_seq, to_seq, offset_ms):
+        """Moves the undated rows (device clock never set: before 2000) with seq in
+        [from_seq, to_seq) by offset_ms onto the host's timeline.  Dated rows never move."""
+        off_s = offset_ms // 1000
+        cut_s = UNDATED_BEFORE_S
+        args = (device_id, from_seq, to_seq)
+        self.db.execute("UPDATE minutes SET unix_s=unix_s+? WHERE device_id=? AND seq>=? AND seq<? AND unix_s<?",
+                        (off_s,) + args + (cut_s,))
+        self.db.execute("UPDATE sessions SET unix_s=unix_s+? WHERE device_id=? AND seq>=? AND seq<? AND unix_s<?",
+                        (off_s,) + args + (cut_s,))
+        self.db.execute("UPDATE beats SET t_unix_ms=t_unix_ms+? WHERE device_id=? AND seq>=? AND seq<? "
+                        "AND t_unix_ms<?", (off_s * 1000,) + args + (cut_s * 1000,))
+        self.db.execute("UPDATE events SET unix_ms=unix_ms+? WHERE device_id=? AND seq>=? AND seq<? AND unix_ms<?",
+                        (off_s * 1000,) + args + (cut_s * 1000,))
+
+    def undated_minutes(self, device_id):
+        return self.db.execute("SELECT COUNT(*) FROM minutes WHERE device_id=? AND unix_s<?",
+                               (device_id, UNDATED_BEFORE_S)).fetchone()[0]
 
     def seqs(self, device_id):
         return [r[0] for r in self.db.execute("SELECT seq FROM records WHERE device_id=? ORDER BY seq", (device_id,))]
 
     def gaps(self, device_id):
-        """Missing seq ranges [(from, to)] in what is stored for a device."""
+        """Seq ranges [(from, to)] neither stored nor declared lost by the device (a hole)."""
+        covered = {s: s + n - 1 for s, n, _ in self.lost(device_id)}
         out = []
         prev = None
         for (seq,) in self.db.execute("SELECT seq FROM records WHERE device_id=? ORDER BY seq", (device_id,)):
             if prev is not None and seq != prev + 1:
                 out.append((prev + 1, seq - 1))
-            prev = seq
+            prev = covered.get(seq, seq)
         return out
+
+
+def _db_problem(path, e):
+    text = str(e)
+    if "not a database" in text or "malformed" in text or "disk image" in text:
+        return "%s is not a soothe database (%s): pass another --db, or move it aside and sync again" % (path, text)
+    if "locked" in text:
+        return "%s is locked by another program: close it and try again" % path
+    if "readonly" in text or "unable to open" in text:
+        return "cannot open %s (%s): check that the file and its folder are writable" % (path, text)
+    return "%s cannot be used as a database: %s" % (path, text)

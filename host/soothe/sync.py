@@ -3,12 +3,20 @@
 Resumes from the highest seq already stored for the device: records are stored
 (one transaction per batch) before they are acknowledged, so a sync cut at any
 point loses nothing and the next one carries on.
+
+Only a run contiguous from the asked seq is stored (device.get_partial); the
+good prefix of an answer cut by a line error is stored and acknowledged.  The
+batch size adapts to the line as XMODEM-1K/ZMODEM do: halved after an error
+(down to one record per frame), doubled after each clean answer.  A log whose
+epoch is new for the device (erased or reformatted flash) is stored as its own
+log (store.log_id).
 """
 import sys
 import time
 from dataclasses import dataclass, field
 
 from .device import DeviceError
+from .store import UNDATED_BEFORE_S
 from .fw import records
 
 
@@ -21,16 +29,30 @@ class SyncResult:
     seconds: float = 0.0
     days: list = field(default_factory=list)
     gaps: list = field(default_factory=list)
+    log_id: str = ""
+    lost: list = field(default_factory=list)  # [(first_seq, count, reason)] the device declared
+    line_errors: int = 0
+    undated_minutes: int = 0  # from boots that never met a host: kept, shown as undated, never as 1970
+    batch_bytes: int = 0
     local_time: dict = field(default_factory=dict)
 
     def summary_line(self):
         days = ", ".join(self.days) if self.days else "none"
         gaps = "%d gap(s)" % len(self.gaps) if self.gaps else "no gaps"
+        lost = ""
+        if self.lost:
+            lost = "; device lost %d record(s) on flash (seqs %s)" % (
+                sum(n for _, n, _ in self.lost),
+                ", ".join("%d-%d" % (s, s + n - 1) if n > 1 else str(s) for s, n, _ in self.lost[:5]))
+        log = "" if self.log_id in ("", self.hello["device_id"]) else " (new log %s)" % self.log_id
+        undated = "; %d undated minute(s) (a boot that never met a host)" % self.undated_minutes \
+            if self.undated_minutes else ""
         from .query import zone_label
 
-        # Two lines, each under 80 columns; days are local calendar days, zone named.
-        return "synced %d new record(s) from %s (%d bytes in %.1f s)\ndays (local time, %s): %s; %s" % (
-            self.new_records, self.hello["device_id"], self.bytes, self.seconds, zone_label(), days, gaps)
+        # Two lines, each under 80 columns when nothing was lost; days are local days, zone named.
+        return "synced %d new record(s) from %s%s (%d bytes in %.1f s)\ndays (local time, %s): %s; %s%s%s" % (
+            self.new_records, self.hello["device_id"], log, self.bytes, self.seconds, zone_label(), days, gaps,
+            lost, undated)
 
 
 class Progress:
@@ -56,6 +78,10 @@ class Progress:
     def done(self):
         if self.enabled:
             self.stream.write("\n")
+
+
+MIN_BATCH = 256  # one record per DATA frame at most; a frame this size survives 1e-3 errors/byte 3 times in 4
+MAX_FAILURES = 12  # answers in a row that brought nothing: give up this run (the next one resumes)
 
 
 def local_time_settings(now_s=None, horizon_days=400):
@@ -110,7 +136,8 @@ def sync(device, store, batch_bytes=8192, progress=None, set_clock=True):
                           "(it reads %s): update with `soothe deploy`; nothing on the device was changed"
                           % (hello["device_id"], hello["version"], fmt, records.FORMAT))
     result = SyncResult(hello=hello)
-    dev_id = hello["device_id"]
+    dev_id = store.log_id(hello["device_id"], hello.get("epoch", 0))
+    result.log_id = dev_id
     if set_clock:
         now_ms = int(time.time() * 1000)
         before = device.set_time(now_ms)
@@ -118,7 +145,7 @@ def sync(device, store, batch_bytes=8192, progress=None, set_clock=True):
         result.local_time = set_local_time(device)
     store.note_device(dev_id, hello["version"], time.time())
     stored = store.max_seq(dev_id)
-    if stored > hello["acked_seq"]:
+    if hello["acked_seq"] < stored <= hello["newest_seq"]:
         device.ack(stored)  # stored last time but the ACK never arrived
     seq = max(stored + 1, hello["oldest_seq"])
     if stored and hello["oldest_seq"] > stored + 1:
@@ -126,29 +153,54 @@ def sync(device, store, batch_bytes=8192, progress=None, set_clock=True):
     newest = hello["newest_seq"]
     bytes_before = device.bytes_in
     first_new = None
+    size = max(MIN_BATCH, min(batch_bytes, 65535))
+    failures = 0
     while seq <= newest:
-        batch, next_seq, newest = device.get(seq, batch_bytes)
-        if not batch:
-            break
-        result.new_records += store.add_batch(dev_id, batch)
-        first_new = first_new if first_new is not None else batch[0][0]
-        device.ack(batch[-1][0])
-        seq = next_seq
+        batch, next_seq, newest_now, error = device.get_partial(seq, size)
+        newest = max(newest, newest_now)
+        if batch:
+            result.new_records += store.add_batch(dev_id, batch)
+            first_new = first_new if first_new is not None else batch[0][0]
+            device.ack(next_seq - 1)  # the good prefix, even of an answer cut short
+            seq = next_seq
+            failures = 0
+        if error is not None:
+            result.line_errors += 1
+            size = max(MIN_BATCH, size // 2)
+            if not batch:
+                failures += 1
+                if failures >= MAX_FAILURES:
+                    raise DeviceError("the line to the device is too noisy (%d answers in a row lost, last: %s); "
+                                      "%d new record(s) stored" % (failures, error, result.new_records))
+        else:
+            size = min(batch_bytes, size * 2)
+            if not batch:
+                break
         result.bytes = device.bytes_in - bytes_before
         if progress:
             progress.update(result.bytes, result.new_records, newest, seq)
+    result.batch_bytes = size
+    if set_clock and not hello["clock_set"]:
+        # This boot's clock was unset until now: date what it logged with the offset just applied
+        # (the device's time_set event says the same when it arrives with the next sync).
+        boot = store.db.execute("SELECT MAX(seq) FROM records WHERE device_id=? AND type=?",
+                                (dev_id, records.BOOT)).fetchone()[0] or 0
+        with store.db:
+            store.redate(dev_id, boot, 1 << 62, -result.clock_offset_ms)
+    result.undated_minutes = store.undated_minutes(dev_id)
     if progress:
         progress.done()
     result.bytes = device.bytes_in - bytes_before
     result.seconds = time.monotonic() - t0
     if first_new is not None:
         rows = store.db.execute(
-            "SELECT DISTINCT date(unix_s, 'unixepoch', 'localtime') FROM minutes WHERE device_id=? AND seq>=? ORDER BY 1",
-            (dev_id, first_new)).fetchall()
+            "SELECT DISTINCT date(unix_s, 'unixepoch', 'localtime') FROM minutes WHERE device_id=? AND seq>=? "
+            "AND unix_s>=? ORDER BY 1", (dev_id, first_new, UNDATED_BEFORE_S)).fetchall()
         result.days = [r[0] for r in rows]
     result.gaps += [g for g in store.gaps(dev_id) if g not in result.gaps]
+    result.lost = store.lost(dev_id)
     gap_events = store.db.execute("SELECT COUNT(*) FROM events WHERE device_id=? AND kind=?",
-                                  (dev_id, records.TYPE_NAMES[records.GAP])).fetchone()[0]
+                                  (dev_id, records.TYPE_NAMES[records.GAP])).fetchone()[0] - len(result.lost)
     if gap_events:
         result.gaps.append(("device reported", gap_events))
     return result
