@@ -91,7 +91,7 @@ def test_export_bad_range_is_a_one_line_error(synced, args, message):
 def test_export_empty_range_and_missing_db_say_so(synced, tmp_path):
     cmd, db, _ = synced
     r = run(cmd, "export", "--format", "kubios", "--db", str(db), "--from", "2020-01-01", "--to", "2020-01-02")
-    assert r.returncode == 0 and r.stdout == "" and "nothing stored for sim-0011" in r.stderr
+    assert r.returncode == 2 and r.stdout == "" and "nothing stored for sim-0011" in r.stderr
     r = run(cmd, "sessions", "--db", str(tmp_path / "none.db"))
     assert r.returncode == 2 and "run `soothe sync` first" in r.stderr
 

@@ -138,7 +138,7 @@ def test_day_and_table_work_for_every_format(cli_sim, fmt):
     r = run(cmd, "export", "--format", fmt, "--day", "2026-02-03", "--db", db)
     assert r.returncode == 0 and len(r.stdout) > 100, r.stderr
     r = run(cmd, "export", "--format", fmt, "--day", "2026-02-04", "--db", db)
-    assert r.returncode == 0 and "nothing stored for band-7 in 2026-02-04" in r.stderr
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "nothing stored for band-7 in 2026-02-04" in r.stderr
     r = run(cmd, "export", "--format", fmt, "--table", "minutes", "--db", db)
     if fmt.startswith("kubios"):
         assert r.returncode == 2 and r.stderr.count("\n") == 1 and "RR intervals only" in r.stderr

@@ -373,8 +373,9 @@ def do_export(args):
                   file=sys.stderr)
         else:
             n = export(store.db, r, args.format, sys.stdout, table=args.table, warn=warn)
-        if n == 0:
-            warn("nothing stored for %s in %s" % (r.device_id, r.label))
+        if n == 0:  # like report and summary: an empty range is an error, not an empty success
+            raise CommandError("nothing stored for %s in %s: pick a range with data (`soothe sessions` lists days)"
+                               % (r.device_id, r.label))
     return 0
 
 
