@@ -107,6 +107,7 @@ class App:
         self.log.flush()
         self._minute_tick = self.clock.ticks_ms()
         self._beat_tick = self._minute_tick  # time of the last logged beat (not EXTRA)
+        self._end_state = -1  # state at the end of a minute still open for held beats
         self.minute.reset(self.clock.unix_s())
         self._metrics_tick = self._minute_tick
         self._boot_tick = self._minute_tick
@@ -180,8 +181,11 @@ class App:
             # A beat the detector still holds may belong to the minute now ending: the
             # record cannot put a beat before its start (its times are rebuilt from the
             # RRs), so the minute stays open for it, up to _LATE_MS.
-            if late >= 0 and (late >= _LATE_MS or not det.waiting()):
-                self._close_minute(ticks_add(self._minute_tick, _MINUTE_MS))
+            if late >= 0:
+                if self._end_state < 0:
+                    self._end_state = self.state  # the minute's state is the one at its end
+                if late >= _LATE_MS or not det.waiting():
+                    self._close_minute(ticks_add(self._minute_tick, _MINUTE_MS))
 
     # ---- state, prompts, sessions ----------------------------------------------
     def _show_state(self):
@@ -407,11 +411,13 @@ class App:
     def _close_minute(self, next_tick):
         hrv = self.hrv
         hrv.window(next_tick, _MINUTE_MS)
-        if self.state == NO_READING:
+        state = self.state if self._end_state < 0 else self._end_state
+        self._end_state = -1
+        if state == NO_READING:
             # Unworn (no reading): the minute carries no HR or HRV, only its state.
-            plen = self.minute.finish(self.state, 0, 0, 0, 0, 0, self.log.keep_rr)
+            plen = self.minute.finish(state, 0, 0, 0, 0, 0, self.log.keep_rr)
         else:
-            plen = self.minute.finish(self.state, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.sdnn_ms_x10,
+            plen = self.minute.finish(state, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.sdnn_ms_x10,
                                       hrv.coherence_x100, hrv.resonance_mhz, self.log.keep_rr)
         self.log.append(records.MINUTE, self.minute.buf, plen)
         self.minute.reset(self.minute.unix_s + ticks_diff(next_tick, self._minute_tick) // 1000)
