@@ -11,7 +11,7 @@ import asyncio
 
 import records
 from compat import zeros, ticks_add, ticks_diff
-from beats import BeatDetector, OK
+from beats import BeatDetector, OK, EXTRA
 from hrv import RollingHRV
 from motion import MotionMeter
 from link import Link, FIRMWARE_VERSION
@@ -24,6 +24,13 @@ from pacer import BreathPlan
 
 _METRICS_MS = 5000
 _MINUTE_MS = 60000
+# A beat later than the last logged one plus its RR by more than this: upstrokes in
+# between were left out (records.MinuteBuilder.gap).  The shortest beat is 250 ms;
+# rounding of the two clocks is a few ms.
+_GAP_MS = 200
+# How long a minute's record stays open after its end for beats the detector still
+# holds (seen up to ~4.8 s while the pulse evidence builds).
+_LATE_MS = 5000  # 65 s at most: the first beat's u16 offset (65535 ms) still holds it
 _UI_MS = 20
 _DEBOUNCE_MS = 40
 _LONG_PRESS_MS = 1000
@@ -100,6 +107,8 @@ class App:
         self.log.append(records.BOOT, self.scratch, plen)
         self.log.flush()
         self._minute_tick = self.clock.ticks_ms()
+        self._beat_tick = self._minute_tick  # time of the last logged beat (not EXTRA)
+        self._end_state = -1  # state at the end of a minute still open for held beats
         self.minute.reset(self.clock.unix_s())
         self._metrics_tick = self._minute_tick
         self._boot_tick = self._minute_tick
@@ -143,9 +152,18 @@ class App:
                 # A beat inside measured motion is MOTION, never OK (nor fed to HRV as one).
                 flag = motion.flag(det.beat_flag[i], age_ms, rr_ms)
                 hrv.add_beat(t_ms, rr_ms, flag == OK)
-                if not self.minute.add(ticks_diff(t_ms, self._minute_tick), rr_ms, flag):
+                minute = self.minute
+                if minute.count:
+                    # The log rebuilds beat times from the RRs: a gap (beats the
+                    # detector dropped) is written down, or what follows reads early.
+                    gap_ms = ticks_diff(t_ms, self._beat_tick) - rr_ms
+                    if gap_ms > _GAP_MS and not minute.gap(gap_ms):
+                        self._close_minute(t_ms)
+                if not minute.add(ticks_diff(t_ms, self._minute_tick), rr_ms, flag):
                     self._close_minute(t_ms)
-                    self.minute.add(0, rr_ms, flag)
+                    minute.add(0, rr_ms, flag)
+                if flag != EXTRA:  # an EXTRA beat's interval is merged into the next
+                    self._beat_tick = t_ms
                 if self.link.live:
                     plan = self.plan
                     await self.link.send_live(clock.unix_ms(), rr_ms, flag, self.state,
@@ -160,8 +178,15 @@ class App:
             if ticks_diff(end_tick, self._metrics_tick) >= _METRICS_MS:
                 self._metrics_tick = ticks_add(self._metrics_tick, _METRICS_MS)
                 self._metrics_step(end_tick)
-            if ticks_diff(end_tick, self._minute_tick) >= _MINUTE_MS:
-                self._close_minute(ticks_add(self._minute_tick, _MINUTE_MS))
+            late = ticks_diff(end_tick, self._minute_tick) - _MINUTE_MS
+            # A beat the detector still holds may belong to the minute now ending: the
+            # record cannot put a beat before its start (its times are rebuilt from the
+            # RRs), so the minute stays open for it, up to _LATE_MS.
+            if late >= 0:
+                if self._end_state < 0:
+                    self._end_state = self.state  # the minute's state is the one at its end
+                if late >= _LATE_MS or not det.waiting():
+                    self._close_minute(ticks_add(self._minute_tick, _MINUTE_MS))
 
     # ---- state, prompts, sessions ----------------------------------------------
     def _show_state(self):
@@ -387,11 +412,13 @@ class App:
     def _close_minute(self, next_tick):
         hrv = self.hrv
         hrv.window(next_tick, _MINUTE_MS)
-        if self.state == NO_READING:
+        state = self.state if self._end_state < 0 else self._end_state
+        self._end_state = -1
+        if state == NO_READING:
             # Unworn (no reading): the minute carries no HR or HRV, only its state.
-            plen = self.minute.finish(self.state, 0, 0, 0, 0, 0, self.log.keep_rr)
+            plen = self.minute.finish(state, 0, 0, 0, 0, 0, self.log.keep_rr)
         else:
-            plen = self.minute.finish(self.state, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.sdnn_ms_x10,
+            plen = self.minute.finish(state, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.sdnn_ms_x10,
                                       hrv.coherence_x100, hrv.resonance_mhz, self.log.keep_rr)
         self.log.append(records.MINUTE, self.minute.buf, plen)
         # From the clock, not the previous minute + 60 s: after a sync sets the clock the

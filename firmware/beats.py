@@ -218,6 +218,11 @@ class BeatDetector:
     def available(self):
         return (self._head - self._tail) % _RING
 
+    def waiting(self):
+        """Beats found but not out yet: held while the pulse evidence builds, or a short
+        interval waiting for the next beat.  They come out later with their own times."""
+        return self._held + (1 if self._pend else 0)
+
     def pop(self):
         """Index of the oldest unread beat in the beat_* arrays (call available() first)."""
         i = self._tail

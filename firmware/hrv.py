@@ -70,8 +70,11 @@ class RollingHRV:
         prev = -1
         for _ in range(self._count):
             i = (i - 1) % CAPACITY
-            if ticks_diff(now_ms, t[i]) > span_ms:
+            age = ticks_diff(now_ms, t[i])
+            if age > span_ms:
                 break
+            if age < 0:  # after now_ms: a minute closed late (app._LATE_MS) is still its own
+                continue
             if okf[i]:
                 r = rr[i]
                 n += 1

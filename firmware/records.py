@@ -23,6 +23,9 @@ MINUTE payload (one per minute of wearing, RR and summary together so the
       first rr_ms in 16 bits, then Rice(k) of zigzag(rr - previous rr)
       (see MinuteBuilder; q >= 15 escapes to the raw 17-bit value)
     u8  nflags; nflags x (varint beat index, u8 flag)   (beats.FLAG_NAMES)
+      flag GAP_MARK (255): not a beat but the time that passed between two logged
+      beats with upstrokes left out (no pulse claimed them); its "rr" moves the
+      time base on, so the beats after it keep their times (MinuteBuilder.gap)
 BOOT payload: u32 unix_s, u8 clock_set, str version, str board   (str = u8 len + utf-8)
 EVENT payload: u32 unix_s, u16 ms, u8 kind, u8 len, bytes
 GAP payload: u32 unix_s, u32 lost_from_seq, u32 count, u8 reason
@@ -180,6 +183,7 @@ def get_str(buf, pos):
     return bytes(buf[pos + 1 : pos + 1 + n]).decode(), pos + 1 + n
 
 
+GAP_MARK = const(255)  # a MINUTE entry that is no beat (see the table above)
 _RICE_ESCAPE = const(15)  # this many 1 bits: the raw 17-bit zigzag value follows
 
 
@@ -222,6 +226,7 @@ class MinuteBuilder:
         self.prev_rr = 0
         self.nflags = 0
         self.ok = 0
+        self.gaps = 0
         self._pos = self._RR_START  # next whole byte of the bit stream
         self._acc = 0
         self._nbits = 0
@@ -270,11 +275,22 @@ class MinuteBuilder:
         self.count += 1
         return True
 
+    def gap(self, gap_ms):
+        """gap_ms passed between the last beat's time plus the next one's RR and the
+        next one's time: beats were left out (the detector drops upstrokes no pulse
+        claimed).  Beat times are rebuilt from the RRs, so without this entry every
+        later beat of the minute would read gap_ms early.  False when full."""
+        if not self.add(0, gap_ms, GAP_MARK):
+            return False
+        self.gaps += 1
+        return True
+
     def finish(self, state, hr_x100, rmssd_x10, sdnn_x10, coh_x100, res_mhz, keep_rr=True):
         """Packs the head and flags; returns the payload length (payload is self.buf).
 
         keep_rr=False (flash nearly full) keeps the summary and drops the beats."""
-        quality = (self.ok * 100) // self.count if self.count else 0
+        beats = self.count - self.gaps
+        quality = (self.ok * 100) // beats if beats > 0 else 0
         if not keep_rr:
             self.count = 0
             self.nflags = 0
@@ -348,6 +364,9 @@ def decode_minute(payload):
     base = first_ms - (rrs[0] if count else 0)  # time of the beat before the first
     for i in range(count):
         t = base + rrs[i]
+        if flags[i] == GAP_MARK:  # no beat: time passed with upstrokes left out
+            base = t
+            continue
         beats.append((t, rrs[i], flags[i]))
         if flags[i] != 1:  # an EXTRA beat's interval is merged into the next one
             base = t

@@ -334,6 +334,7 @@ for plan, seed in (('rest:30s,rest/bursts:150s', 21), ('rest:30s,rest/fidget:150
         g.fill(b, 25)
         n = g.read_accel(ab)
         m.feed_accel(ab, n)
+        m.clean(b, 25)  # as App.sense: the artefact that follows the arm, while it moves
         if m._n - m._last_move < n:
             t0 = k * 250 - 250
             if measured and t0 - measured[-1][1] <= 1000:
@@ -347,19 +348,28 @@ for plan, seed in (('rest:30s,rest/bursts:150s', 21), ('rest:30s,rest/fidget:150
             out.append((k * 250 - age, m.flag(d.beat_flag[i], age, (d.beat_rr_us[i] + 500) // 1000)))
     inside = [f for t, f in out if any(a <= t <= e for a, e in measured)]
     res.append([len(measured), len(inside), inside.count(0), inside.count(6),
-                [f for t, f in out if t < 28000].count(0)])
+                [f for t, f in out if t < 28000].count(0),
+                [f for t, f in out if t > measured[-1][1] + 5000].count(0)])
 print(json.dumps(res))
 """
 
 
 def test_no_beat_inside_measured_motion_is_ok(interp):
     # The app's path (detector, accelerometer FIFO after each block, MotionMeter,
-    # reflagging) on bursts, gestures, walking and exercise with bursts.
-    for episodes, inside, ok, motion_n, rest_ok in interp(ENGINE, timeout=300):
-        assert episodes >= 1 and inside >= 20
-        assert ok == 0
+    # cancelling, reflagging) on bursts, gestures, walking and exercise with bursts.
+    res = interp(ENGINE, timeout=300)
+    for episodes, inside, ok, motion_n, rest_ok, _ in res:
+        assert episodes >= 1 and inside >= 5
+        assert ok == 0  # the requirement: never OK inside measured movement
         assert motion_n >= 0.85 * inside  # the rest are EXTRA (kept: merged into the next)
         assert rest_ok >= 18  # the still start is not touched
+    # Bursts, gestures and exercise leave still spells in which the pulse comes back,
+    # so beats keep coming out (flagged) inside the movement.  A minute of walking
+    # does not: once no pulse has been claimed for 5 s the detector drops the
+    # upstrokes instead of logging them (beats.py, "held beats"), so only the first
+    # seconds of it reach the meter; the pulse must be back once the walk is over.
+    assert res[0][1] >= 20 and res[1][1] >= 20 and res[3][1] >= 20
+    assert res[2][5] >= 15  # walking: OK beats in the still 25 s after it
 
 
 def _measured_bursts(plan, seed):
@@ -388,17 +398,20 @@ def _measured_bursts(plan, seed):
     return [(a // 1000, e // 1000) for a, e in g.motion_spans_us], measured
 
 
-@pytest.mark.parametrize("accel", [True, False])
-def test_sim_no_ok_beat_inside_a_measured_burst(tmp_path, accel):
+@pytest.mark.parametrize("accel, seed", [(True, 8), (False, 8), (True, 12)])
+def test_sim_no_ok_beat_inside_a_measured_burst(tmp_path, accel, seed):
     """The real firmware on the simulated board: with motion bursts, no beat inside a
     measured burst is logged OK.  Without an accelerometer the signal-only estimate
-    flags the vigorous part of the bursts only."""
+    flags the vigorous part of the bursts only.  Seed 12 has a beat held by the
+    detector across a minute's end (logged early by 2.7 s when the minute closed on
+    time) and dropped upstrokes inside a minute (later beats read early without the
+    record's gap entry): both put rest beats inside bursts as OK."""
     from soothe.device import Device, open_port
     from soothe.simulator import Simulator
     from soothe.store import Store
     from soothe.sync import sync
 
-    plan, seed = "rest:1m,rest/bursts:4m,rest:1m", 8
+    plan = "rest:1m,rest/bursts:4m,rest:1m"
     sim = Simulator(tmp_path / "f.img", seed=seed, plan=plan, duration="6m", accel=accel)
     with sim:
         sim.wait_stopped(timeout=300)
