@@ -15,7 +15,7 @@ from compat import zeros
 
 from beats import BeatDetector, OK
 from csvsource import CSVError, CSVSamples
-from hrv import RollingHRV
+from hrv import RollingHRV, CAPACITY_5MIN
 
 METRICS_MS = 5000
 SPANS_MS = (60000, 300000)
@@ -28,7 +28,7 @@ def replay(path, rate_hz, column=None, write=print, adc_max=4095, flat_range=8):
     if src.scaled:
         adc_max = 1 << 29  # scaled floats: no ADC ceiling to saturate against
     det = BeatDetector(rate_hz, adc_max=adc_max, flat_range=flat_range)
-    hrv = RollingHRV()
+    hrv = RollingHRV(CAPACITY_5MIN)  # the 5 min window is a host figure
     buf = zeros("i", BLOCK)
     samples = 0
     next_metrics_ms = METRICS_MS
