@@ -338,9 +338,7 @@ class App:
                 else:
                     plan.at(el)
                     nxt = plan.next_ms
-                motor.set(plan.duty)
-                g = (plan.glow * self.settings.get("led_brightness_pct")) // 100
-                led.set_rgb(0, g, 0)
+                self.pace_show(plan)
                 if nxt > self.session_len_ms:
                     nxt = self.session_len_ms
                 wait = nxt - ticks_diff(self.clock.ticks_ms(), start)
@@ -350,6 +348,11 @@ class App:
                     except asyncio.TimeoutError:
                         pass
                     self.wake.clear()
+
+    def pace_show(self, plan):
+        """The pacer's motor duty and green glow at its current step; allocates nothing."""
+        self.board.motor.set(plan.duty)
+        self.board.led.set_rgb(0, (plan.glow * self.settings.get("led_brightness_pct")) // 100, 0)
 
     def _close_minute(self, next_tick):
         hrv = self.hrv
@@ -418,19 +421,19 @@ class App:
         if self.plan is not None or self.prompt_buzz:
             return -1  # the actuator task owns the motor and LED
         board = self.board
-        get = self.settings.get
+        settings = self.settings  # (a bound method kept in a local would be allocated)
         wait = -1
         if self.buzz_end >= 0:
             left = ticks_diff(self.buzz_end, now)
             if left > 0:
-                board.motor.set(get("motor_intensity_pct"))
+                board.motor.set(settings.get("motor_intensity_pct"))
                 wait = left
             else:
                 self.buzz_end = -1
                 board.motor.set(0)
         else:
             board.motor.set(0)
-        bright = get("led_brightness_pct")
+        bright = settings.get("led_brightness_pct")
         state = self.state
         if state == NO_READING:
             phase = ticks_diff(now, self._boot_tick) % _BLINK_PERIOD_MS

@@ -53,8 +53,7 @@ class Engine:
 
     def metrics(self):
         hrv = self.hrv
-        self.beats_60 = hrv.window(self.next_ms, 60000)
-        hrv.window(self.next_ms, 300000)
+        self.beats_60 = hrv.window(self.next_ms, 60000)  # (the 5 min window is a host figure)
         hrv.coherence(self.next_ms)
         self.next_ms += METRICS_MS
 

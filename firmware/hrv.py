@@ -332,7 +332,9 @@ class RollingHRV:
         stride = 64  # twiddle step in the 128-entry table
         while half < _COH_POINTS:
             span = half << 1
-            for a in range(0, _COH_POINTS, span):  # twiddle 1: no multiply
+            # (while loops: a range with a variable step would be allocated)
+            a = 0
+            while a < _COH_POINTS:  # twiddle 1: no multiply
                 b = a + half
                 xr = re[b]
                 xi = im[b]
@@ -340,11 +342,13 @@ class RollingHRV:
                 im[b] = im[a] - xi
                 re[a] += xr
                 im[a] += xi
+                a += span
             w = stride
             for j in range(1, half):
                 c = cos[w]
                 s = cos[(w + 96) & 127]  # sin(2 pi w / 128)
-                for a in range(j, _COH_POINTS, span):
+                a = j
+                while a < _COH_POINTS:
                     b = a + half
                     xr = re[b]
                     xi = im[b]
@@ -354,6 +358,7 @@ class RollingHRV:
                     im[b] = im[a] - ti
                     re[a] += tr
                     im[a] += ti
+                    a += span
                 w += stride
             half = span
             stride >>= 1
