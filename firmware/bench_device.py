@@ -1,3 +1,5 @@
+# mypy: ignore-errors
+# (a bench harness: duck-typed fake peripherals in place of machine.PWM and friends)
 """A day of the device's hot paths, for the allocation tests and `soothe bench --only cost`.
 
 Builds the real App on a board of allocation-free fake peripherals driving the real LED and

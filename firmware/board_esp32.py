@@ -187,7 +187,9 @@ class Button:
         return self.pin.value() == 0
 
     def _on_edge(self, pin):
-        self._flag.set()
+        flag = self._flag
+        if flag is not None:
+            flag.set()
 
     def watch(self, flag):
         """Sets `flag` (an asyncio.ThreadSafeFlag) on every press and release: the ui
