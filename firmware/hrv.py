@@ -4,8 +4,9 @@ Input: beats (device ticks in ms, RR in ms, flag) one at a time; only OK beats
 count, and a successive difference only when both of its beats are OK.
 Output: integer fixed-point figures in attributes (hr_bpm_x100, rmssd_ms_x10, ...).
 Cost: add_beat() is O(1) integer work into pre-allocated arrays; window() walks the
-window in integers; coherence() (every 5 s) is a 128-point radix-2 integer FFT (448
-butterflies instead of the 3,328 multiply-adds of a 26-bin DFT).  Nothing here allocates
+window in integers; coherence() (every 5 s) is a real 128-point integer FFT done as a
+64-point complex radix-2 FFT (192 butterflies instead of the 3,328 multiply-adds of a
+26-bin DFT).  Nothing here allocates
 after construction (floats would: they are boxed on the ESP32), and no intermediate passes
 2**30, so the ESP32's 31-bit small ints never become heap-allocated long ints.
 """
@@ -20,6 +21,7 @@ from compat import zeros, const, ticks_diff, isqrt
 CAPACITY = const(600)
 CAPACITY_5MIN = const(1200)  # 5 min at 220 bpm plus margin
 _COH_POINTS = const(128)  # 64 s at 2 Hz
+_HALF = const(64)  # the real 128-point DFT as a 64-point complex FFT
 _COH_BINS = const(27)  # up to 0.42 Hz at 1/64 Hz spacing
 _DIFF_CLAMP = const(500)  # keeps integer sums inside 31-bit small ints on the ESP32
 _DEV_CLAMP = const(8191)  # 512 ms from the mean, in 1/16 ms: keeps DFT sums below 2**30
@@ -53,15 +55,16 @@ class RollingHRV:
         self._grid = zeros("i", _COH_POINTS)
         self._cos = array("h", [int(round(512 * math.cos(2 * math.pi * i / _COH_POINTS)))
                                 for i in range(_COH_POINTS)])
-        self._im = zeros("i", _COH_POINTS)
+        self._re = zeros("i", _HALF)
+        self._im = zeros("i", _HALF)
         self._spec = zeros("i", 2 * _COH_BINS)
-        # Bit-reversed index of each grid point, for the in-place FFT.
-        self._rev = zeros("B", _COH_POINTS)
-        for k in range(_COH_POINTS):
+        # Bit-reversed index of each of the 64 points, for the in-place FFT.
+        self._rev = zeros("B", _HALF)
+        for k in range(_HALF):
             r = 0
-            for bit in range(7):
+            for bit in range(6):
                 if k & (1 << bit):
-                    r |= 1 << (6 - bit)
+                    r |= 1 << (5 - bit)
             self._rev[k] = r
         self._power = zeros("i", _COH_BINS)
 
@@ -296,22 +299,24 @@ class RollingHRV:
         self.resonance_mhz = (pk * 1000 + off_x1000) // 64
         return True
 
-    def _fft(self, re, spec):
-        """Bins 1..26 of the 128-point DFT of `re` (overwritten) into spec as re, im pairs;
+    def _fft(self, x, spec):
+        """Bins 1..26 of the 128-point DFT of the real series `x` into spec as re, im pairs;
         returns the largest |re| or |im| of them.
 
-        Radix-2 decimation in time (Cooley-Tukey), in place, twiddles in 1/512 as the
-        cos table.  Inputs are scaled to within +-16383, so the inputs of the last stage
-        stay below 2**20 and c*x + s*y below 2**30: small ints on the ESP32.
+        A real 128-point DFT as one 64-point complex FFT of z[n] = x[2n] + i x[2n+1]
+        (radix-2 decimation in time, Cooley-Tukey, in place), then split into the even and
+        odd halves' spectra and joined with the 128-point twiddles: 192 butterflies and 26
+        joins instead of 3,328 multiply-adds.  Twiddles in 1/512 (the cos table).  The
+        input is scaled to within +-16383 first, so the products stay below 2**30 (small
+        ints on the ESP32) and the twiddles' rounding stays small beside weak spectra.
         """
+        re = self._re
         im = self._im
         rev = self._rev
         cos = self._cos
-        # Scale the input up to the headroom (|v| <= 16383) so the rounding of the twiddle
-        # products stays small beside weak spectra; the ratio and the peak do not change.
         top = 0
         for k in range(_COH_POINTS):
-            v = re[k]
+            v = x[k]
             if v < 0:
                 v = -v
             if v > top:
@@ -319,22 +324,17 @@ class RollingHRV:
         up = 0
         while top and (top << (up + 1)) <= 16383:
             up += 1
-        for k in range(_COH_POINTS):  # scale, then the bit-reversal permutation (each pair once)
-            re[k] <<= up
-        for k in range(_COH_POINTS):
-            j = rev[k]
-            im[k] = 0
-            if j > k:
-                v = re[k]
-                re[k] = re[j]
-                re[j] = v
+        for n in range(_HALF):  # pack, scaled, in bit-reversed order
+            j = rev[n]
+            re[j] = x[2 * n] << up
+            im[j] = x[2 * n + 1] << up
         half = 1
-        stride = 64  # twiddle step in the 128-entry table
-        while half < _COH_POINTS:
+        stride = 64  # twiddle step in the 128-entry table for butterflies of this span
+        while half < _HALF:
             span = half << 1
             # (while loops: a range with a variable step would be allocated)
             a = 0
-            while a < _COH_POINTS:  # twiddle 1: no multiply
+            while a < _HALF:  # twiddle 1: no multiply
                 b = a + half
                 xr = re[b]
                 xi = im[b]
@@ -348,7 +348,7 @@ class RollingHRV:
                 c = cos[w]
                 s = cos[(w + 96) & 127]  # sin(2 pi w / 128)
                 a = j
-                while a < _COH_POINTS:
+                while a < _HALF:
                     b = a + half
                     xr = re[b]
                     xi = im[b]
@@ -363,11 +363,21 @@ class RollingHRV:
             half = span
             stride >>= 1
         big = 1
-        for b in range(1, _COH_BINS):
-            r = re[b]
-            i = im[b]
-            spec[2 * b] = r
-            spec[2 * b + 1] = i
+        for k in range(1, _COH_BINS):
+            zr = re[k]
+            zi = im[k]
+            yr = re[_HALF - k]
+            yi = im[_HALF - k]
+            er = (zr + yr) >> 1  # even samples' spectrum
+            ei = (zi - yi) >> 1
+            o_r = (zi + yi) >> 1  # odd samples' spectrum
+            o_i = (yr - zr) >> 1
+            c = cos[k]
+            s = cos[(k + 96) & 127]
+            r = er + ((c * o_r + s * o_i) >> 9)
+            i = ei + ((c * o_i - s * o_r) >> 9)
+            spec[2 * k] = r
+            spec[2 * k + 1] = i
             if r < 0:
                 r = -r
             if i < 0:
