@@ -3,7 +3,8 @@
 `sim` (the MicroPython unix port, see board_sim.py) is chosen by the command
 line; on a real device the board name comes from /board.txt, written by
 `soothe deploy` (default: esp32-devkitc).  Each board object provides:
-clock, sensor, led, motor, button, serial, device_id, data_dir, fs_mount(),
+clock, sensor, accel (None, or an accelerometer: rate_hz, read_fifo(buf) -> n samples as
+x, y, z milli-g into an array('h'), deinit()), led, motor, button, serial, device_id, data_dir, fs_mount(),
 on_stop(fn), report_error(name, exc), wdt_feed(), pacer_rate(rate_x10), deinit().
 Holding the button at boot is safe mode (main.py): the app does not start.
 """
@@ -27,7 +28,8 @@ def create(argv):
 
 def parse_board_txt(text, default="esp32-devkitc"):
     """First line: the board name; then optional `key=value` lines, e.g.
-    sensor=max30102, led=ws2812|pwm-anode|pwm-cathode, motor=pwm|drv2605, cpu_mhz=80."""
+    sensor=max30102, led=ws2812|pwm-anode|pwm-cathode, motor=pwm|drv2605, cpu_mhz=80,
+    accel=auto|lis2dh12|none."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
     options = {}
     for ln in lines[1:]:

@@ -6,10 +6,15 @@ Pins live here and only here.  Options come from /board.txt (board.parse_board_t
   motor  = pwm (transistor + flyback diode, default) | drv2605 (I2C, ERM) | drv2605-lra
   cpu_mhz = 80 | 160 | 240 (default 160)
   sleep  = light (default with max30102) | none: light sleep between FIFO bursts (Napper)
+  accel  = auto (default) | lis2dh12 | none: the wrist accelerometer on the I2C bus (lis2dh12.py).
+           auto uses it when it answers on a bus the board already has (sensor=max30102 or
+           motor=drv2605), else board.accel is None and motion comes from the pulse signal
+           alone; lis2dh12 builds the bus even for the analog PulseSensor and refuses to start
+           without the chip (OSError "check wiring").  The app reads its FIFO after each PPG block.
 The analog sample timer callback only captures: it writes one ADC reading into a
 pre-allocated ring and sets a ThreadSafeFlag; the sensor task does the work.
-Register-level drivers (MAX30102, DRV2605L, WS2812) are in drivers.py and tested
-against fake buses; this file is type-checked but not run in CI (no hardware).
+Register-level drivers (MAX30102, DRV2605L, WS2812) are in drivers.py, the LIS2DH12
+accelerometer in lis2dh12.py, all tested against fake buses; this file is type-checked but not run in CI (no hardware).
 """
 import sys
 import asyncio
@@ -31,6 +36,7 @@ SENSORS = ("analog", "max30102")
 LEDS = ("pwm-cathode", "pwm-anode", "ws2812")
 MOTORS = ("pwm", "drv2605", "drv2605-lra")
 SLEEPS = ("light", "none")
+ACCELS = ("auto", "lis2dh12", "none")
 _RING = const(128)
 
 
@@ -211,8 +217,9 @@ class Esp32Board:
         o = options or {}
         sensor, led, motor = o.get("sensor", "analog"), o.get("led", "pwm-cathode"), o.get("motor", "pwm")
         sleep = o.get("sleep", "light" if sensor == "max30102" else "none")
+        accel = o.get("accel", "auto")
         for key, value, allowed in (("sensor", sensor, SENSORS), ("led", led, LEDS), ("motor", motor, MOTORS),
-                                    ("sleep", sleep, SLEEPS)):
+                                    ("sleep", sleep, SLEEPS), ("accel", accel, ACCELS)):
             if value not in allowed:
                 raise ValueError("board.txt %s=%s: use one of %s" % (key, value, ", ".join(allowed)))
         if sleep == "light" and sensor != "max30102":
@@ -222,11 +229,13 @@ class Esp32Board:
         adc, r, g, b, motor_pin, button, sda, scl, pixel = PINS[name]
         machine.freq(int(o.get("cpu_mhz", "160")) * 1000000)
         i2c = None
-        if sensor == "max30102" or motor.startswith("drv2605"):
+        if sensor == "max30102" or motor.startswith("drv2605") or accel == "lis2dh12":
             i2c = machine.I2C(0, sda=machine.Pin(sda), scl=machine.Pin(scl), freq=400000)
         self.clock = Clock(time.ticks_ms)
         fifo = Max30102Sensor(i2c) if sensor == "max30102" else None
         self.sensor = fifo or AnalogPulseSensor(adc)
+        self.accel_error = ""
+        self.accel = self._accel(accel, i2c)
         self.led = self._led(led, r, g, b, pixel)
         self.motor = drivers.Drv2605(i2c, lra=motor.endswith("lra")) if motor.startswith("drv2605") else PwmMotor(motor_pin)
         self.button = Button(button)
@@ -237,6 +246,21 @@ class Esp32Board:
             fifo.nap = self.napper.nap
         self.device_id = "".join("%02x" % b for b in machine.unique_id())
         self._wdt = None
+
+    def _accel(self, kind, i2c):
+        """The LIS2DH12 on the sensor's I2C bus, or None: the firmware then falls back to
+        motion from the pulse signal alone (MotionMeter)."""
+        if kind == "none" or i2c is None:
+            return None
+        import lis2dh12
+
+        try:
+            return lis2dh12.Lis2dh12(i2c)
+        except OSError as e:
+            if kind == "lis2dh12":
+                raise  # declared present in board.txt: a wiring fault is not hidden
+            self.accel_error = str(e)
+            return None
 
     @staticmethod
     def _led(kind, r, g, b, pixel):
@@ -270,5 +294,7 @@ class Esp32Board:
 
     def deinit(self):
         self.sensor.deinit()
+        if self.accel is not None:
+            self.accel.deinit()
         self.led.set_rgb(0, 0, 0)
         self.motor.set(0)

@@ -40,6 +40,12 @@ def test_wokwi_diagrams_match_the_pin_map():
             assert board_pin("rr:1") == [r] and board_pin("rg:1") == [g] and board_pin("rb:1") == [b]
         else:
             assert board_pin("pixel:DIN") == [pixel]
+        # the accelerometer (an MPU6050 stands in: Wokwi has no LIS2DH12) on the sensor's I2C bus
+        imu = [p for p in d["parts"] if p["id"] == "imu"]
+        assert imu and imu[0]["type"] == "wokwi-mpu6050" and "LIS2DH12" in imu[0]["attrs"]["label"]
+        assert board_pin("imu:SDA") == [sda] and board_pin("imu:SCL") == [scl]
+        power = [x.split(":")[1] for x in wires["imu:VCC"] + wires["imu:GND"]]
+        assert power[0] == "3V3" and power[1].startswith("GND")
 
 
 def test_readme_pin_table_matches_the_pin_map():
@@ -48,3 +54,20 @@ def test_readme_pin_table_matches_the_pin_map():
     assert "GPIO%d (ADC1, 11 dB)" % pins["esp32-devkitc"][0] in text
     assert "GPIO%d / %d / %d" % pins["esp32-devkitc"][1:4] in text
     assert "GPIO%d / %d" % pins["xiao-esp32s3"][6:8] in text
+
+
+def test_readme_documents_the_accelerometer():
+    """BOM line, pin-map row on the I2C pins, wiring, power-budget line and the Wokwi stand-in."""
+    text = (ROOT / "hardware" / "README.md").read_text()
+    pins = _pins()
+    row = [ln for ln in text.splitlines() if ln.startswith("| I2C SDA / SCL")]
+    assert len(row) == 1 and "LIS2DH12" in row[0]
+    assert "GPIO%d / %d" % pins["esp32-devkitc"][6:8] in row[0] and "GPIO%d / %d" % pins["xiao-esp32s3"][6:8] in row[0]
+    bom = [ln for ln in text.splitlines() if ln.startswith("| accelerometer")]
+    assert len(bom) == 1 and "LIS2DH12" in bom[0] and "$" in bom[0]
+    budget = [ln for ln in text.splitlines() if ln.startswith("| LIS2DH12")]
+    assert len(budget) == 1 and "µA" in budget[0]
+    assert "wokwi-mpu6050" in text
+    src = (ROOT / "firmware" / "board_esp32.py").read_text()
+    accels = re.search(r'ACCELS = \(([^)]*)\)', src).group(1).replace('"', "").replace(" ", "").split(",")
+    assert "accel=%s" % "|".join(accels) in text  # the board.txt choices, as the board takes them

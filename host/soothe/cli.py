@@ -389,7 +389,8 @@ def do_deploy(args):
         raise CommandError(str(e)) from e
     port = _repl_port(args)
     try:
-        Deployer(port).deploy(args.board, args.sensor, args.led, args.motor, cpu_mhz=args.cpu_mhz, sleep=args.sleep)
+        Deployer(port).deploy(args.board, args.sensor, args.led, args.motor, cpu_mhz=args.cpu_mhz, sleep=args.sleep,
+                              accel=args.accel)
     except (DeployError, FileNotFoundError) as e:
         raise CommandError(str(e)) from e
     return 0
@@ -532,6 +533,8 @@ def build_parser():
     p.add_argument("--cpu-mhz", type=int, default=160, choices=(80, 160, 240), help="CPU clock (default 160)")
     p.add_argument("--sleep", choices=("light", "none"),
                    help="light sleep between MAX30102 bursts (default: light with max30102, else none)")
+    p.add_argument("--accel", choices=("auto", "lis2dh12", "none"),
+                   help="LIS2DH12 wrist accelerometer on the I2C bus (default auto: used when it answers)")
     p.set_defaults(func=do_deploy)
 
     p = sub.add_parser("doctor", help="check a connected board: MicroPython, flash, RAM, sensor, LED and motor")

@@ -65,6 +65,12 @@ try:
     pins = board_esp32.PINS[name]
     i2c = machine.I2C(0, sda=machine.Pin(pins[6]), scl=machine.Pin(pins[7]))
     res['i2c'] = i2c.scan()
+    if opts.get('accel', 'auto') != 'none':
+        try:
+            import lis2dh12
+            res['accel'] = lis2dh12.check(i2c, time.sleep_ms)
+        except ImportError:
+            pass
     adc = machine.ADC(machine.Pin(pins[0]))
     adc.atten(machine.ADC.ATTN_11DB)
     v = []
@@ -101,16 +107,16 @@ def _sha(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def board_txt(board, sensor="analog", led="pwm-cathode", motor="pwm", cpu_mhz=160, sleep=None):
+def board_txt(board, sensor="analog", led="pwm-cathode", motor="pwm", cpu_mhz=160, sleep=None, accel=None):
     """/board.txt for firmware/board_esp32.py; `sleep` None takes the firmware's default
-    (light with the MAX30102, none with the analog sensor)."""
+    (light with the MAX30102, none with the analog sensor), `accel` None likewise (auto)."""
     if board not in BOARDS:
         raise DeployError("--board %s: use one of %s" % (board, ", ".join(BOARDS)))
     if sleep == "light" and sensor != "max30102":
         raise DeployError("--sleep light needs --sensor max30102 (the analog sensor's sample timer stops in "
                           "light sleep)")
     text = "%s\nsensor=%s\nled=%s\nmotor=%s\ncpu_mhz=%d\n" % (board, sensor, led, motor, cpu_mhz)
-    return text + ("sleep=%s\n" % sleep if sleep else "")
+    return text + ("sleep=%s\n" % sleep if sleep else "") + ("accel=%s\n" % accel if accel else "")
 
 
 class Deployer:
@@ -141,8 +147,8 @@ class Deployer:
         return self._exec_json(INVENTORY, "INVENTORY")
 
     def deploy(self, board, sensor="analog", led="pwm-cathode", motor="pwm", build_dir=None, cpu_mhz=160,
-               sleep=None):
-        text = board_txt(board, sensor, led, motor, cpu_mhz, sleep)
+               sleep=None, accel=None):
+        text = board_txt(board, sensor, led, motor, cpu_mhz, sleep, accel)
         with tempfile.TemporaryDirectory() as tmp:
             build = Path(build_dir or tmp) / "image"
             files = compile_firmware(build, sim=False, arch=ARCH)
@@ -177,6 +183,27 @@ class Deployer:
         return self._exec_json(DOCTOR, "DOCTOR")
 
 
+def _doctor_accel(res, opts, add, lines):
+    """The accelerometer: at rest it reads about 1 g; `accel=auto` without one is not a fault
+    (motion then comes from the pulse signal), `accel=lis2dh12` without one is."""
+    acc = res.get("accel")
+    if acc is None:
+        lines.append("info no accelerometer (board.txt accel=none): motion from the pulse signal only"
+                     if opts.get("accel") == "none" else "info accelerometer not checked (deploy the firmware first?)")
+    elif "error" in acc:
+        if opts.get("accel") == "lis2dh12":
+            add(False, "accelerometer: %s" % acc["error"])
+        else:
+            lines.append("info no accelerometer answers (%s): motion from the pulse signal only" % acc["error"])
+    else:
+        x, y, z = acc.get("mg", [0, 0, 0])
+        g_mg = int(round((x * x + y * y + z * z) ** 0.5))
+        add(acc.get("n", 0) > 0 and 800 <= g_mg <= 1200,
+            "LIS2DH12 accelerometer at 0x%02x: %d samples, at rest |a| = %d mg (x %d, y %d, z %d; expect about "
+            "1000: still, no samples or far off means check the wiring)" % (acc.get("addr", 0), acc.get("n", 0),
+                                                                            g_mg, x, y, z))
+
+
 def doctor_report(res):
     """Lines of findings, each 'ok' or a hint; returns (lines, problems)."""
     lines, problems = [], 0
@@ -203,5 +230,6 @@ def doctor_report(res):
                                                    "check the wiring)" % (lo, hi))
     if str(opts.get("motor", "")).startswith("drv2605"):
         add(0x5A in res.get("i2c", []), "DRV2605L on I2C at 0x5A")
+    _doctor_accel(res, opts, add, lines)
     lines.append("look: the LED should have shown %s" % res.get("pattern", "nothing"))
     return lines, problems

@@ -12,6 +12,10 @@ class FakeI2C:
         self.fail_first = fail_first
         self.fifo = []
         self.fifo_addr = 0x57
+        self.chips = {}  # addr -> a chip model with its own register protocol (fake_lis2dh12)
+
+    def attach(self, chip):
+        self.chips[chip.addr] = chip
 
     def device(self, addr, regs):
         self.regs[addr] = dict(regs)
@@ -20,11 +24,15 @@ class FakeI2C:
         if self.fail_first > 0:
             self.fail_first -= 1
             raise OSError(19)  # ENODEV, as machine.I2C raises on a NACK
-        if addr not in self.regs:
+        if addr not in self.regs and addr not in self.chips:
             raise OSError(19)
 
     def writeto_mem(self, addr, reg, buf):
         self._check(addr)
+        if addr in self.chips:
+            for i, b in enumerate(bytes(buf)):
+                self.log.append(("w", addr, reg + i, b))
+            return self.chips[addr].writeto_mem(addr, reg, buf)
         for i, b in enumerate(bytes(buf)):
             self.regs[addr][reg + i] = b
             self.log.append(("w", addr, reg + i, b))
@@ -44,6 +52,8 @@ class FakeI2C:
     def readfrom_mem_into(self, addr, reg, buf):
         self._check(addr)
         self.log.append(("r", addr, reg, len(buf)))
+        if addr in self.chips:
+            return self.chips[addr].readfrom_mem_into(addr, reg, buf)
         r = self.regs[addr]
         if addr == self.fifo_addr and reg == 0x07:
             n = len(buf) // 3
