@@ -7,8 +7,9 @@
 // Every .py/.mpy file of each host dir is copied into the port's filesystem, `path` is put
 // in front of sys.path, then each chunk runs as its own top-level runPython call (a
 // gc.collect() only takes effect at the next top-level call: shared/FIELD-NOTES.md).
-// The WebAssembly port has no native emitter, so `@micropython.native` is a SyntaxError
-// there: those decorator lines are turned into comments (same line numbers).  The code then
+// The WebAssembly port has no native emitter, so `@micropython.native` and `.viper` are a
+// SyntaxError there: those decorator lines are turned into comments (same line numbers),
+// and viper's ptr8/16/32 casts become the identity.  The code then
 // runs as bytecode, with the same object model (small-int range, boxing) native code has.
 // Prints what the code printed; a Python exception goes to stderr with exit status 1.
 import fs from "node:fs";
@@ -23,8 +24,13 @@ for (const [dest, src] of Object.entries(job.dirs || {})) {
   mp.FS.mkdirTree(dest);
   for (const name of fs.readdirSync(src)) {
     if (name.endsWith(".py")) {
-      const text = fs.readFileSync(path.join(src, name), "utf8")
+      let text = fs.readFileSync(path.join(src, name), "utf8")
         .replace(/^([ \t]*)@micropython\.native[ \t]*$/gm, "$1# @micropython.native: no native emitter here");
+      if (/^[ \t]*@micropython\.viper[ \t]*$/m.test(text)) {
+        // Viper as bytecode: its pointer casts become plain indexing (prefixed to line 1).
+        text = "ptr8 = ptr16 = ptr32 = (lambda b: b); " + text
+          .replace(/^([ \t]*)@micropython\.viper[ \t]*$/gm, "$1# @micropython.viper: no native emitter here");
+      }
       mp.FS.writeFile(dest + "/" + name, text);
     } else if (name.endsWith(".mpy")) {
       mp.FS.writeFile(dest + "/" + name, fs.readFileSync(path.join(src, name)));

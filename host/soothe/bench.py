@@ -357,6 +357,9 @@ def device_day_heap(hours, sample_min, bits):
             os.makedirs(src)
             for p in FIRMWARE_DIR.glob("*.py"):
                 text = re.sub(r"(?m)^([ \t]*)@micropython\.native[ \t]*$", r"\1# native", p.read_text())
+                if re.search(r"(?m)^[ \t]*@micropython\.viper[ \t]*$", text):  # as tests/mp32.mjs does
+                    text = "ptr8 = ptr16 = ptr32 = (lambda b: b); " + re.sub(
+                        r"(?m)^([ \t]*)@micropython\.viper[ \t]*$", r"\1# viper", text)
                 Path(src, p.name).write_text(text)
             os.makedirs(mpy)
             for p in sorted(Path(src).glob("*.py")):
