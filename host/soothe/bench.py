@@ -341,7 +341,7 @@ def run_mp32(chunks, dirs):
 
 
 _DEVICE_MODULES = ("asyncio", "app", "board", "board_esp32", "beats", "hrv", "records", "logstore", "link", "wire",
-                   "settings", "state", "coach", "pacer", "clock", "compat", "drivers")
+                   "settings", "state", "coach", "pacer", "clock", "compat", "drivers", "lis2dh12")
 
 
 def device_day_heap(hours, sample_min, bits):
