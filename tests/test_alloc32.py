@@ -31,7 +31,7 @@ def _check(r, hours):
 
 
 def test_day_allocates_nothing_on_32_bit(mp32):
-    r = mp32(_day(24, 30), timeout=900)
+    r = mp32(_day(24, 10), timeout=1800)
     assert r["maxsize"] == 2 ** 31 - 1  # really the 32-bit object model
     _check(r, 24)
 
