@@ -13,10 +13,11 @@ import records
 from compat import zeros, ticks_add, ticks_diff
 from beats import BeatDetector, OK
 from hrv import RollingHRV
+from motion import MotionMeter
 from link import Link, FIRMWARE_VERSION
 from logstore import RecordLog
 from settings import Settings
-from state import Baseline, StateMachine, NO_READING
+from state import Baseline, StateMachine, NO_READING, THREAT
 import coach as coach_mod
 from coach import Coach
 from pacer import BreathPlan
@@ -34,8 +35,11 @@ _FINDER_RATES = (65, 60, 55, 50, 45)  # breaths/min x10, high to low
 _FINDER_BOOT_MS = 10000  # a long press this soon after boot starts the finder
 _WDT_CHECK_MS = 1000  # the watchdog is fed at most this often, and only if sense and ui ran
 _BASELINE_SAVE_MS = 600000
-# LED colour per state (full scale; the brightness setting scales it).
-_COLOURS = ((0, 0, 0), (255, 0, 0), (0, 0, 255), (0, 255, 0), (0, 0, 0))
+_COH_WINDOW_MS = 64000  # coherence's window: a session's own only after this long
+# LED colour per state (full scale; the brightness setting scales it): no-reading (blinks
+# instead), threat red, drive blue, soothe green, unclassified dark, balanced a steady
+# soft white (reading fine, no system dominates), learning a steady soft violet.
+_COLOURS = ((0, 0, 0), (255, 0, 0), (0, 0, 255), (0, 255, 0), (0, 0, 0), (110, 110, 110), (90, 0, 160))
 
 
 class App:
@@ -47,6 +51,12 @@ class App:
         sensor = board.sensor
         self.detector = BeatDetector(sensor.rate_hz, adc_max=sensor.adc_max, flat_range=sensor.flat_range)
         self.hrv = RollingHRV()
+        # Motion: from the accelerometer read after each PPG block, or (board.accel is
+        # None: a PulseSensor on a DevKit) from the PPG block itself.
+        self.accel = getattr(board, "accel", None)
+        self.accel_buf = zeros("h", 96) if self.accel is not None else None
+        self.motion = MotionMeter(self.accel.rate_hz if self.accel is not None else 0, sensor.rate_hz,
+                                  sensor.flat_range, sensor.adc_max)
         self.minute = records.MinuteBuilder()
         self.scratch = bytearray(records.MAX_PAYLOAD)
         self.link = Link(board.serial.write, self.log, self.clock, self.settings,
@@ -64,7 +74,9 @@ class App:
         self.session_len_ms = 0
         self.session_stop = False
         self.session_before = (0, 0, 0)
-        self.session_sum = [0, 0, 0, 0, 0]  # hr, rmssd, coh, resonance, n (5 s steps)
+        # hr, rmssd, n (5 s steps of the session's own beats); coh, resonance, n (steps
+        # whose 64 s coherence window lies inside the session)
+        self.session_sum = [0, 0, 0, 0, 0, 0]
         self.session_after_due = -1
         self.finder_step = -1
         self.finder_scores = [0] * len(_FINDER_RATES)
@@ -114,20 +126,30 @@ class App:
         clock = self.clock
         buf = self.block
         rate = sensor.rate_hz
+        motion = self.motion
+        accel = self.accel
+        abuf = self.accel_buf
         while self.running:
             count = await sensor.read_block(buf)
             self.alive_sense += 1
             if count <= 0:
                 continue
             end_tick = clock.ticks_ms()
+            if accel is not None:  # the accelerometer's FIFO, in the same burst cadence
+                motion.feed_accel(abuf, accel.read_fifo(abuf))
+                motion.clean(buf, count)  # while moving: the artefact that follows the arm
+            else:
+                motion.feed_ppg(buf, count)
             det.process(buf, count)
             while det.available():
                 i = det.pop()
                 # Beat time from its age in 1/32 samples at the end of the block.
                 age32 = (det.n - det.beat_n[i]) * 32 - det.beat_off32[i]
-                t_ms = ticks_add(end_tick, -((age32 * 1000) // (32 * rate)))
+                age_ms = (age32 * 1000) // (32 * rate)
+                t_ms = ticks_add(end_tick, -age_ms)
                 rr_ms = (det.beat_rr_us[i] + 500) // 1000
-                flag = det.beat_flag[i]
+                # A beat inside measured motion is MOTION, never OK (nor fed to HRV as one).
+                flag = motion.flag(det.beat_flag[i], age_ms, rr_ms)
                 hrv.add_beat(t_ms, rr_ms, flag == OK)
                 if not self.minute.add(ticks_diff(t_ms, self._minute_tick), rr_ms, flag):
                     self._close_minute(t_ms)
@@ -158,25 +180,37 @@ class App:
 
     def _metrics_step(self, now):
         hrv = self.hrv
+        acc = self.session_sum
+        if self.plan is not None:
+            # A session's figures come from its own span: the window never reaches back
+            # before its start, and coherence counts once its 64 s window fits inside.
+            el = ticks_diff(now, self.session_start)
+            if el >= 10000:
+                hrv.window(now, el if el < _MINUTE_MS else _MINUTE_MS)
+                acc[0] += hrv.hr_bpm_x100
+                acc[1] += hrv.rmssd_ms_x10
+                acc[2] += 1
         beats = hrv.window(now, _MINUTE_MS)
         hrv.coherence(now)
         sm = self.states
         if sm.update(_METRICS_MS, self.contact, beats, hrv.artefacts, hrv.hr_bpm_x100, hrv.rmssd_ms_x10,
-                     hrv.coherence_x100):
+                     hrv.coherence_x100,
+                     self.motion.level_pct,  # share of the last 60 s with measured movement
+                     hrv.resonance_mhz):
             self._show_state()
         if self.plan is not None:
-            acc = self.session_sum
-            acc[0] += hrv.hr_bpm_x100
-            acc[1] += hrv.rmssd_ms_x10
-            acc[2] += hrv.coherence_x100
-            acc[3] += hrv.resonance_mhz
-            acc[4] += 1
+            if ticks_diff(now, self.session_start) >= _COH_WINDOW_MS:
+                acc[3] += hrv.coherence_x100
+                acc[4] += hrv.resonance_mhz
+                acc[5] += 1
         elif self.session_after_due >= 0 and ticks_diff(now, self.session_after_due) >= 0:
             self.session_after_due = -1
             self._write_session((hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.coherence_x100))
         # The hour comes from the minute's wall clock (kept once a minute): unix seconds
         # are a heap-allocated long int on the ESP32, not something to touch every 5 s.
-        action = self.coach.update(now, _METRICS_MS, self.state, sm.activity, self.local_hour,
+        # A prompt needs threat evidenced at this very step, not only a red LED still dwelling.
+        threat_now = THREAT if self.state == THREAT and sm.evidence == THREAT else NO_READING
+        action = self.coach.update(now, _METRICS_MS, threat_now, sm.activity or sm.recovering, self.local_hour,
                                    self.plan is not None or self.session_after_due >= 0)
         if action == coach_mod.OFFER:
             self.event(records.EV_PROMPT, b"offered")
@@ -238,7 +272,7 @@ class App:
         hrv.coherence(self.session_start)
         self.session_before = (hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.coherence_x100)
         acc = self.session_sum
-        for i in range(5):
+        for i in range(len(acc)):
             acc[i] = 0
         self.finder_step = 0 if kind == 2 else -1
         self.board.pacer_rate(rate)
@@ -256,16 +290,26 @@ class App:
         self.session_dur_s = ticks_diff(now, self.session_start) // 1000
         self.event(records.EV_SESSION, b"stop" if completed else b"abort")
         if self.session_kind == 2 and completed:
-            best = 0
-            for i in range(len(_FINDER_RATES)):
-                if self.finder_scores[i] > self.finder_scores[best]:
-                    best = i
-            self.settings.set("pacer_rate_x10", _FINDER_RATES[best])
-            self.event(records.EV_FINDER, b"best=%d" % _FINDER_RATES[best])
+            self._finder_choose()
         self.session_rate = plan.rate_x10 if self.session_kind != 2 else _FINDER_RATES[0]
         self.plan = None
         self.board.pacer_rate(0)
         self.session_after_due = ticks_add(now, _MINUTE_MS)
+
+    def _finder_choose(self):
+        """Stores the best rate only when its peak is clear; else keeps the rate and says why."""
+        scores = self.finder_scores
+        best = coach_mod.finder_pick(scores)
+        if best >= 0:
+            self.settings.set("pacer_rate_x10", _FINDER_RATES[best])
+            self.event(records.EV_FINDER, b"best=%d" % _FINDER_RATES[best])
+        else:
+            top = 0
+            for i in range(len(scores)):
+                if scores[i] > scores[top]:
+                    top = i
+            self.event(records.EV_FINDER, b"kept=%d flat: best %d score %d" % (
+                self.settings.get("pacer_rate_x10"), _FINDER_RATES[top], scores[top]))
 
     def _finder_score(self, now, plan):
         """Scores the finder step that just ended: HR swing plus coherence."""
@@ -281,11 +325,12 @@ class App:
 
     def _write_session(self, after):
         acc = self.session_sum
-        n = acc[4] or 1
-        during = (acc[0] // n, acc[1] // n, acc[2] // n)
+        n = acc[2] or 1
+        nc = acc[5] or 1  # 0 coherence and resonance: the session was shorter than their window
+        during = (acc[0] // n, acc[1] // n, acc[3] // nc)
         plen = records.encode_session(self.scratch, self.session_start_s, self.session_dur_s,
                                       self.session_rate, self.session_kind, self.session_completed,
-                                      self.session_before, during, after, acc[3] // n)
+                                      self.session_before, during, after, acc[4] // nc)
         self.log.append(records.SESSION, self.scratch, plen)
         self.log.flush()  # a session boundary is a commit point
 
@@ -357,15 +402,19 @@ class App:
     def _close_minute(self, next_tick):
         hrv = self.hrv
         hrv.window(next_tick, _MINUTE_MS)
-        plen = self.minute.finish(self.state, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.sdnn_ms_x10,
-                                  hrv.coherence_x100, hrv.resonance_mhz, self.log.keep_rr)
+        if self.state == NO_READING:
+            # Unworn (no reading): the minute carries no HR or HRV, only its state.
+            plen = self.minute.finish(self.state, 0, 0, 0, 0, 0, self.log.keep_rr)
+        else:
+            plen = self.minute.finish(self.state, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.sdnn_ms_x10,
+                                      hrv.coherence_x100, hrv.resonance_mhz, self.log.keep_rr)
         self.log.append(records.MINUTE, self.minute.buf, plen)
         self.minute.reset(self.minute.unix_s + ticks_diff(next_tick, self._minute_tick) // 1000)
         self._minute_tick = next_tick
         self._set_local_hour()
 
     def _set_local_hour(self):
-        self.local_hour = ((self.minute.unix_s + self.settings.get("utc_offset_min") * 60) // 3600) % 24
+        self.local_hour = coach_mod.local_hour(self.settings, self.minute.unix_s)
 
     async def ui(self):
         """Button (debounced, short/long press) and the LED and motor outside sessions.

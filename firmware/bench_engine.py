@@ -99,9 +99,10 @@ class Bio(Engine):
         Engine.metrics(self)
         hrv = self.hrv
         self.sm.update(METRICS_MS, True, self.beats_60,
-                       hrv.artefacts, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.coherence_x100)
+                       hrv.artefacts, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.coherence_x100, 0,
+                       hrv.resonance_mhz)
         self.state = self.sm.state
-        self.coach.update(t, METRICS_MS, self.state, self.sm.activity, 12, False)
+        self.coach.update(t, METRICS_MS, self.state, self.sm.activity or self.sm.recovering, 12, False)
 
 
 def run_engine(blocks, rate, cls=Engine):

@@ -1,6 +1,7 @@
 """Simulated board for the MicroPython unix port: the real firmware, fake hardware.
 
 - pulse sensor: a CSV recording or the synthetic generator (ppg_synth) with known beats;
+- accelerometer: the generator's movement as a 25 Hz FIFO (none with a recording or --no-accel);
 - LED and motor: every command is written with its virtual time to a trace file;
 - button: presses scheduled in virtual time (--press 600s:short);
 - clock: virtual; asyncio's own ticks are redirected, so `asyncio.sleep_ms`
@@ -10,7 +11,7 @@
 
 Arguments: sim [--ppg FILE --rate HZ | --synthetic --seed N --plan P] [--flash IMG]
                [--speed X | --fast] [--duration D] [--trace FILE] [--press T:short|long]
-               [--device-id ID] [--start UNIX_S] [--cut-after-writes N]
+               [--device-id ID] [--start UNIX_S] [--cut-after-writes N] [--no-accel]
 """
 import gc
 import sys
@@ -18,6 +19,7 @@ import os
 import asyncio
 
 import ppg_synth
+import motion_synth  # noqa: F401  (the accelerometer's movement model: loaded first, while the heap is young)
 from clock import Clock
 from stdio_serial import StdioSerial
 from compat import ticks_diff
@@ -200,6 +202,23 @@ class SimSensor:
         return self.block
 
 
+class SimAccel:
+    """board.accel: the generator's accelerometer stream, read as a chip's FIFO.
+
+    Same movement as the PPG's motion artefact (ppg_synth), 25 Hz, x/y/z in mg.
+    """
+
+    def __init__(self, source):
+        self.source = source
+        self.rate_hz = source.accel_rate_hz
+
+    def read_fifo(self, buf):
+        return self.source.read_accel(buf)
+
+    def deinit(self):
+        pass
+
+
 class Trace:
     """Writes actuator commands as lines: '<t_ms> <device> <values...>'."""
 
@@ -277,7 +296,7 @@ class SimButton:
 def _parse_args(argv):
     opts = {"ppg": None, "rate": 100, "seed": 1, "plan": None, "flash": "soothe-flash.img",
             "speed": 0.0, "duration": None, "trace": None, "press": [], "device_id": None,
-            "start": 1767600000, "cut": -1, "invert": False, "hang": -1}  # type: dict
+            "start": 1767600000, "cut": -1, "invert": False, "hang": -1, "accel": True}  # type: dict
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -311,10 +330,12 @@ def _parse_args(argv):
             opts["hang"] = ppg_synth.parse_duration_ms(val)
         elif a == "--cut-after-writes":
             opts["cut"] = int(val)
-        elif a in ("--fast", "--synthetic", "--invert"):
+        elif a in ("--fast", "--synthetic", "--invert", "--no-accel"):
             i -= 1
             if a == "--invert":
                 opts["invert"] = True
+            elif a == "--no-accel":
+                opts["accel"] = False  # a PulseSensor on a DevKit: no accelerometer
         else:
             raise ValueError("unknown simulator option %s" % a)
     return opts
@@ -371,6 +392,9 @@ class SimBoard:
         self.clock = Clock(self.vt.elapsed_ms, o["start"] * 1000, is_set=True)
         self.sensor = SimSensor(_make_source(o), o["rate"], self.vt)
         self.sensor.hang_at = o["hang"]
+        # A recording has no accelerometer beside it, and --no-accel builds without one.
+        src = self.sensor.source
+        self.accel = SimAccel(src) if o["accel"] and hasattr(src, "read_accel") else None
         self.wdt = SimWatchdog(self.vt)
         self.vt.reports.append(self._stats_line)
         self.trace = Trace(o["trace"], self.vt)

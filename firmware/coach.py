@@ -3,8 +3,9 @@
 Input: the state every 5 s (with activity), local hour, button presses.
 Output: actions for the app: OFFER, START (manual/prompted), STOP, SNOOZE,
 IGNORED, FINDER.  Pure policy: no timers, no drivers; times are device ticks (ms).
-Rules: threat held for prompt_after_s -> one gentle prompt; never in quiet hours,
-during activity, with no reading, while snoozed, or more than prompts_per_hour.
+Rules: threat held for prompt_after_s -> one gentle prompt, only while threat is
+evidenced at that step; never in quiet hours (local time), during activity or its
+cool-down, with no reading, while snoozed, or more than prompts_per_hour.
 """
 from compat import const, ticks_add, ticks_diff, zeros
 from state import THREAT
@@ -19,6 +20,40 @@ IGNORED = const(6)
 FINDER = const(7)
 
 _RECENT = const(6)  # prompts remembered for the per-hour limit
+_FINDER_MARGIN_PCT = const(125)
+
+
+def finder_pick(scores):
+    """Index of the resonance finder's best step when its peak is clear, else -1.
+
+    Clear: the best score beats every step that is not its neighbour by 25 %.  A score's
+    own noise is ~10 % (the mean HR swing of ~10 breaths with beat-to-beat jitter), so
+    two steps differ by ~14 % (sqrt 2 x 10 %) by chance; 25 % is ~1.8 times that.  A
+    resonance between two rates shows as two near-equal neighbours, which passes; a flat
+    or noisy curve does not.
+    """
+    n = len(scores)
+    best = 0
+    for i in range(n):
+        if scores[i] > scores[best]:
+            best = i
+    rival = 0
+    for i in range(n):
+        if (i < best - 1 or i > best + 1) and scores[i] > rival:
+            rival = scores[i]
+    if scores[best] > 0 and scores[best] * 100 >= rival * _FINDER_MARGIN_PCT:
+        return best
+    return -1
+
+
+def local_hour(settings, unix_s):
+    """Local hour of day: UTC offset, switched at the next daylight-saving change the host
+    sent (`soothe sync` sets utc_offset_min, dst_next_s and dst_offset_min)."""
+    offset = settings.get("utc_offset_min")
+    change = settings.get("dst_next_s")
+    if change and unix_s >= change:
+        offset = settings.get("dst_offset_min")
+    return ((unix_s + offset * 60) // 3600) % 24
 
 
 class Coach:

@@ -14,7 +14,7 @@ MINUTE payload (one per minute of wearing, RR and summary together so the
 12-byte frame overhead is paid once a minute):
 
     u32 unix_s   start of the minute (device clock)
-    u8  state    0 no-reading, 1 threat, 2 drive, 3 soothe, 4 unclassified
+    u8  state    0 no-reading, 1 threat, 2 drive, 3 soothe, 4 unclassified, 5 balanced, 6 learning
     u8  quality  OK beats in the minute, percent
     u16 hr_bpm_x100, rmssd_ms_x10, sdnn_ms_x10 (60 s window)
     u16 coherence_x100, resonance_mhz (64 s window)
@@ -75,7 +75,8 @@ EVENT_NAMES = {
 }
 
 # 4 = pulse present but no state stage yet: shown as such, never as a guessed state
-STATE_NAMES = ("no-reading", "threat", "drive", "soothe", "unclassified")
+# 5 = reading fine, no state evidenced; 6 = the same while the baseline is still learnt (issue 14)
+STATE_NAMES = ("no-reading", "threat", "drive", "soothe", "unclassified", "balanced", "learning")
 
 _MINUTE_HEAD = "<IBBHHHHHH"
 MINUTE_HEAD_LEN = const(18)
@@ -196,7 +197,9 @@ class MinuteBuilder:
 
     def __init__(self):
         self.buf = bytearray(MAX_PAYLOAD)
-        self.flags = bytearray(2 * 64)
+        # Every beat may be flagged (a minute of walking is all MOTION): a flag
+        # that did not fit would decode as an OK beat.
+        self.flags = bytearray(2 * self.MAX_BEATS)
         self.k = 5
         self._sum_u = 0
         self._n_u = 0
@@ -236,7 +239,8 @@ class MinuteBuilder:
         self._pos = pos
 
     def add(self, offset_ms, rr_ms, flag):
-        if self.count >= self.MAX_BEATS or self._pos > MAX_PAYLOAD - 140:  # room for the flags
+        # Room for this beat (<= 33 bits), the flags so far and its own (<= 3 bytes each).
+        if self.count >= self.MAX_BEATS or self._pos + 3 * self.nflags + 12 > MAX_PAYLOAD:
             return False
         if rr_ms > 65535:
             rr_ms = 65535
@@ -257,10 +261,9 @@ class MinuteBuilder:
                 self._put(u, 17)
         self.prev_rr = rr_ms
         if flag:
-            if self.nflags < 64:
-                self.flags[2 * self.nflags] = self.count
-                self.flags[2 * self.nflags + 1] = flag
-                self.nflags += 1
+            self.flags[2 * self.nflags] = self.count
+            self.flags[2 * self.nflags + 1] = flag
+            self.nflags += 1
         else:
             self.ok += 1
         self.count += 1

@@ -13,16 +13,23 @@ SCHEMA = {
     "led_brightness_pct": (int, 0, 100, 8),
     "motor_intensity_pct": (int, 10, 100, 60),
     "live_period_ms": (int, 200, 5000, 1000),
-    # State thresholds against the personal baseline (README: a heuristic, not a diagnosis).
-    "threat_hr_bpm": (int, 3, 40, 8),
+    # State thresholds against the personal baseline's calm distribution (README: a
+    # heuristic, not a diagnosis).  HR distances are from its 90th/50th percentile, RMSSD
+    # ratios from its 10th percentile (threat) or median (soothe).
+    "threat_hr_bpm": (int, 3, 40, 10),
     "threat_rmssd_pct": (int, 30, 100, 75),
-    "drive_hr_bpm": (int, 3, 40, 8),
+    "drive_hr_bpm": (int, 3, 40, 12),
     "activity_hr_bpm": (int, 15, 80, 40),
-    "soothe_hr_bpm": (int, -10, 10, 2),
-    "soothe_rmssd_pct": (int, 80, 200, 110),
-    "soothe_coherence_x100": (int, 50, 1000, 200),
-    "dwell_s": (int, 10, 300, 30),
-    "threat_dwell_s": (int, 10, 600, 60),
+    "activity_motion_pct": (int, 1, 100, 20),
+    "recovery_s": (int, 60, 3600, 600),
+    "recovery_drop_bpm": (int, 2, 20, 4),
+    "soothe_hr_bpm": (int, -10, 10, 0),
+    "soothe_rmssd_pct": (int, 80, 200, 150),
+    "soothe_coherence_x100": (int, 50, 1000, 150),
+    "slow_breath_mhz": (int, 50, 250, 150),
+    "baseline_learn_min": (int, 10, 10080, 360),
+    "dwell_s": (int, 5, 300, 15),
+    "threat_dwell_s": (int, 5, 600, 20),
     # Pacer and prompts.
     "pacer_rate_x10": (int, 45, 70, 60),
     "pacer_inhale": (int, 1, 10, 4),
@@ -35,6 +42,10 @@ SCHEMA = {
     "quiet_start_h": (int, 0, 23, 22),
     "quiet_end_h": (int, 0, 23, 7),
     "utc_offset_min": (int, -720, 840, 0),
+    # The next daylight-saving change (unix s, 0 = none known) and the offset after it;
+    # `soothe sync` sets all three from the host's time zone.
+    "dst_next_s": (int, 0, 4102444800, 0),
+    "dst_offset_min": (int, -720, 840, 0),
     "finder_step_s": (int, 30, 300, 120),
 }
 

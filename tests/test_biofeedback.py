@@ -35,16 +35,22 @@ def run_device(tmp_path, name, **kw):
     return lines, sqlite3.connect(tmp_path / (name + ".db"))
 
 
+def led_name(r, g, b):
+    """The indication an LED command shows (at the default 8 % brightness)."""
+    if r == g == b:
+        return "off" if r == 0 else ("blink" if r >= 15 else "balanced")
+    if r and b and not g:
+        return "learning"
+    return "red" if r else "blue" if b else "green"
+
+
 def led_colours(lines):
     """[(t_s, name)] of the LED's state colour changes (ignoring the session glow)."""
     out = []
     for t, dev, *v in lines:
         if dev != "led":
             continue
-        r, g, b = map(int, v)
-        name = "off" if r == g == b else "red" if r else "blue" if b else "green"
-        if r == g == b and r > 0:
-            name = "blink"
+        name = led_name(*map(int, v))
         if not out or out[-1][1] != name:
             out.append((int(t) / 1000, name))
     return out

@@ -71,7 +71,9 @@ def test_deploy_compiles_copies_verifies_and_keeps_the_wearers_files(board, tmp_
     res = d.deploy("xiao-esp32s3", sensor="max30102", led="ws2812", motor="drv2605", build_dir=tmp_path)
     names = sorted(res["files"])
     assert "main.py" in names and "board.txt" in names and "app.mpy" in names and "drivers.mpy" in names
-    assert not any(n.startswith(("board_sim", "ppg_synth", "csvsource", "replay", "bench_")) for n in names)
+    assert "motion.mpy" in names
+    assert not any(n.startswith(("board_sim", "ppg_synth", "motion_synth", "csvsource", "replay", "bench_"))
+                   for n in names)
     # the exact operations, in order
     assert fake.ops[0] == ("exec", "INVENTORY")
     assert fake.ops[1] == ("rm", "old_module.mpy")

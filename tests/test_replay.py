@@ -37,7 +37,11 @@ def test_replay_json_matches_known_beats_and_hand_computed_summary(tmp_path, soo
     out = json.loads(proc.stdout)
     assert set(out) >= {"beats", "windows", "summary"}
     assert set(out["beats"][0]) >= {"t_s", "rr_ms", "ok"}
-    assert set(out["windows"][0]) == {"t_s", "hr_bpm", "rmssd_ms", "sdnn_ms", "pnn50", "coherence", "resonance_hz"}
+    assert set(out["windows"][0]) == {"t_s", "hr_bpm", "rmssd_ms", "sdnn_ms", "pnn50", "coherence", "resonance_hz",
+                                      "motion_pct"}
+    # Still all along; only the jump back from the flat line, when contact returns, is movement.
+    assert {w["motion_pct"] for w in out["windows"] if w["t_s"] < 120} == {0}
+    assert max(w["motion_pct"] for w in out["windows"]) <= 2
     # Every true beat in the 2 min rest segment (after a 5 s learning period) is found within 50 ms
     # once the constant fiducial offset (foot -> max slope) is removed.
     seg = [t for t in truth if 5 < t < 118]
@@ -109,7 +113,7 @@ def test_bench_unknown_section_is_a_one_line_error(soothe_cmd):
     proc = subprocess.run(soothe_cmd + ["bench", "--only", "accuracy,speed"], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "soothe: error: --only speed: choose from accuracy,cost,log"
+    assert proc.stderr.strip() == "soothe: error: --only speed: choose from accuracy,cost,log,state"
 
 
 def test_integer_recording_with_a_flat_start_is_not_rescaled(tmp_path, soothe_cmd):

@@ -3,35 +3,40 @@
 STATE = """
 import json, settings, state
 s = settings.Settings()
+s.values["baseline_learn_min"] = 10
 b = state.Baseline()
-b.hr_x100, b.rmssd_x10 = 6400, 400
 m = state.StateMachine(s, b)
 out = []
-def feed(n, contact, beats, art, hr, rmssd, coh):
+def feed(n, contact, beats, art, hr, rmssd, coh, motion=0, res=0):
     for _ in range(n):
-        m.update(5000, contact, beats, art, hr, rmssd, coh)
+        m.update(5000, contact, beats, art, hr, rmssd, coh, motion, res)
         out.append(m.state)
-feed(4, True, 60, 0, 6500, 420, 50)      # at baseline: unclassified
-feed(20, True, 90, 0, 9000, 150, 30)     # HR +26, RMSSD 38 %: threat after 60 s dwell
-feed(2, True, 90, 0, 7600, 330, 30)      # in between: stays threat (hysteresis)
-feed(10, True, 60, 0, 5900, 700, 300)    # calm, high RMSSD: soothe after 30 s
-feed(1, False, 0, 0, 0, 0, 0)            # contact lost: at once
-feed(3, True, 60, 0, 13000, 100, 10)     # exercise-level HR: drive, never threat
-feed(10, True, 60, 0, 13000, 100, 10)
-print(json.dumps([out, m.activity]))
+feed(2, True, 10, 0, 6400, 380, 50)       # a pulse, too few beats: unclassified
+feed(160, True, 64, 0, 6400, 380, 50)     # calm: learning at once, balanced after 10 calm min
+feed(20, True, 90, 0, 9000, 120, 30)      # HR +26, RMSSD 12 ms: threat after the 20 s dwell
+feed(30, True, 64, 0, 6400, 380, 50)      # calm again: balanced, not kept red
+feed(1, False, 0, 0, 0, 0, 0)             # contact lost: at once
+feed(20, True, 64, 0, 6300, 380, 250, 0, 100)  # coherent slow breathing: soothe
+feed(20, True, 64, 0, 6300, 380, 250, 0, 250)  # as coherent but at 15/min: balanced
+print(json.dumps([out, b.calm_n]))
 """
 
 
-def test_state_dwell_hysteresis_and_no_reading(interp):
-    seq, activity = interp(STATE)
-    assert seq[:4] == [4, 4, 4, 4]
-    threat = seq[4:24]
-    assert threat.index(1) == 12  # 60 s dwell at 5 s steps (the 13th step)
-    assert seq[24:26] == [1, 1]
-    soothe = seq[26:36]
-    assert soothe.index(3) == 6 and 1 in soothe[:6]
-    assert seq[36] == 0
-    assert 1 not in seq[37:] and seq[-1] == 2 and activity
+def test_state_shows_only_while_evidence_holds(interp):
+    seq, calm_n = interp(STATE)
+    assert seq[:2] == [4, 4]
+    calm = seq[2:162]
+    assert calm[0] == 6 and set(calm[:119]) == {6} and calm[-1] == 5  # learning, then balanced
+    threat = seq[162:182]
+    assert 1 in threat and 3 <= threat.index(1) <= 8 and threat[-1] == 1
+    after = seq[182:212]
+    assert after[-1] == 5 and after.index(5) <= 6, after  # clears within ~30 s, to balanced
+    assert seq[212] == 0
+    soothe = seq[213:233]
+    assert soothe[-1] == 3 and 2 not in soothe and 1 not in soothe
+    fast = seq[233:253]
+    assert fast[-1] == 5 and 3 not in fast[5:]
+    assert 150 <= calm_n <= 220  # learnt from the calm steps only, never from threat
 
 
 COACH = """

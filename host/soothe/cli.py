@@ -436,7 +436,7 @@ def do_replay(args):
     from .replay import ReplayError, format_text, run_replay
 
     try:
-        result = run_replay(args.file, args.rate, args.column)
+        result = run_replay(args.file, args.rate, args.column, adc_bits=args.adc_bits)
     except ReplayError as e:
         raise CommandError(str(e)) from e
     if args.json:
@@ -477,6 +477,8 @@ def build_parser():
     p.add_argument("file", metavar="FILE", help="CSV: one sample per row, or columns with a header row")
     p.add_argument("--rate", type=int, required=True, metavar="HZ", help="sample rate of the recording, 25..500")
     p.add_argument("--column", metavar="NAME", help="column to read (header name, or 0-based index without a header)")
+    p.add_argument("--adc-bits", type=int, default=0, metavar="N",
+                   help="the sensor's range in bits, 8..24 (default: inferred from the data)")
     p.add_argument("--json", action="store_true", help="one JSON object: beats, windows, summary (see README)")
     p.set_defaults(func=do_replay)
 
@@ -543,7 +545,7 @@ def build_parser():
 
     p = sub.add_parser("soak", help="days of wearing on the simulated board from the .mpy image on a small heap")
     p.add_argument("--days", type=float, default=7.0, help="simulated days (default 7)")
-    p.add_argument("--heapsize", default="160k", help="MicroPython heap (default 160k, see soak.py)")
+    p.add_argument("--heapsize", default="192k", help="MicroPython heap (default 192k, see soak.py)")
     p.set_defaults(func=do_soak)
 
     p = sub.add_parser("demo", help="simulate a stretch of wearing, sync it and print what arrived")

@@ -93,7 +93,9 @@ def gaps(beat_rows):
 def export(db, r, fmt, out, table="beats", warn=None):
     """Writes the range in `fmt` to the text stream `out`; returns the number of rows written."""
     if fmt == "kubios":
-        rows = query.beats(db, r)
+        # Kubios takes one RR series: unworn time (minutes with no reading) is left
+        # out, as the gap warning below says; artefacts while worn stay for Kubios.
+        rows = query.worn_beats(query.beats(db, r), query.minutes(db, r))
         n = 0
         for _, rr, flag in rows:
             if flag != _EXTRA:

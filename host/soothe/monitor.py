@@ -7,7 +7,8 @@ import time
 
 from .fw import records
 
-STATE_MARK = {"threat": "RED  ", "drive": "BLUE ", "soothe": "GREEN", "no-reading": "-----", "unclassified": "....."}
+STATE_MARK = {"threat": "RED  ", "drive": "BLUE ", "soothe": "GREEN", "no-reading": "-----", "unclassified": ".....",
+              "balanced": "even ", "learning": "learn"}
 
 
 def line(u):

@@ -105,6 +105,22 @@ def beats(db, r):
         "ORDER BY t_unix_ms, seq, idx", (r.device_id, r.start * 1000, r.end * 1000)).fetchall()
 
 
+def worn_beats(beat_rows, minute_rows):
+    """The beats outside minutes whose state is no-reading (the device was not worn)."""
+    unworn = [m[0] * 1000 for m in minute_rows if m[1] == "no-reading"]
+    if not unworn:
+        return beat_rows
+    out = []
+    i = 0
+    for row in beat_rows:
+        while i < len(unworn) and unworn[i] + 60000 <= row[0]:
+            i += 1
+        if i < len(unworn) and unworn[i] <= row[0]:
+            continue
+        out.append(row)
+    return out
+
+
 SESSION_COLUMNS = ("unix_s", "duration_s", "rate_bpm", "kind", "completed", "before_hr", "before_rmssd",
                    "before_coh", "during_hr", "during_rmssd", "during_coh", "after_hr", "after_rmssd",
                    "after_coh", "resonance_hz")

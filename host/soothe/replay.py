@@ -4,7 +4,8 @@ The host runs firmware/replay.py with the `micropython` binary and turns its lin
 output into the public JSON shape documented in the README:
 
   {"beats":   [{"t_s", "rr_ms", "ok", "flag"}],
-   "windows": [{"t_s", "hr_bpm", "rmssd_ms", "sdnn_ms", "pnn50", "coherence", "resonance_hz"}],  # 60 s
+   "windows": [{"t_s", "hr_bpm", "rmssd_ms", "sdnn_ms", "pnn50", "coherence", "resonance_hz",
+                "motion_pct"}],  # 60 s
    "windows_5min": [same keys, 5 min span],
    "no_contact": [{"from_s", "to_s"}],
    "summary": {"duration_s", "rate_hz", "beats", "artefacts", "hr_bpm", "rmssd_ms", "sdnn_ms",
@@ -22,16 +23,20 @@ class ReplayError(Exception):
     pass
 
 
-def run_replay(path, rate_hz, column=None, heapsize=None):
-    """Returns the replay result dict; raises ReplayError with a one-line reason."""
+def run_replay(path, rate_hz, column=None, heapsize=None, adc_bits=0):
+    """Returns the replay result dict; raises ReplayError with a one-line reason.
+
+    adc_bits: the sensor's range (0: inferred from the data by the firmware's replay)."""
     if not 25 <= rate_hz <= 500:
         raise ReplayError("--rate %d is out of range: use 25..500 Hz" % rate_hz)
+    if adc_bits and not 8 <= adc_bits <= 24:
+        raise ReplayError("--adc-bits %d is out of range: use 8..24 (or leave it out to infer it)" % adc_bits)
     if not Path(path).is_file():
         raise ReplayError("cannot open PPG file %s: check the path" % path)
     cmd = [micropython_binary()]
     if heapsize:
         cmd += ["-X", "heapsize=%s" % heapsize]
-    cmd += [str(FIRMWARE_DIR / "replay.py"), str(Path(path).resolve()), str(rate_hz), column or ""]
+    cmd += [str(FIRMWARE_DIR / "replay.py"), str(Path(path).resolve()), str(rate_hz), column or "", str(adc_bits)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=micropython_env(), cwd=str(FIRMWARE_DIR))
     lines = proc.stdout.splitlines()
     for line in lines:
@@ -44,7 +49,7 @@ def run_replay(path, rate_hz, column=None, heapsize=None):
 
 
 def _window(fields):
-    t_ms, span, hr, rmssd, sdnn, pnn50, beats, coh, res = (int(x) for x in fields)
+    t_ms, span, hr, rmssd, sdnn, pnn50, beats, coh, res = (int(x) for x in fields[:9])
     return span, {
         "t_s": t_ms / 1000,
         "hr_bpm": hr / 100 if beats >= 2 else None,
@@ -53,6 +58,7 @@ def _window(fields):
         "pnn50": pnn50 / 10 if beats >= 2 else None,
         "coherence": coh / 100 if res else None,
         "resonance_hz": res / 1000 if res else None,
+        "motion_pct": int(fields[9]) if len(fields) > 9 else None,  # share of the last 60 s moving
     }
 
 

@@ -18,8 +18,8 @@ from . import analysis, query
 from .store import open_private
 
 STATE_COLOURS = {"threat": "#d9534f", "drive": "#4a7bd0", "soothe": "#4caf6a", "no-reading": "#b8b8b8",
-                 "unclassified": "#e8e2c8"}
-STATE_ORDER = ("threat", "drive", "soothe", "unclassified", "no-reading")
+                 "unclassified": "#e8e2c8", "balanced": "#d8d4e8", "learning": "#c9b8e8"}
+STATE_ORDER = ("threat", "drive", "soothe", "balanced", "learning", "unclassified", "no-reading")
 PROMPT_MARKS = {"accepted": ("#2e7d32", "^"), "snoozed": ("#f0a030", "v"), "ignored": ("#777777", "x"),
                 "offered": ("#555555", ".")}
 
@@ -50,7 +50,8 @@ def analyse_day(db, r):
     mins = query.minutes(db, r)
     if not mins:
         return None
-    beats = query.beats(db, r)
+    # Unworn time (minutes with no reading) is left out of every figure.
+    beats = query.worn_beats(query.beats(db, r), mins)
     t = np.array([b[0] for b in beats], float)
     rr = np.array([b[1] for b in beats], float)
     fl = np.array([b[2] for b in beats], int)

@@ -23,7 +23,7 @@ class SimError(Exception):
 class Simulator:
     def __init__(self, flash, ppg=None, rate=100, seed=1, plan=None, speed=None, duration=None,
                  trace=None, presses=(), device_id=None, heapsize=None, cut_after_writes=None,
-                 invert=False, start=None, hang_sense_at=None):
+                 invert=False, start=None, hang_sense_at=None, accel=True):
         self.argv = ["sim", "--flash", str(Path(flash).resolve()), "--rate", str(rate)]
         if ppg:
             if not Path(ppg).is_file():
@@ -54,6 +54,8 @@ class Simulator:
             self.argv += ["--hang-sense-at", str(hang_sense_at)]
         if start is not None:
             self.argv += ["--start", str(int(start))]
+        if not accel:
+            self.argv += ["--no-accel"]
         self.flash = Path(flash)
         self.heapsize = heapsize
         self.prefix = []  # a command to run the port under, e.g. valgrind (soothe bench)

@@ -21,6 +21,7 @@ class SyncResult:
     seconds: float = 0.0
     days: list = field(default_factory=list)
     gaps: list = field(default_factory=list)
+    local_time: dict = field(default_factory=dict)
 
     def summary_line(self):
         days = ", ".join(self.days) if self.days else "none"
@@ -54,6 +55,48 @@ class Progress:
             self.stream.write("\n")
 
 
+def local_time_settings(now_s=None, horizon_days=400):
+    """The device settings for the host's time zone: {utc_offset_min, dst_next_s, dst_offset_min}.
+
+    The next daylight-saving change is found by stepping the host's own zone rules
+    (time.localtime) hour by hour, then to the second; dst_next_s is 0 when the zone
+    has no change within horizon_days."""
+    now_s = int(time.time() if now_s is None else now_s)
+
+    def offset_min(t):
+        return time.localtime(t).tm_gmtoff // 60
+
+    here = offset_min(now_s)
+    t = now_s
+    end = now_s + horizon_days * 86400
+    while t < end and offset_min(t + 3600) == here:
+        t += 3600
+    if t >= end:
+        return {"utc_offset_min": here, "dst_next_s": 0, "dst_offset_min": here}
+    lo, hi = t, t + 3600  # offset(lo) == here != offset(hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if offset_min(mid) == here:
+            lo = mid
+        else:
+            hi = mid
+    return {"utc_offset_min": here, "dst_next_s": hi, "dst_offset_min": offset_min(hi)}
+
+
+def set_local_time(device, now_s=None):
+    """Quiet hours and day boundaries on the device follow the host's local time."""
+    values = local_time_settings(now_s)
+    for key in ("utc_offset_min", "dst_next_s", "dst_offset_min"):
+        try:
+            if int(device.config(key)[1]) != values[key]:  # unchanged: no flash write, no event
+                device.config(key, values[key])
+        except DeviceError:
+            if key == "utc_offset_min":
+                raise
+            break  # firmware from before the daylight-saving keys: the offset alone
+    return values
+
+
 def sync(device, store, batch_bytes=8192, progress=None, set_clock=True):
     t0 = time.monotonic()
     hello = device.hello()
@@ -69,6 +112,7 @@ def sync(device, store, batch_bytes=8192, progress=None, set_clock=True):
         now_ms = int(time.time() * 1000)
         before = device.set_time(now_ms)
         result.clock_offset_ms = before - now_ms
+        result.local_time = set_local_time(device)
     store.note_device(dev_id, hello["version"], time.time())
     stored = store.max_seq(dev_id)
     if stored > hello["acked_seq"]:
@@ -96,7 +140,7 @@ def sync(device, store, batch_bytes=8192, progress=None, set_clock=True):
     result.seconds = time.monotonic() - t0
     if first_new is not None:
         rows = store.db.execute(
-            "SELECT DISTINCT date(unix_s, 'unixepoch') FROM minutes WHERE device_id=? AND seq>=? ORDER BY 1",
+            "SELECT DISTINCT date(unix_s, 'unixepoch', 'localtime') FROM minutes WHERE device_id=? AND seq>=? ORDER BY 1",
             (dev_id, first_new)).fetchall()
         result.days = [r[0] for r in rows]
     result.gaps += [g for g in store.gaps(dev_id) if g not in result.gaps]
