@@ -13,7 +13,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
-setup: $(STAMP)
+# The 32-bit MicroPython the firmware tests also run under (the ESP32's small-int range and
+# object sizes): the official WebAssembly port from npm, driven by tests/mp32.mjs under Node.js.
+# Without node the mp32 tests skip and say why.
+MP32 := node_modules/@micropython/micropython-webassembly-pyscript/package.json
+$(MP32): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund && touch $@; \
+	else echo "npm not found: the 32-bit MicroPython tests will be skipped"; fi
+
+setup: $(STAMP) $(MP32)
 
 # micropython-esp32-stubs installs bare .pyi files that mypy ignores in
 # site-packages (shared/FIELD-NOTES.md); copy them into typings/ and point mypy there.
@@ -26,7 +34,7 @@ typings/.stamp: $(STAMP)
 	touch $@
 
 lint: typings/.stamp
-	$(BIN)/mypy --config-file mypy-firmware.ini $(filter-out firmware/__init__.py,$(wildcard firmware/*.py))
+	$(BIN)/mypy --config-file mypy-firmware.ini $(filter-out firmware/__init__.py firmware/manifest.py,$(wildcard firmware/*.py))
 
 # The report's browser test (tests/test_report_browser.py) needs Debian's chromium;
 # CI runs as root on a fresh machine, so install it here when it is missing.
@@ -66,4 +74,4 @@ doctor: setup
 	$(BIN)/soothe doctor $(if $(PORT),--port $(PORT))
 
 clean:
-	rm -rf $(VENV) typings build *.egg-info .pytest_cache .mypy_cache
+	rm -rf $(VENV) node_modules typings build *.egg-info .pytest_cache .mypy_cache

@@ -31,7 +31,8 @@ _GAP_MS = 200
 # How long a minute's record stays open after its end for beats the detector still
 # holds (seen up to ~4.8 s while the pulse evidence builds).
 _LATE_MS = 5000  # 65 s at most: the first beat's u16 offset (65535 ms) still holds it
-_UI_MS = 20
+_UI_MS = 20  # button poll while a press is being read (debounce, long press)
+_UI_IDLE_MS = 5000  # otherwise the ui wakes on events, at its next LED change, or after this
 _DEBOUNCE_MS = 40
 _LONG_PRESS_MS = 1000
 _BUZZ_MS = 80
@@ -94,6 +95,12 @@ class App:
         self.session_dur_s = 0
         self.session_rate = 0
         self.wake = asyncio.Event()
+        # Wakes the ui: a button edge (pin IRQ on the ESP32, hence ThreadSafeFlag), a new
+        # state, or the actuator handing the LED and motor back.
+        self.ui_flag = asyncio.ThreadSafeFlag() if hasattr(asyncio, "ThreadSafeFlag") else asyncio.Event()
+        self.ui_tick = 0  # ticks of the ui's last wake (watchdog)
+        self.buzz_end = -1  # ticks when the press acknowledgement ends (-1: none)
+        self.local_hour = 0  # from the minute records' wall clock, kept once a minute
         self.running = True
         self.errors = 0
 
@@ -112,6 +119,8 @@ class App:
         self.minute.reset(self.clock.unix_s())
         self._metrics_tick = self._minute_tick
         self._boot_tick = self._minute_tick
+        self.ui_tick = self._minute_tick
+        self._set_local_hour()
         self._baseline_tick = self._minute_tick
 
     def event(self, kind, data=b""):
@@ -193,6 +202,7 @@ class App:
         """Takes the state machine's new state for the LED, and logs it."""
         self.state = self.states.state
         self.event(records.EV_STATE, records.STATE_NAMES[self.state].encode())
+        self.ui_flag.set()
 
     def _metrics_step(self, now):
         hrv = self.hrv
@@ -222,10 +232,11 @@ class App:
         elif self.session_after_due >= 0 and ticks_diff(now, self.session_after_due) >= 0:
             self.session_after_due = -1
             self._write_session((hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.coherence_x100))
-        local_hour = coach_mod.local_hour(self.settings, self.clock.unix_s())
+        # The hour comes from the minute's wall clock (kept once a minute): unix seconds
+        # are a heap-allocated long int on the ESP32, not something to touch every 5 s.
         # A prompt needs threat evidenced at this very step, not only a red LED still dwelling.
         threat_now = THREAT if self.state == THREAT and sm.evidence == THREAT else NO_READING
-        action = self.coach.update(now, _METRICS_MS, threat_now, sm.activity or sm.recovering, local_hour,
+        action = self.coach.update(now, _METRICS_MS, threat_now, sm.activity or sm.recovering, self.local_hour,
                                    self.plan is not None or self.session_after_due >= 0)
         if action == coach_mod.OFFER:
             self.event(records.EV_PROMPT, b"offered")
@@ -369,6 +380,7 @@ class App:
                     motor.set(0)
                     await asyncio.sleep_ms(300)
                 self.prompt_buzz = False  # only now may the ui task drive the motor again
+                self.ui_flag.set()
             while self.plan is not None:
                 plan = self.plan
                 start = self.session_start
@@ -379,6 +391,7 @@ class App:
                     if self.finder_step >= 0 and not self.session_stop:
                         self._finder_score(self.clock.ticks_ms(), plan)
                     self._end_session(not self.session_stop, plan)
+                    self.ui_flag.set()  # the LED shows the state again
                     break
                 if self.finder_step >= 0:
                     step_ms = self.settings.get("finder_step_s") * 1000
@@ -396,9 +409,7 @@ class App:
                 else:
                     plan.at(el)
                     nxt = plan.next_ms
-                motor.set(plan.duty)
-                g = (plan.glow * self.settings.get("led_brightness_pct")) // 100
-                led.set_rgb(0, g, 0)
+                self.pace_show(plan)
                 if nxt > self.session_len_ms:
                     nxt = self.session_len_ms
                 wait = nxt - ticks_diff(self.clock.ticks_ms(), start)
@@ -408,6 +419,11 @@ class App:
                     except asyncio.TimeoutError:
                         pass
                     self.wake.clear()
+
+    def pace_show(self, plan):
+        """The pacer's motor duty and green glow at its current step; allocates nothing."""
+        self.board.motor.set(plan.duty)
+        self.board.led.set_rgb(0, (plan.glow * self.settings.get("led_brightness_pct")) // 100, 0)
 
     def _close_minute(self, next_tick):
         hrv = self.hrv
@@ -425,53 +441,94 @@ class App:
         # next minute follows it (issue 15 #9); minutes already logged keep their time.
         self.minute.reset(self.clock.unix_ms_at(next_tick) // 1000)
         self._minute_tick = next_tick
+        self._set_local_hour()
+
+    def _set_local_hour(self):
+        self.local_hour = coach_mod.local_hour(self.settings, self.minute.unix_s)
 
     async def ui(self):
-        """Button (debounced, short/long press) and the no-reading LED blink.
+        """Button (debounced, short/long press) and the LED and motor outside sessions.
 
-        Polls every 20 ms; a press shorter than LONG_PRESS_MS is short.  A short
-        buzz acknowledges every press.  With no reading the LED blinks dim white
-        (one 100 ms blink every 4 s) and is otherwise off: it never guesses a state.
+        Event-driven: it sleeps until a button edge, a new state, the actuator handing
+        back, or its own next LED change (the no-reading blink, the end of a buzz); at
+        most _UI_IDLE_MS.  Only while a press is being read does it poll every 20 ms.
+        A press shorter than LONG_PRESS_MS is short; a short buzz acknowledges it.  With
+        no reading the LED blinks dim white (one 100 ms blink every 4 s) and is
+        otherwise off: it never guesses a state.
         """
-        board = self.board
-        button = board.button
-        led = board.led
-        motor = board.motor
+        button = self.board.button
+        clock = self.clock
+        flag = self.ui_flag
+        watch = getattr(button, "watch", None)
+        if watch is not None:
+            watch(flag)  # the board sets the flag on every press and release
         pressed_for = 0
         quiet_for = 0
-        blink_ms = 0
-        buzz_ms = 0
         while self.running:
-            await asyncio.sleep_ms(_UI_MS)
+            now = clock.ticks_ms()
+            self.ui_tick = now
             self.alive_ui += 1
             if button.pressed():
                 pressed_for += _UI_MS
                 quiet_for = 0
-            else:
+            elif pressed_for:
                 quiet_for += _UI_MS
                 if pressed_for >= _DEBOUNCE_MS and quiet_for >= _DEBOUNCE_MS:
                     long = pressed_for >= _LONG_PRESS_MS
                     self.event(records.EV_BUTTON, b"long" if long else b"short")
                     if self.on_press(long) in (coach_mod.NONE, coach_mod.SNOOZE):
-                        buzz_ms = _BUZZ_MS  # sessions announce themselves with their own cue
+                        # sessions announce themselves with their own cue
+                        self.buzz_end = ticks_add(now, _BUZZ_MS)
                     pressed_for = 0
                 elif quiet_for >= _DEBOUNCE_MS:
                     pressed_for = 0
-            if self.plan is not None or self.prompt_buzz:
-                continue  # the actuator task owns the motor and LED
-            if buzz_ms > 0:
-                motor.set(self.settings.get("motor_intensity_pct"))
-                buzz_ms -= _UI_MS
+            wait = self.ui_show(now)
+            if pressed_for or watch is None:
+                await asyncio.sleep_ms(_UI_MS)  # reading a press (or a button without edges)
+                continue
+            if wait < 0 or wait > _UI_IDLE_MS:
+                wait = _UI_IDLE_MS
+            try:
+                await asyncio.wait_for_ms(flag.wait(), wait)
+            except asyncio.TimeoutError:
+                pass
+            flag.clear()
+
+    def ui_show(self, now):
+        """Sets the motor and LED for the ui at ticks `now`; returns the ms until they next
+        change by themselves (-1: not before an event).  Allocates nothing."""
+        if self.plan is not None or self.prompt_buzz:
+            return -1  # the actuator task owns the motor and LED
+        board = self.board
+        settings = self.settings  # (a bound method kept in a local would be allocated)
+        wait = -1
+        if self.buzz_end >= 0:
+            left = ticks_diff(self.buzz_end, now)
+            if left > 0:
+                board.motor.set(settings.get("motor_intensity_pct"))
+                wait = left
             else:
-                motor.set(0)
-            bright = self.settings.get("led_brightness_pct")
-            if self.state == NO_READING:
-                blink_ms = (blink_ms + _UI_MS) % _BLINK_PERIOD_MS
-                level = (255 * bright) // 100 if blink_ms < _BLINK_ON_MS else 0
-                led.set_rgb(level, level, level)
+                self.buzz_end = -1
+                board.motor.set(0)
+        else:
+            board.motor.set(0)
+        bright = settings.get("led_brightness_pct")
+        state = self.state
+        if state == NO_READING:
+            phase = ticks_diff(now, self._boot_tick) % _BLINK_PERIOD_MS
+            if phase < _BLINK_ON_MS:
+                level = (255 * bright) // 100
+                left = _BLINK_ON_MS - phase
             else:
-                r, g, b = _COLOURS[self.state]
-                led.set_rgb((r * bright) // 100, (g * bright) // 100, (b * bright) // 100)
+                level = 0
+                left = _BLINK_PERIOD_MS - phase
+            board.led.set_rgb(level, level, level)
+            if wait < 0 or left < wait:
+                wait = left
+        else:
+            rgb = _COLOURS[state]
+            board.led.set_rgb((rgb[0] * bright) // 100, (rgb[1] * bright) // 100, (rgb[2] * bright) // 100)
+        return wait
 
     async def flusher(self):
         while self.running:
@@ -493,7 +550,10 @@ class App:
         seen_sense = seen_ui = -1
         while self.running:
             await asyncio.sleep_ms(_WDT_CHECK_MS)
-            if self.alive_sense != seen_sense and self.alive_ui != seen_ui:
+            # The ui sleeps up to _UI_IDLE_MS between events: alive if it woke since.
+            ui_ok = self.alive_ui != seen_ui or \
+                ticks_diff(self.clock.ticks_ms(), self.ui_tick) <= _UI_IDLE_MS + _WDT_CHECK_MS
+            if self.alive_sense != seen_sense and ui_ok:
                 self.board.wdt_feed()
             seen_sense, seen_ui = self.alive_sense, self.alive_ui
 

@@ -24,11 +24,11 @@ METRICS_MS = 5000
 
 def make_blocks(seconds, rate):
     g = ppg_synth.SyntheticPPG(rate, ppg_synth.parse_plan("rest:%ds" % seconds), seed=2)
-    blocks = []
-    for _ in range(seconds * rate // BLOCK):
+    blocks = [None] * (seconds * rate // BLOCK)  # type: list  # made first: a growing list wants one
+    for k in range(len(blocks)):                 # unfragmented run of the heap
         b = array("i", [0] * BLOCK)
         g.fill(b, BLOCK)
-        blocks.append(b)
+        blocks[k] = b
     return blocks
 
 
@@ -53,8 +53,7 @@ class Engine:
 
     def metrics(self):
         hrv = self.hrv
-        self.beats_60 = hrv.window(self.next_ms, 60000)
-        hrv.window(self.next_ms, 300000)
+        self.beats_60 = hrv.window(self.next_ms, 60000)  # (the 5 min window is a host figure)
         hrv.coherence(self.next_ms)
         self.next_ms += METRICS_MS
 

@@ -110,7 +110,10 @@ class Napper:
             return False
         if self.motor.duty or (self.pwm_led and (self.led.rgb[0] or self.led.rgb[1] or self.led.rgb[2])):
             return False
+        if self.button._flag is not None:  # the ui's edge IRQ replaced the wake: set it again
+            self.button.pin.irq(handler=None, trigger=self.machine.Pin.IRQ_LOW_LEVEL, wake=self.machine.SLEEP)
         self.machine.lightsleep(ms)
+        self.button.arm()
         self.naps += 1
         return True
 
@@ -144,16 +147,30 @@ class Max30102Sensor:
 
 
 class PwmLED:
+    """RGB LED on three LEDC channels.  set_rgb allocates nothing: the colour is kept in a
+    3-item list updated in place, and only channels whose level changed are written."""
+
     def __init__(self, r, g, b, common_anode=False):
-        self.pwms = [machine.PWM(machine.Pin(p), freq=1000, duty_u16=0) for p in (r, g, b)]
+        self.pwms = [machine.PWM(machine.Pin(p), freq=1000, duty_u16=65535 if common_anode else 0)
+                     for p in (r, g, b)]
         self.common_anode = common_anode
-        self.rgb = (0, 0, 0)
+        self.rgb = [0, 0, 0]
 
     def set_rgb(self, r, g, b):
-        self.rgb = (r, g, b)
-        for pwm, v in zip(self.pwms, (r, g, b)):
-            duty = v * 257
-            pwm.duty_u16(65535 - duty if self.common_anode else duty)
+        rgb = self.rgb
+        if r != rgb[0]:
+            rgb[0] = r
+            self._duty(0, r)
+        if g != rgb[1]:
+            rgb[1] = g
+            self._duty(1, g)
+        if b != rgb[2]:
+            rgb[2] = b
+            self._duty(2, b)
+
+    def _duty(self, i, v):
+        duty = v * 257
+        self.pwms[i].duty_u16(65535 - duty if self.common_anode else duty)
 
 
 class PwmMotor:
@@ -169,9 +186,26 @@ class PwmMotor:
 class Button:
     def __init__(self, pin):
         self.pin = machine.Pin(pin, machine.Pin.IN, machine.Pin.PULL_UP)
+        self._flag = None
+        self._edge = self._on_edge  # bound once, so the IRQ allocates nothing
 
     def pressed(self):
         return self.pin.value() == 0
+
+    def _on_edge(self, pin):
+        flag = self._flag
+        if flag is not None:
+            flag.set()
+
+    def watch(self, flag):
+        """Sets `flag` (an asyncio.ThreadSafeFlag) on every press and release: the ui
+        sleeps until then instead of polling."""
+        self._flag = flag
+        self.arm()
+
+    def arm(self):
+        if self._flag is not None:
+            self.pin.irq(handler=self._edge, trigger=machine.Pin.IRQ_FALLING | machine.Pin.IRQ_RISING)
 
 
 class Esp32Board:

@@ -264,14 +264,23 @@ class Trace:
 
 
 class SimLED:
+    """Allocates nothing for an unchanged colour (like the device's drivers); a change is
+    written to the trace, when there is one."""
+
     def __init__(self, trace):
         self.trace = trace
-        self.rgb = (0, 0, 0)
+        self.rgb = [0, 0, 0]
+        self.changes = 0
 
     def set_rgb(self, r, g, b):
-        if (r, g, b) != self.rgb:
-            self.rgb = (r, g, b)
-            self.trace.write("led", r, g, b)
+        rgb = self.rgb
+        if r != rgb[0] or g != rgb[1] or b != rgb[2]:
+            rgb[0] = r
+            rgb[1] = g
+            rgb[2] = b
+            self.changes += 1
+            if self.trace.f is not None:
+                self.trace.write("led", r, g, b)
 
 
 class SimMotor:
@@ -301,6 +310,18 @@ class SimButton:
             if start <= now < start + dur:
                 return True
         return False
+
+    def watch(self, flag):
+        """Sets `flag` at every scheduled press and release, in virtual time (the pin
+        IRQ of the real board)."""
+        asyncio.create_task(self._edges(flag))
+
+    async def _edges(self, flag):
+        for edge in sorted([s for s, _ in self.presses] + [s + d for s, d in self.presses]):
+            wait = edge - self.vt.elapsed_ms()
+            if wait >= 0:
+                await asyncio.sleep_ms(wait)
+                flag.set()
 
 
 def _parse_args(argv):

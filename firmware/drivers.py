@@ -179,10 +179,13 @@ class Ws2812Led:
 
     def __init__(self, np):
         self.np = np
-        self.rgb = (0, 0, 0)
+        self.rgb = [0, 0, 0]  # updated in place: set_rgb allocates nothing
 
     def set_rgb(self, r, g, b):
-        if (r, g, b) != self.rgb:
-            self.rgb = (r, g, b)
-            self.np[0] = self.rgb
+        rgb = self.rgb
+        if r != rgb[0] or g != rgb[1] or b != rgb[2]:
+            rgb[0] = r
+            rgb[1] = g
+            rgb[2] = b
+            self.np[0] = rgb  # NeoPixel copies the 3 items into its buffer
             self.np.write()

@@ -4,27 +4,42 @@ Input: beats (device ticks in ms, RR in ms, flag) one at a time; only OK beats
 count, and a successive difference only when both of its beats are OK.
 Output: integer fixed-point figures in attributes (hr_bpm_x100, rmssd_ms_x10, ...).
 Cost: add_beat() is O(1) integer work into pre-allocated arrays; window() walks the
-window in integers; coherence() (every 5 s) is a 128-point, 26-bin integer DFT.
-Nothing here allocates after construction (floats would: they are boxed on the ESP32).
+window in integers; coherence() (every 5 s) is a real 128-point integer FFT done as a
+64-point complex radix-2 FFT (192 butterflies instead of the 3,328 multiply-adds of a
+26-bin DFT).  Nothing here allocates
+after construction (floats would: they are boxed on the ESP32), and no intermediate passes
+2**30, so the ESP32's 31-bit small ints never become heap-allocated long ints.
 """
 from array import array
 import math
 
 from compat import zeros, const, ticks_diff, isqrt
 
-CAPACITY = const(1200)  # 5 min at 220 bpm plus margin
+# The device keeps the 60 s window, the 64 s coherence window and a resonance-finder step
+# (at most 270 s of swing): 600 beats = 64 s at 220 bpm, or 270 s at 133 bpm.  The 5 min
+# window is a host figure (replay, analysis): those callers pass CAPACITY_5MIN.
+CAPACITY = const(600)
+CAPACITY_5MIN = const(1200)  # 5 min at 220 bpm plus margin
 _COH_POINTS = const(128)  # 64 s at 2 Hz
+_HALF = const(64)  # the real 128-point DFT as a 64-point complex FFT
 _COH_BINS = const(27)  # up to 0.42 Hz at 1/64 Hz spacing
 _DIFF_CLAMP = const(500)  # keeps integer sums inside 31-bit small ints on the ESP32
 _DEV_CLAMP = const(8191)  # 512 ms from the mean, in 1/16 ms: keeps DFT sums below 2**30
 _SXX_CENTRED = const(699008)  # sum of (2k-127)**2 for k in 0..127
 
 
+def _x100_over(total, n):
+    """total * 100 // n without the product: a sum of squares can pass 2**30 / 100."""
+    q = total // n
+    return q * 100 + ((total - q * n) * 100) // n
+
+
 class RollingHRV:
-    def __init__(self):
-        self._t = zeros("i", CAPACITY)
-        self._rr = zeros("H", CAPACITY)
-        self._ok = zeros("b", CAPACITY)
+    def __init__(self, capacity=CAPACITY):
+        self.capacity = capacity
+        self._t = zeros("i", capacity)
+        self._rr = zeros("H", capacity)
+        self._ok = zeros("b", capacity)
         self._head = 0
         self._count = 0
         # Results of the last window() call.
@@ -40,7 +55,17 @@ class RollingHRV:
         self._grid = zeros("i", _COH_POINTS)
         self._cos = array("h", [int(round(512 * math.cos(2 * math.pi * i / _COH_POINTS)))
                                 for i in range(_COH_POINTS)])
+        self._re = zeros("i", _HALF)
+        self._im = zeros("i", _HALF)
         self._spec = zeros("i", 2 * _COH_BINS)
+        # Bit-reversed index of each of the 64 points, for the in-place FFT.
+        self._rev = zeros("B", _HALF)
+        for k in range(_HALF):
+            r = 0
+            for bit in range(6):
+                if k & (1 << bit):
+                    r |= 1 << (5 - bit)
+            self._rev[k] = r
         self._power = zeros("i", _COH_BINS)
 
     def add_beat(self, t_ms, rr_ms, ok):
@@ -48,8 +73,9 @@ class RollingHRV:
         self._t[h] = t_ms
         self._rr[h] = rr_ms if rr_ms < 65535 else 65535
         self._ok[h] = 1 if ok else 0
-        self._head = (h + 1) % CAPACITY
-        if self._count < CAPACITY:
+        h += 1
+        self._head = h if h < self.capacity else 0
+        if self._count < self.capacity:
             self._count += 1
 
     def clear(self):
@@ -60,6 +86,7 @@ class RollingHRV:
         t = self._t
         rr = self._rr
         okf = self._ok
+        cap = self.capacity
         i = self._head
         n = 0
         bad = 0
@@ -69,7 +96,7 @@ class RollingHRV:
         nn50 = 0
         prev = -1
         for _ in range(self._count):
-            i = (i - 1) % CAPACITY
+            i = (i - 1) % cap
             age = ticks_diff(now_ms, t[i])
             if age > span_ms:
                 break
@@ -99,20 +126,23 @@ class RollingHRV:
             self.hr_bpm_x100 = self.rmssd_ms_x10 = self.sdnn_ms_x10 = self.pnn50_x10 = 0
             return n
         mean = total // n
-        self.hr_bpm_x100 = (6000000 * n + total // 2) // total
+        # 6000000 * n // total, split so no product passes 2**30 (the ESP32's small ints):
+        # 6000000 * n = q * n * total + r * n with r < total.
+        q = 6000000 // total
+        self.hr_bpm_x100 = q * n + ((6000000 - q * total) * n + total // 2) // total
         dev2 = 0
         i = self._head
         for _ in range(n + bad):
-            i = (i - 1) % CAPACITY
+            i = (i - 1) % cap
             if okf[i]:
                 d = rr[i] - mean
                 if d > _DIFF_CLAMP or d < -_DIFF_CLAMP:
                     d = _DIFF_CLAMP
                 dev2 += d * d
         # Sample SDNN (n - 1), RMSSD over the successive differences.
-        self.sdnn_ms_x10 = isqrt((dev2 * 100) // (n - 1)) if n > 1 else 0
+        self.sdnn_ms_x10 = isqrt(_x100_over(dev2, n - 1)) if n > 1 else 0
         if nd:
-            self.rmssd_ms_x10 = isqrt((sum_d2 * 100) // nd)
+            self.rmssd_ms_x10 = isqrt(_x100_over(sum_d2, nd))
             self.pnn50_x10 = (nn50 * 1000) // nd
         else:
             self.rmssd_ms_x10 = self.pnn50_x10 = 0
@@ -126,6 +156,7 @@ class RollingHRV:
         t = self._t
         rr = self._rr
         okf = self._ok
+        cap = self.capacity
         i = self._head
         cycle = -1
         lo = 1 << 30
@@ -133,7 +164,7 @@ class RollingHRV:
         total = 0
         cycles = 0
         for _ in range(self._count):
-            i = (i - 1) % CAPACITY
+            i = (i - 1) % cap
             age = ticks_diff(now_ms, t[i])
             if age > span_ms:
                 break
@@ -169,6 +200,7 @@ class RollingHRV:
         t = self._t
         rr = self._rr
         okf = self._ok
+        cap = self.capacity
         grid = self._grid
         # Walk back from the newest beat, filling the grid from its end (linear interpolation).
         i = self._head
@@ -178,7 +210,7 @@ class RollingHRV:
         nxt_rr = 0
         used = 0
         for _ in range(self._count):
-            i = (i - 1) % CAPACITY
+            i = (i - 1) % cap
             if not okf[i]:
                 continue
             age = ticks_diff(now_ms, t[i])
@@ -227,28 +259,8 @@ class RollingHRV:
         for k in range(_COH_POINTS):
             y = grid[k] - ((slope_q10 * (2 * k - 127)) >> 10)
             grid[k] = (y * (512 - cos[k])) >> 10
-        # DFT of bins 1..26 (1/64 Hz apart), re/im kept for a common scale-down.
         spec = self._spec
-        big = 1
-        for b in range(1, _COH_BINS):
-            re = 0
-            im = 0
-            idx = 0
-            for k in range(_COH_POINTS):
-                v = grid[k]
-                re += v * cos[idx]
-                im += v * cos[(idx + 32) & 127]
-                idx = (idx + b) & 127
-            spec[2 * b] = re
-            spec[2 * b + 1] = im
-            if re < 0:
-                re = -re
-            if im < 0:
-                im = -im
-            if re > big:
-                big = re
-            if im > big:
-                big = im
+        big = self._fft(grid, spec)
         shift = 0
         while (big >> shift) > 4095:  # squares <= 2**24, their sum over 26 bins < 2**30
             shift += 1
@@ -289,3 +301,92 @@ class RollingHRV:
         off_x1000 = (500 * (left - right)) // den if den < 0 else 0
         self.resonance_mhz = (pk * 1000 + off_x1000) // 64
         return True
+
+    def _fft(self, x, spec):
+        """Bins 1..26 of the 128-point DFT of the real series `x` into spec as re, im pairs;
+        returns the largest |re| or |im| of them.
+
+        A real 128-point DFT as one 64-point complex FFT of z[n] = x[2n] + i x[2n+1]
+        (radix-2 decimation in time, Cooley-Tukey, in place), then split into the even and
+        odd halves' spectra and joined with the 128-point twiddles: 192 butterflies and 26
+        joins instead of 3,328 multiply-adds.  Twiddles in 1/512 (the cos table).  The
+        input is scaled to within +-16383 first, so the products stay below 2**30 (small
+        ints on the ESP32) and the twiddles' rounding stays small beside weak spectra.
+        """
+        re = self._re
+        im = self._im
+        rev = self._rev
+        cos = self._cos
+        top = 0
+        for k in range(_COH_POINTS):
+            v = x[k]
+            if v < 0:
+                v = -v
+            if v > top:
+                top = v
+        up = 0
+        while top and (top << (up + 1)) <= 16383:
+            up += 1
+        for n in range(_HALF):  # pack, scaled, in bit-reversed order
+            j = rev[n]
+            re[j] = x[2 * n] << up
+            im[j] = x[2 * n + 1] << up
+        half = 1
+        stride = 64  # twiddle step in the 128-entry table for butterflies of this span
+        while half < _HALF:
+            span = half << 1
+            # (while loops: a range with a variable step would be allocated)
+            a = 0
+            while a < _HALF:  # twiddle 1: no multiply
+                b = a + half
+                xr = re[b]
+                xi = im[b]
+                re[b] = re[a] - xr
+                im[b] = im[a] - xi
+                re[a] += xr
+                im[a] += xi
+                a += span
+            w = stride
+            for j in range(1, half):
+                c = cos[w]
+                s = cos[(w + 96) & 127]  # sin(2 pi w / 128)
+                a = j
+                while a < _HALF:
+                    b = a + half
+                    xr = re[b]
+                    xi = im[b]
+                    tr = (c * xr + s * xi) >> 9  # (c - i s) * x
+                    ti = (c * xi - s * xr) >> 9
+                    re[b] = re[a] - tr
+                    im[b] = im[a] - ti
+                    re[a] += tr
+                    im[a] += ti
+                    a += span
+                w += stride
+            half = span
+            stride >>= 1
+        big = 1
+        for k in range(1, _COH_BINS):
+            zr = re[k]
+            zi = im[k]
+            yr = re[_HALF - k]
+            yi = im[_HALF - k]
+            er = (zr + yr) >> 1  # even samples' spectrum
+            ei = (zi - yi) >> 1
+            o_r = (zi + yi) >> 1  # odd samples' spectrum
+            o_i = (yr - zr) >> 1
+            c = cos[k]
+            s = cos[(k + 96) & 127]
+            r = er + ((c * o_r + s * o_i) >> 9)
+            i = ei + ((c * o_i - s * o_r) >> 9)
+            spec[2 * k] = r
+            spec[2 * k + 1] = i
+            if r < 0:
+                r = -r
+            if i < 0:
+                i = -i
+            if r > big:
+                big = r
+            if i > big:
+                big = i
+        return big

@@ -17,7 +17,7 @@ from compat import zeros
 
 from beats import BeatDetector, OK
 from csvsource import CSVError, CSVSamples
-from hrv import RollingHRV
+from hrv import RollingHRV, CAPACITY_5MIN
 from motion import MotionMeter
 
 METRICS_MS = 5000
@@ -67,7 +67,7 @@ def replay(path, rate_hz, column=None, write=print, adc_bits=0):
         adc_min, adc_max, bits = adc_range(int(min(head)), int(max(head)), adc_bits)
     det = BeatDetector(rate_hz, adc_max=adc_max, flat_range=flat_range_for(bits), adc_min=adc_min)
     check = not src.scaled
-    hrv = RollingHRV()
+    hrv = RollingHRV(CAPACITY_5MIN)  # the 5 min window is a host figure
     # A recording has no accelerometer: movement is judged from the signal.
     motion = MotionMeter(0, rate_hz, det.flat_range, adc_max)
     buf = zeros("i", BLOCK)

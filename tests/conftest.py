@@ -1,7 +1,9 @@
 """Fixtures: run firmware snippets under CPython and the MicroPython unix port alike."""
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 
@@ -17,8 +19,43 @@ def micropython_binary():
     return str(BIN / "micropython")
 
 
+MP32_RUNNER = ROOT / "tests" / "mp32.mjs"
+MP32_PACKAGE = ROOT / "node_modules" / "@micropython" / "micropython-webassembly-pyscript"
+
+
+def mp32_missing():
+    """Why the 32-bit MicroPython cannot run here (None when it can).  Only a missing
+    Node.js is a reason to skip; `make setup` installs the npm package itself."""
+    if not shutil.which("node"):
+        return "node (Node.js) not on PATH: the 32-bit MicroPython is its WebAssembly port"
+    if not MP32_PACKAGE.exists():
+        raise AssertionError("node_modules/@micropython/micropython-webassembly-pyscript missing: run `make setup`")
+    return None
+
+
+def run_mp32(chunks, timeout=300, dirs=None):
+    """Runs code chunks (each its own top-level call) under the 32-bit MicroPython, with
+    firmware/ and tests/fakes importable (or `dirs`: {port path: host dir}, first on sys.path)."""
+    if isinstance(chunks, str):
+        chunks = [chunks]
+    dirs = dirs or {"/fakes": str(FAKES), "/fw": str(FIRMWARE)}
+    job = {"dirs": dirs, "path": list(dirs), "chunks": list(chunks)}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(job, f)
+    try:
+        proc = subprocess.run(["node", str(MP32_RUNNER), f.name], capture_output=True, text=True,
+                              timeout=timeout, cwd=str(ROOT))
+    finally:
+        os.unlink(f.name)
+    if proc.returncode != 0:
+        raise AssertionError("mp32 failed (%s):\n%s\n%s" % (proc.returncode, proc.stdout, proc.stderr))
+    return proc.stdout
+
+
 def run_snippet(interpreter, code, timeout=120, heapsize=None):
     """Runs `code` with firmware/ importable; returns its stdout (raises on failure)."""
+    if interpreter == "mp32":
+        return run_mp32(code, timeout=max(timeout, 300))
     if interpreter == "micropython":
         cmd = [micropython_binary()]
         if heapsize:
@@ -34,15 +71,34 @@ def run_snippet(interpreter, code, timeout=120, heapsize=None):
     return proc.stdout
 
 
-@pytest.fixture(params=["cpython", "micropython"])
+@pytest.fixture(params=["cpython", "micropython", "mp32"])
 def interp(request):
-    """Parametrises a test over both interpreters; call interp(code) -> parsed JSON of the last line."""
+    """Parametrises a test over CPython, the 64-bit unix port and the 32-bit MicroPython
+    (the ESP32's small-int range); call interp(code) -> parsed JSON of the last line."""
+    if request.param == "mp32":
+        why = mp32_missing()
+        if why:
+            pytest.skip(why)
 
     def run(code, **kw):
         out = run_snippet(request.param, code, **kw)
         return json.loads(out.strip().splitlines()[-1])
 
     run.name = request.param
+    return run
+
+
+@pytest.fixture
+def mp32():
+    """The 32-bit MicroPython: mp32(code_or_chunks) -> parsed JSON of the last printed line."""
+    why = mp32_missing()
+    if why:
+        pytest.skip(why)
+
+    def run(chunks, **kw):
+        out = run_mp32(chunks, **kw)
+        return json.loads(out.strip().splitlines()[-1])
+
     return run
 
 

@@ -163,8 +163,9 @@ print(json.dumps({"setup": setup, "led": led, "n": n, "first": buf[0], "last": b
     assert ["timer", 100, 1] in s  # 100 Hz periodic capture
     assert [e[1] for e in s if e[0] == "pwm"] == [25, 26, 27, 23]  # LED r, g, b, motor
     assert ["pin", 0, 1, 2] in s  # button: input with pull-up
-    # common anode: full red is duty 0, off is 65535
-    assert r["led"] == [["duty", 25, 0], ["duty", 26, 65535], ["duty", 27, 65535 - 20 * 257], ["duty", 23, 50 * 655]]
+    # common anode: full red is duty 0, off is 65535 (the channels start off; only changed ones are written)
+    assert r["led"] == [["duty", 25, 0], ["duty", 27, 65535 - 20 * 257], ["duty", 23, 50 * 655]]
+    assert [e[3] for e in s if e[0] == "pwm"][:3] == [65535, 65535, 65535]
     assert r["n"] == 25 and r["first"] == 4096 and r["last"] == 4096 + 24
     assert r["wdt"] == [["wdt", 8000], ["feed"], ["feed"]]  # armed at the first feed, never before
     assert r["id"] == "240ac4123456"

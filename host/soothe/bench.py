@@ -16,6 +16,7 @@ Needs the `bench` extra (neurokit2, heartpy) and valgrind; `make bench` installs
 """
 import contextlib
 import io
+import json
 import os
 import re
 import shutil
@@ -33,6 +34,8 @@ from .bench_log import bench_log
 from .bench_state import bench_state
 from .fw import FIRMWARE_DIR, compile_firmware, host_arch, micropython_binary, micropython_env
 from .replay import run_replay
+
+ROOT_DIR = FIRMWARE_DIR.parent
 
 TOL_S = 0.050
 SKIP_S = 5.0  # every detector gets the first seconds to settle
@@ -479,16 +482,168 @@ def sim_heap(duration, heapsize):
         return (stats or "no stats: " + " | ".join(sim.stderr_lines[-3:])), time.time() - t0
 
 
+def steady_instructions_per_second(script, modes, short_s, long_s, *extra):
+    """Steady state: (C(long) - C(short)) / (long - short) of the mode pair's difference, so
+    start-up and every window's filling (the 64 s coherence window included) cancel."""
+    a = instructions_per_second(script, modes, long_s, *extra)
+    b = instructions_per_second(script, modes, short_s, *extra)
+    if a is None or b is None:
+        return None
+    return (a * long_s - b * short_s) / (long_s - short_s)
+
+
+def device_instructions(duration_s, heapsize="160k"):
+    """Callgrind instructions of the whole device (App on the simulated board, .mpy) for
+    `duration_s` of simulated wear (stopped with SIGTERM once the clock has stopped)."""
+    from .simulator import Simulator
+
+    valgrind = shutil.which("valgrind")
+    if not valgrind:
+        return None
+    with tempfile.TemporaryDirectory() as work:
+        sim = Simulator(os.path.join(work, "flash.img"), duration="%ds" % duration_s, heapsize=heapsize)
+        sim.prefix = [valgrind, "--tool=callgrind", "--callgrind-out-file=%s/cg.out" % work, sys.executable]
+        sim.use_mpy(os.path.join(work, "mpy"))
+        sim.start()
+        try:
+            sim.wait_stopped(timeout=3600)
+        finally:
+            sim.stop()
+        time.sleep(0.5)
+        m = [re.search(r"Collected : (\d+)", ln) for ln in sim.stderr_lines]
+        hits = [int(x.group(1)) for x in m if x]
+        return hits[-1] if hits else None
+
+
+def run_mp32(chunks, dirs):
+    """Code chunks under the 32-bit MicroPython (tests/mp32.mjs, Node.js); None without node."""
+    runner = ROOT_DIR / "tests" / "mp32.mjs"
+    if not shutil.which("node") or not runner.exists():
+        return None
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump({"dirs": dirs, "path": list(dirs), "chunks": chunks}, f)
+    try:
+        proc = subprocess.run(["node", str(runner), f.name], capture_output=True, text=True, cwd=str(ROOT_DIR))
+    finally:
+        os.unlink(f.name)
+    if proc.returncode != 0:
+        raise RuntimeError("mp32 failed: %s" % proc.stderr.strip().splitlines()[-1:])
+    return proc.stdout
+
+
+_DEVICE_MODULES = ("asyncio", "app", "board", "board_esp32", "beats", "hrv", "records", "logstore", "link", "wire",
+                   "settings", "state", "coach", "pacer", "clock", "compat", "drivers", "lis2dh12")
+
+
+def device_day_heap(hours, sample_min, bits):
+    """The App's day (firmware/bench_device.py) from .mpy on the 32-bit WebAssembly port
+    (bits=32) or the 64-bit unix port: (device modules' bytes, live heap peak of the App
+    over the day with the bench's own signal tables taken out, allocation report)."""
+    from .fw import mpy_cross_binary
+
+    with tempfile.TemporaryDirectory() as work:
+        mpy = os.path.join(work, "mpy")
+        if bits == 32:  # bytecode only: the WebAssembly port has no native emitter (tests/mp32.mjs)
+            src = os.path.join(work, "src")
+            os.makedirs(src)
+            for p in FIRMWARE_DIR.glob("*.py"):
+                text = re.sub(r"(?m)^([ \t]*)@micropython\.native[ \t]*$", r"\1# native", p.read_text())
+                if re.search(r"(?m)^[ \t]*@micropython\.viper[ \t]*$", text):  # as tests/mp32.mjs does
+                    text = "ptr8 = ptr16 = ptr32 = (lambda b: b); " + re.sub(
+                        r"(?m)^([ \t]*)@micropython\.viper[ \t]*$", r"\1# viper", text)
+                Path(src, p.name).write_text(text)
+            os.makedirs(mpy)
+            for p in sorted(Path(src).glob("*.py")):
+                if p.name in ("main.py", "manifest.py", "__init__.py"):
+                    continue
+                subprocess.run([mpy_cross_binary(), "-o", os.path.join(mpy, p.stem + ".mpy"), p.name],
+                               check=True, cwd=src, capture_output=True)
+        else:
+            compile_firmware(mpy, arch=host_arch(), also=("bench_device.py",))
+            os.unlink(os.path.join(mpy, "main.py"))
+        shutil.copy(ROOT_DIR / "tests" / "fakes" / "fake_machine.py", mpy)
+        shutil.copy(ROOT_DIR / "tests" / "fakes" / "fake_i2c.py", mpy)
+        os.makedirs(os.path.join(work, "data"), mode=0o700)
+        imports = "\n".join("import %s" % m for m in _DEVICE_MODULES if not (bits == 32 and m == "asyncio"))
+        collect, mark = "gc.collect()", "marks.append(gc.mem_alloc())"
+        harness_imports = "import ppg_synth, board_sim, fake_i2c"
+        # the fake `machine` (for board_esp32) is in the base, not the device's share
+        chunks = ["import gc, json, sys, fake_machine\nsys.modules['machine'] = fake_machine\nmarks = []",
+                  collect, mark, imports, collect, mark,
+                  harness_imports, collect, mark, "import bench_device as d", collect, mark]
+        for h in range(hours):
+            chunks += ["d.run_hours(%d, %d, %d, %d)" % (h, h + 1, hours, sample_min), collect, mark]
+        chunks += ["d.blocks = d.beat_age = d.beat_rr = d.beat_flag = d.beat_count = None", collect, mark,
+                   "d.report()\nprint(json.dumps(marks))"]
+        if bits == 32:
+            text = run_mp32(chunks, {"/fw": mpy})
+            if text is None:
+                return None
+        else:
+            env = dict(micropython_env(), MICROPYPATH=".frozen:%s" % mpy, SOOTHE_BENCH_DIR=os.path.join(work, "data"))
+            # one program: the unix port collects at once, so the chunks simply follow each other
+            code = "\n".join(chunks)
+            script = os.path.join(work, "day.py")
+            with open(script, "w") as f:
+                f.write(code)
+            proc = subprocess.run([micropython_binary(), "-X", "heapsize=4m", script], capture_output=True,
+                                  text=True, env=env, cwd=str(FIRMWARE_DIR))
+            if proc.returncode != 0:
+                raise RuntimeError("device day failed: %s" % proc.stderr.strip().splitlines()[-1:])
+            text = proc.stdout
+        lines = text.strip().splitlines()
+        report, marks = json.loads(lines[-2]), json.loads(lines[-1])
+        base, modules_end, harness_modules = marks[0], marks[1], marks[2]
+        tables = marks[-2] - marks[-1]  # the bench's own signal tables
+        peak = max(marks[3:-1]) - tables - harness_modules  # the App's objects (+ the bench's few)
+        return modules_end - base, peak, report
+
+
 def bench_cost(out, quick=False):
     rate = 100
-    out.write("Cost of the signal engine (detector + 60 s/5 min windows + coherence every 5 s) under MicroPython\n")
-    ips = instructions_per_second("bench_engine.py", ("base", "engine"), 30 if quick else 60, str(rate))
+    short_s, long_s = (120, 360) if quick else (120, 720)
+    out.write("Cost under MicroPython (callgrind on the 64-bit unix port; heap also on the 32-bit "
+              "WebAssembly port, whose small ints and object sizes are the ESP32's)\n")
+    ips = steady_instructions_per_second("bench_engine.py", ("base", "engine"), short_s, long_s, str(rate))
     if ips is None:
         out.write("  callgrind: valgrind not found\n")
     else:
-        out.write("  callgrind: %.2f M instructions per second of 100 Hz signal (target <= 1.5 M); "
-                  "at ~1 instruction/cycle on a 240 MHz ESP32 that is a %.2f %% duty cycle\n"
-                  % (ips / 1e6, 100 * ips / 240e6))
+        out.write("  engine steady state (detector + 60 s window + coherence FFT every 5 s), (C(%d s) - C(%d s)) "
+                  "/ %d s: %.2f M instructions per second of 100 Hz signal (target <= 0.8 M); %.2f %% of a "
+                  "240 MHz core\n" % (long_s, short_s, long_s - short_s, ips / 1e6, 100 * ips / 240e6))
+    d_short = device_instructions(120)
+    d_long = device_instructions(360 if quick else 720)
+    if d_short and d_long:
+        span = (360 if quick else 720) - 120
+        dips = (d_long - d_short) / span
+        # The simulated board makes its PPG with ppg_synth (floats, a template lookup) at 100 Hz:
+        # a cost the device does not have.  bench_engine's `base` mode is that generator alone.
+        g_long = _callgrind([str(FIRMWARE_DIR / "bench_engine.py"), "base", str(120 + span), str(rate)])
+        g_short = _callgrind([str(FIRMWARE_DIR / "bench_engine.py"), "base", "120", str(rate)])
+        gen = (g_long - g_short) / span if g_long and g_short else 0
+        dev = dips - gen
+        out.write("  whole simulated device (App on the simulated board, .mpy, -X heapsize=160k), (C(%d s) - C(120 s)) "
+                  "/ %d s: %.2f M instructions per second of wear, of which the simulator's synthetic PPG source "
+                  "%.2f M; the device without it: %.2f M/s (target <= 3 M); %.2f %% at 240 MHz, %.2f %% at 80 MHz\n"
+                  % (120 + span, span, dips / 1e6, gen / 1e6, dev / 1e6, 100 * dev / 240e6, 100 * dev / 80e6))
+    for bits in (32, 64):
+        r = device_day_heap(6 if quick else 24, 30, bits)
+        if r is None:
+            out.write("  %d-bit: node not found, the WebAssembly port cannot run\n" % bits)
+            continue
+        modules, peak, rep = r
+        c = rep["counts"]
+        f = rep["fails"]
+        out.write("  %d-bit, a simulated %d h day of the App's hot paths (firmware/bench_device.py, .mpy): "
+                  "allocations with the heap locked: %d per sample block, %d per beat pass, %d per ui update "
+                  "(%d updates), %d per pacer step (%d steps) (target 0); 5 s steps: %d of %d allocated outside "
+                  "a record write (target 0), the %d that logged an event or saved the baseline used %d bytes "
+                  "in all\n" % (bits, 6 if quick else 24, f["sample"], f["beat"], f["ui"], c["ui"], f["pace"],
+                                 c["pace"], f["metrics"], c["metrics"], c["record_steps"], c["record_bytes"]))
+        out.write("  %d-bit live heap: device modules from .mpy %d bytes (the bytecode share a frozen build "
+                  "moves to flash) + the App's objects, peak over the day %d bytes = %d bytes (.mpy in RAM); "
+                  "frozen estimate %d bytes (objects only; target <= 64 KB on 32-bit)\n"
+                  % (bits, modules, peak, modules + peak, peak))
     _, samples, sample_bytes, runs, metric_bytes = run_mp("bench_engine.py", "alloc", 120, rate)
     out.write("  allocation (gc.mem_alloc deltas, gc off, after warm-up): %.3f bytes per sample over %s samples; "
               "%s bytes over %s metrics runs (target 0)\n" % (int(sample_bytes) / int(samples), samples,

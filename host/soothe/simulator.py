@@ -70,6 +70,7 @@ class Simulator:
             self.argv += ["--progress"]
         self.flash = Path(flash)
         self.heapsize = heapsize
+        self.prefix = []  # a command to run the port under, e.g. valgrind (soothe bench)
         self.code_dir = None  # a folder of .mpy files (fw.compile_firmware) to run instead of the .py sources
         self.proc = None
         self.port = None
@@ -90,7 +91,7 @@ class Simulator:
         tty.setraw(slave)
         self.port = os.ttyname(slave)
         self._slave = slave
-        cmd = [micropython_binary()]
+        cmd = self.prefix + [micropython_binary()]
         if self.heapsize:
             cmd += ["-X", "heapsize=%s" % self.heapsize]
         code = Path(self.code_dir) if self.code_dir else FIRMWARE_DIR

@@ -75,7 +75,7 @@ class FakeNeoPixel:
         self.writes = []
 
     def __setitem__(self, i, rgb):
-        self.pixels[i] = rgb
+        self.pixels[i] = (rgb[0], rgb[1], rgb[2])  # copied, as neopixel.NeoPixel copies into its buffer
 
     def write(self):
         self.writes.append(tuple(self.pixels))

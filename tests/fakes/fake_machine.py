@@ -13,6 +13,8 @@ class Pin:
     OUT = 3
     PULL_UP = 2
     IRQ_LOW_LEVEL = 4
+    IRQ_FALLING = 8
+    IRQ_RISING = 16
 
     def __init__(self, n, mode=None, pull=None):
         self.n = n
