@@ -80,11 +80,25 @@ def interp(request):
         if why:
             pytest.skip(why)
 
+    made = []  # directories the 32-bit port must create first (its files live in memory)
+
     def run(code, **kw):
+        if made:
+            code = "import os\n" + "".join("os.mkdir(%r)\n" % d for d in made) + code
         out = run_snippet(request.param, code, **kw)
         return json.loads(out.strip().splitlines()[-1])
 
+    def tmpdir(host_dir):
+        """A fresh folder the firmware under test can write: host_dir itself, except on the
+        32-bit WebAssembly port, whose file system is its own (a folder under its /tmp)."""
+        if request.param != "mp32":
+            return str(host_dir)
+        d = "/tmp/t%d" % len(made)
+        made.append(d)
+        return d
+
     run.name = request.param
+    run.tmpdir = tmpdir
     return run
 
 

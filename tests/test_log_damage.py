@@ -285,7 +285,7 @@ print(json.dumps({"next": log.next_seq, "got": got, "lost": lost, "epoch": log.e
 
 
 def test_damage_is_skipped_and_declared_under_both_interpreters(tmp_path, interp):
-    r = interp(MP_DAMAGE % {"root": str(tmp_path / ("log-" + str(random.random())[2:8]))})
+    r = interp(MP_DAMAGE % {"root": interp.tmpdir(tmp_path) + "/log-" + str(random.random())[2:8]})
     assert r["next"] == 41 and r["epoch"] != 0
     assert len(r["lost"]) == 2 and r["lost"][-1] == 40  # the flipped record and the torn newest one
     assert sorted(r["got"] + r["lost"]) == list(range(1, 41))

@@ -109,7 +109,7 @@ print(json.dumps([seq.count(1), seq.count(2), seq.count(3), sum(1 for a, c in zi
 
 
 def test_baseline_survives_on_flash_and_damage_gives_priors(interp, tmp_path):
-    path = str(tmp_path / "baseline.json")
+    path = interp.tmpdir(tmp_path) + "/baseline.json"
     r = interp("""
 import json, state
 b = state.Baseline(%r)
