@@ -285,6 +285,8 @@ class StateMachine:
             want = DRIVE
             self.activity = True
             self.recovery_ms = self.settings.get("recovery_s") * 1000
+            self.floor_hr_x100 = 1 << 20  # HR unknown meanwhile: the cool-down's first reading is the floor
+            self._hr_n = 0  # nor is its slope
         elif not contact or (beats + artefacts >= 5 and artefacts * 5 > beats + artefacts):
             want = NO_READING  # shown at once: the LED never keeps a stale state
             self._hr_n = 0
