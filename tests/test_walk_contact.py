@@ -131,3 +131,53 @@ def test_a_walk_with_the_accelerometer_is_drive_not_no_reading(tmp_path, seed):
     ok_after = con.execute("SELECT COUNT(*) FROM beats WHERE flag = 0 AND t_unix_ms > ?",
                            (ms + 840000,)).fetchone()[0]
     assert ok_after >= 8 * 60  # the cool-down reads normally again
+
+
+ALLOC = """
+import json, micropython, ppg_synth, beats, contact, settings, state
+from array import array
+g = ppg_synth.SyntheticPPG(100, ppg_synth.parse_plan('rest:30s,walk:90s'), seed=5)
+d = beats.BeatDetector(100)
+gate = contact.ContactGate()
+sm = state.StateMachine(settings.Settings(), state.Baseline())
+blocks = []
+for _ in range(480):
+    b = array('i', [0] * 25)
+    g.fill(b, 25)
+    blocks.append(b)
+res = [0, 0, 0]  # beats out, blocks done, contact changes
+def feed(bs, moving):
+    for b in bs:
+        d.worn = gate.contact and moving
+        d.process(b, 25)
+        while d.available():
+            d.pop()
+            res[0] += 1
+        if gate.update(250, d.contact, d.live(), moving):
+            res[2] += 1
+        res[1] += 1
+        if res[1] % 20 == 0:
+            sm.update(5000, gate.contact, 0, 30, 0, 0, 0, 100)
+feed(blocks[:120], False)  # 30 s at rest: pulse, contact
+n0 = res[0]
+walk = blocks[120:]
+ok = False
+micropython.heap_lock()
+try:
+    feed(walk, True)  # the walk, worn and moving
+    ok = True
+except MemoryError:
+    pass
+micropython.heap_unlock()
+print(json.dumps([ok, res[0] - n0, gate.contact, sm.state]))
+"""
+
+
+def test_worn_moving_path_allocates_nothing():
+    from conftest import run_snippet
+    import json
+    ok, beats_out, held, shown = json.loads(run_snippet("micropython", ALLOC).strip().splitlines()[-1])
+    assert ok, "the worn-and-moving path allocated while the heap was locked"
+    assert held is True  # contact kept through the walk
+    assert beats_out > 100  # 90 s of walking at ~100 bpm: the beats came out (flagged), not dropped
+    assert shown == 2  # drive
