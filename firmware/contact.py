@@ -9,7 +9,13 @@ seconds for that, so:
 - Worn and moving: while the accelerometer measures movement and the signal stays live (not
   flat, not at the rails: light still comes back from skin), a wrist that was worn is still
   worn.  Its beats are flagged MOTION by MotionMeter, never OK.  Movement alone never *gains*
-  contact (a sensor swinging off a strap moves too): only pulse evidence does.
+  contact (a sensor swinging off a strap moves too): only pulse evidence does.  And it keeps
+  it only while pulse evidence still shows now and then: on a walking wrist the detector's
+  contact comes back between steps (longest gap 16-258 s on 16 simulated 8-minute walks,
+  most under 60 s), a sensor dangling off the strap gives none (0 OK beats per 24 h), so
+  after `_PULSE_HOLD_MS` with none the hold ends.  It is long (10 min) on purpose: a worn
+  wrist read as empty is the worse error; the held time shows drive with every beat
+  flagged MOTION, never an HR or HRV.
 - Losing contact: at once when the detector loses it (it already needs 2-2.5 s without an OK
   beat, or a flat/saturated second), so "no reading" still shows within 3 s of leaving.
 - Regaining: the detector's contact must hold for `_REGAIN_MS`; each loss that comes within
@@ -28,6 +34,7 @@ except ImportError:  # CPython
 _REGAIN_MS = const(2000)
 _REGAIN_MAX_MS = const(32000)
 _SETTLE_MS = const(60000)
+_PULSE_HOLD_MS = const(600000)
 
 
 class ContactGate:
@@ -37,6 +44,7 @@ class ContactGate:
         self._on_ms = 0  # detector contact held this long (while we show none)
         self._held_ms = 0  # our contact held this long
         self._need_ms = _REGAIN_MS
+        self._no_pulse_ms = 0  # since the detector last said contact
 
     def update(self, step_ms, det_contact, live, moving):
         """Advances by step_ms; returns True when `contact` changed.
@@ -44,7 +52,12 @@ class ContactGate:
         det_contact: the detector's contact; live: the last second was neither flat nor at
         the rails; moving: the accelerometer measures movement now (False without one)."""
         was = self.contact
-        self.worn_moving = was and moving and live and not det_contact
+        if det_contact:
+            self._no_pulse_ms = 0
+        elif self._no_pulse_ms < _PULSE_HOLD_MS:
+            self._no_pulse_ms += step_ms
+        self.worn_moving = (was and moving and live and not det_contact
+                            and self._no_pulse_ms < _PULSE_HOLD_MS)
         if det_contact or self.worn_moving:
             if was:
                 if self._held_ms < _SETTLE_MS:

@@ -181,3 +181,20 @@ def test_worn_moving_path_allocates_nothing():
     assert held is True  # contact kept through the walk
     assert beats_out > 100  # 90 s of walking at ~100 bpm: the beats came out (flagged), not dropped
     assert shown == 2  # drive
+
+
+def test_movement_holds_contact_only_while_the_pulse_shows_now_and_then(interp):
+    # A walking wrist: the detector's pulse shows between steps every minute or two.
+    # A sensor that slipped off the strap mid-walk: moving, live, never a pulse again.
+    out = interp(GATE + """
+walk = [(5, True, True, False)]
+for i in range(5):
+    walk += [(260, False, True, True), (1, True, True, True)]
+a = run(walk)
+g = contact.ContactGate()
+b = run([(5, True, True, False), (700, False, True, True)])
+print(json.dumps([a, b]))
+""")
+    a, b = out
+    assert a == [[2.0, True]]  # held through 22 minutes of walking
+    assert [c for _, c in b] == [True, False] and 604 <= b[1][0] <= 606
