@@ -25,11 +25,7 @@ seconds for that, so:
 
 Pure logic, integer ms, nothing allocated per call.
 """
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(x):
-        return x
+from compat import const
 
 _REGAIN_MS = const(2000)
 _REGAIN_MAX_MS = const(32000)
