@@ -146,7 +146,7 @@ class App:
                 motion.feed_ppg(buf, count)
             # Worn and moving (the accelerometer says so): beats no pulse claims are a moving
             # wrist's, flagged below, not an empty wrist's to drop.
-            det.worn = accel is not None and self.contact and motion.moving
+            det.worn = accel is not None and self.gate.moved_recently()
             det.process(buf, count)
             while det.available():
                 i = det.pop()

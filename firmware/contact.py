@@ -16,7 +16,10 @@ seconds for that, so:
   after `_PULSE_HOLD_MS` with none the hold ends.  It is long (10 min) on purpose: a worn
   wrist read as empty is the worse error; the held time shows drive with every beat
   flagged MOTION, never an HR or HRV.
-- Losing contact: at once when the detector loses it (it already needs 2-2.5 s without an OK
+- Movement just ended: the hold lasts `_GRACE_MS` more (MotionMeter.moving already spans
+  ~5 s after the last movement): the pulse evidence needs a few clean beats (3-8 s) to
+  build again after an artefact, and bursts come seconds apart.
+- Losing contact: otherwise at once when the detector loses it (it already needs 2-2.5 s without an OK
   beat, or a flat/saturated second), so "no reading" still shows within 3 s of leaving.
 - Regaining: the detector's contact must hold for `_REGAIN_MS`; each loss that comes within
   `_SETTLE_MS` of a regain doubles that (up to `_REGAIN_MAX_MS`), and a contact held for
@@ -31,6 +34,7 @@ _REGAIN_MS = const(2000)
 _REGAIN_MAX_MS = const(32000)
 _SETTLE_MS = const(60000)
 _PULSE_HOLD_MS = const(600000)
+_GRACE_MS = const(8000)
 
 
 class ContactGate:
@@ -41,6 +45,11 @@ class ContactGate:
         self._held_ms = 0  # our contact held this long
         self._need_ms = _REGAIN_MS
         self._no_pulse_ms = 0  # since the detector last said contact
+        self._still_ms = _GRACE_MS  # since the accelerometer last measured movement
+
+    def moved_recently(self):
+        """Worn, and the accelerometer measured movement within the hold's grace."""
+        return self.contact and self._still_ms < _GRACE_MS
 
     def update(self, step_ms, det_contact, live, moving):
         """Advances by step_ms; returns True when `contact` changed.
@@ -52,7 +61,11 @@ class ContactGate:
             self._no_pulse_ms = 0
         elif self._no_pulse_ms < _PULSE_HOLD_MS:
             self._no_pulse_ms += step_ms
-        self.worn_moving = (was and moving and live and not det_contact
+        if moving:
+            self._still_ms = 0
+        elif self._still_ms < _GRACE_MS:
+            self._still_ms += step_ms
+        self.worn_moving = (was and self._still_ms < _GRACE_MS and live and not det_contact
                             and self._no_pulse_ms < _PULSE_HOLD_MS)
         if det_contact or self.worn_moving:
             if was:

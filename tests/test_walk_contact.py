@@ -61,7 +61,7 @@ def test_measured_movement_keeps_a_worn_wrist_but_never_makes_one(interp):
     out = interp(GATE + """
 a = run([(5, True, True, False), (120, False, True, True)])  # worn, then a walk
 held = g.contact
-b = run([(2, False, True, False)])  # the walk stops and no pulse yet: lost at once
+b = run([(12, False, True, False)])  # the walk stops, no pulse comes: lost after the grace
 g2 = contact.ContactGate()
 g = g2
 c = run([(300, False, True, True)])  # a sensor swinging off a strap: moving, live, no pulse
@@ -70,10 +70,10 @@ print(json.dumps([a, held, b, c, d]))
 """)
     a, held, b, c, d = out
     assert a == [[2.0, True]] and held is True
-    assert b == [[0.25, False]]
+    assert b == [[8.0, False]]  # 8 s after the last measured movement
     assert c == []
     assert [x[1] for x in d] == [True, False]
-    assert d[1][0] == 15.25  # a flat / railed second is off the skin, moving or not
+    assert d[1][0] == 15.25  # a flat / railed second is off the skin, moving or not, at once
 
 
 def test_moving_with_flagged_beats_is_drive_then_recovery(interp):

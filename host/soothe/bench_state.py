@@ -71,7 +71,7 @@ def run_day(plan, seed=1, rate=100, baseline=None, motion=None, settings=None, d
         n += BLOCK
         # As App.sense: the accelerometer's movement (here the plan's) keeps a worn wrist worn.
         moving = bool(motion) and motion(kinds[seg][0]) > 0
-        det.worn = was_contact and moving
+        det.worn = gate.moved_recently()
         det.process(buf, BLOCK)
         while det.available():
             i = det.pop()
