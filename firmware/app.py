@@ -14,6 +14,7 @@ from compat import zeros, ticks_add, ticks_diff
 from beats import BeatDetector, OK, EXTRA
 from hrv import RollingHRV
 from motion import MotionMeter
+from contact import ContactGate
 from link import Link, FIRMWARE_VERSION
 from logstore import RecordLog
 from settings import Settings
@@ -71,6 +72,8 @@ class App:
         self.link.can_send = getattr(board.serial, "ready", None)  # LIVE never blocks on a full port
         self.block = zeros("i", sensor.block)
         self.contact = False
+        self.gate = ContactGate()  # the detector's contact, steadied (walks, bursts, flicker)
+        self._gate_tick = 0
         self.state = NO_READING
         self.baseline = Baseline(board.data_dir + "/baseline.json")
         self.states = StateMachine(self.settings, self.baseline)
@@ -150,6 +153,9 @@ class App:
                 motion.clean(buf, count)  # while moving: the artefact that follows the arm
             else:
                 motion.feed_ppg(buf, count)
+            # Worn and moving (the accelerometer says so): beats no pulse claims are a moving
+            # wrist's, flagged below, not an empty wrist's to drop.
+            det.worn = accel is not None and self.gate.moved_recently()
             det.process(buf, count)
             while det.available():
                 i = det.pop()
@@ -179,10 +185,13 @@ class App:
                                               hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.coherence_x100,
                                               0 if plan is None else (1 if plan.inhaling else 2),
                                               0 if plan is None else plan.rate_x10)
-            if det.contact != self.contact:
-                self.contact = det.contact
-                self.event(records.EV_CONTACT_BACK if det.contact else records.EV_CONTACT_LOST)
-                if not det.contact and self.states.lose_contact():
+            step = ticks_diff(end_tick, self._gate_tick)
+            self._gate_tick = end_tick
+            if self.gate.update(step if 0 < step < 10000 else 0, det.contact, det.live(),
+                                accel is not None and motion.moving):
+                self.contact = c = self.gate.contact
+                self.event(records.EV_CONTACT_BACK if c else records.EV_CONTACT_LOST)
+                if not c and self.states.lose_contact():
                     self._show_state()  # at once, not at the next 5 s step
             if ticks_diff(end_tick, self._metrics_tick) >= _METRICS_MS:
                 self._metrics_tick = ticks_add(self._metrics_tick, _METRICS_MS)

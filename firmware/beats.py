@@ -210,11 +210,19 @@ class BeatDetector:
         self.beats = 0
         self.artefacts = 0
         self.unclaimed = 0  # upstrokes dropped: no pulse came to claim them
+        # Set by the app: other evidence (the accelerometer measuring a moving wrist while
+        # the signal stays live) says the sensor is worn, so beats the pulse evidence
+        # cannot claim are a moving wrist's (flagged), not an empty wrist's (dropped).
+        self.worn = False
         self._no_reading_s = 0  # seconds since contact was lost
         self._no_pulse_s = 100  # seconds since the pulse evidence was last there
 
 
     # ---- consumer side -------------------------------------------------
+    def live(self):
+        """The last second's signal was neither flat nor at the rails (could be skin)."""
+        return self._cw_bad == 0
+
     def available(self):
         return (self._head - self._tail) % _RING
 
@@ -266,7 +274,7 @@ class BeatDetector:
         flag = self._held_flag[0]
         if pulse:
             self._out(self._held_rr[0], flag, self._held_n[0], self._held_off[0])
-        elif self._no_reading_s < 5:
+        elif self._no_reading_s < 5 or self.worn:
             # Worn, the pulse in doubt for a moment (motion, an odd interval, contact
             # just lost): a beat all the same, but not one to trust.
             self._out(self._held_rr[0], NOISE if flag == OK else flag, self._held_n[0], self._held_off[0])

@@ -278,7 +278,16 @@ class StateMachine:
         motion_pct: MotionMeter.level_pct (0 without one); resonance_mhz: the coherence
         peak's frequency (slow breathing is what makes coherence count as soothe)."""
         self.calm = False
-        if not contact or (beats + artefacts >= 5 and artefacts * 5 > beats + artefacts):
+        if (contact and motion_pct >= self.settings.get("activity_motion_pct")
+                and (beats < 20 or artefacts * 5 > beats + artefacts)):
+            # Worn and moving, the beats flagged by the movement: that is activity (measured,
+            # not guessed from HR), shown as drive; its cool-down then counts as recovery.
+            want = DRIVE
+            self.activity = True
+            self.recovery_ms = self.settings.get("recovery_s") * 1000
+            self.floor_hr_x100 = 1 << 20  # HR unknown meanwhile: the cool-down's first reading is the floor
+            self._hr_n = 0  # nor is its slope
+        elif not contact or (beats + artefacts >= 5 and artefacts * 5 > beats + artefacts):
             want = NO_READING  # shown at once: the LED never keeps a stale state
             self._hr_n = 0
         elif beats < 20:

@@ -137,3 +137,16 @@ def test_doctor_report_reads_the_boards_answers():
     analog = {"impl": [1, 24, 1], "flash_free": 10 ** 6, "ram_free": 10 ** 5, "options": {}, "adc_min": 0,
               "adc_max": 4095}
     assert doctor_report(analog)[1] == 1  # railed: check the wiring
+
+
+def test_frozen_manifest_lists_exactly_the_device_image():
+    """firmware/manifest.py (the frozen build) and `soothe deploy` ship the same modules:
+    every firmware module but the host-only and simulator-only ones and main.py (which
+    stays on the filesystem as the entry point)."""
+    import re
+
+    from soothe import fw
+
+    listed = set(re.findall(r'^module\("([^"]+)"\)', (fw.FIRMWARE_DIR / "manifest.py").read_text(), re.M))
+    image = {p.name for p in fw.FIRMWARE_DIR.glob("*.py")} - set(fw.HOST_ONLY) - set(fw.SIM_ONLY) - {"main.py", "manifest.py"}
+    assert listed == image, (sorted(image - listed), sorted(listed - image))

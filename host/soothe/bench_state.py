@@ -15,6 +15,7 @@ from .fw import FIRMWARE_DIR  # noqa: F401  (puts firmware/ on sys.path)
 import ppg_synth  # noqa: E402
 from array import array  # noqa: E402
 from beats import BeatDetector, OK  # noqa: E402
+from contact import ContactGate  # noqa: E402
 from hrv import RollingHRV  # noqa: E402
 from settings import Settings  # noqa: E402
 import state as st  # noqa: E402
@@ -62,19 +63,24 @@ def run_day(plan, seed=1, rate=100, baseline=None, motion=None, settings=None, d
     steps = []
     next_ms = STEP_MS
     was_contact = False
+    gate = ContactGate()  # the contact the app shows (contact.py)
     n = 0
     seg = 0
     while n * 1000 // rate < total:
         gen.fill(buf, BLOCK)
         n += BLOCK
+        # As App.sense: the accelerometer's movement (here the plan's) keeps a worn wrist worn.
+        moving = bool(motion) and motion(kinds[seg][0]) > 0
+        det.worn = gate.moved_recently()
         det.process(buf, BLOCK)
         while det.available():
             i = det.pop()
             hrv.add_beat((det.beat_n[i] * 1000) // rate, (det.beat_rr_us[i] + 500) // 1000, det.beat_flag[i] == OK)
         now = n * 1000 // rate
-        if was_contact and not det.contact:
+        gate.update(BLOCK * 1000 // rate, det.contact, det.live(), moving)
+        if was_contact and not gate.contact:
             sm.lose_contact()
-        was_contact = det.contact
+        was_contact = gate.contact
         if now >= next_ms:
             next_ms += STEP_MS
             while seg < len(bounds) - 1 and now >= bounds[seg]:
@@ -82,7 +88,7 @@ def run_day(plan, seed=1, rate=100, baseline=None, motion=None, settings=None, d
             beats = hrv.window(now, 60000)
             hrv.coherence(now)
             mpct = motion(kinds[seg][0]) if motion else 0
-            sm.update(STEP_MS, det.contact, beats, hrv.artefacts, hrv.hr_bpm_x100, hrv.rmssd_ms_x10,
+            sm.update(STEP_MS, gate.contact, beats, hrv.artefacts, hrv.hr_bpm_x100, hrv.rmssd_ms_x10,
                       hrv.coherence_x100, mpct, hrv.resonance_mhz)
             threat_now = st.THREAT if sm.state == st.THREAT and sm.evidence == st.THREAT else 0
             a = coach.update(now, STEP_MS, threat_now, sm.activity or sm.recovering, 12, False)
