@@ -207,6 +207,7 @@ class SyntheticPPG:
         self._ect_owed_ms = 0.0
         self._ect_pvc = True
         self._ect_amp = 1024  # pulse size of the next beat, 1/1024 (1024: a normal beat)
+        self._ect_prem_amp = 1024  # size of the coming premature beat
         self._amps = []  # pulse size of each beat in _active
         self.ectopics = []
 
