@@ -189,68 +189,17 @@ class SyntheticPPG:
         self._day_hr = 0.0
         self._day_hrv = 1.0
         self._motion_init(seed)
-        self._ectopic_init(seed, ectopic_per_min, ectopic)
+        # Ectopic beats (issue 13): own module, loaded only when asked for (the simulated
+        # board shares its heap with the firmware).
+        self._ect = None
+        self._amps = []  # pulse size of each beat in _active, 1/1024 (with ectopics only)
+        self.ectopics = []  # type: list  # truth: (onset_us, 'pvc'|'pac') of each premature beat
+        if ectopic_per_min:
+            import ppg_ectopic
 
-    # --- ectopic beats: premature contractions in the sinus rhythm (issue 13) ---
-    def _ectopic_init(self, seed, per_min, kind):
-        """per_min premature beats a minute on average ('pvc', 'pac' or 'mixed').
-
-        Own PRNG stream, so the sinus rhythm and the noise stay those of the same seed
-        without ectopics; per_min 0 (the default) leaves every signal byte-identical.
-        Truth: `ectopics` lists (onset_us, 'pvc'|'pac') of each premature beat."""
-        if kind not in ("pvc", "pac", "mixed"):
-            raise ValueError("ectopic kind %r: use pvc, pac or mixed" % kind)
-        self._ect_per_min = per_min
-        self._ect_kind = kind
-        self._ect_state = (seed * 40503 + 977) & 0xFFFFFFFF or 1
-        self._ect_phase = 0  # 0 sinus; 1 next onset is premature; 2 next onset ends the pause
-        self._ect_owed_ms = 0.0
-        self._ect_pvc = True
-        self._ect_amp = 1024  # pulse size of the next beat, 1/1024 (1024: a normal beat)
-        self._ect_prem_amp = 1024  # size of the coming premature beat
-        self._amps = []  # pulse size of each beat in _active
-        self.ectopics = []
-
-    def _ect_uniform(self):
-        self._ect_state = x = xorshift32(self._ect_state)
-        return (x & 0xFFFFFF) / 16777216.0
-
-    def _ectopic(self, onset_us, rr_ms, contact):
-        """The interval after this onset, given the sinus one (rr_ms); sets this beat's size.
-
-        A premature beat comes 20-40 % early.  Less filling time, less stroke volume: its
-        pulse is smaller (Frank-Starling), a PVC's more so (no atrial kick, dyssynchronous
-        contraction).  After a PVC the sinus node is undisturbed, the next sinus beat falls
-        in the refractory period and the pause is compensatory (premature + pause = two
-        sinus cycles); a PAC resets the sinus node, so its pause is about one cycle,
-        slightly longer (non-compensatory).  The beat after the pause is larger
-        (post-extrasystolic potentiation)."""
-        phase = self._ect_phase
-        if phase == 1:
-            self._ect_amp = self._ect_prem_amp
-            if contact == ON_SKIN and self.record_beats:
-                self.ectopics.append((onset_us, "pvc" if self._ect_pvc else "pac"))
-            self._ect_phase = 2
-            if self._ect_pvc:
-                return self._ect_owed_ms + rr_ms
-            return rr_ms * (1.05 + 0.1 * self._ect_uniform())
-        if phase == 2:
-            self._ect_amp = 1229 if self._ect_pvc else 1126  # +20 % / +10 %
-            self._ect_phase = 0
-            return rr_ms
-        self._ect_amp = 1024
-        if contact == ON_SKIN and self._ect_uniform() * self._hr < self._ect_per_min:
-            early = 0.2 + 0.2 * self._ect_uniform()
-            kind = self._ect_kind
-            self._ect_pvc = kind == "pvc" or (kind == "mixed" and self._ect_uniform() < 0.5)
-            amp = 1.0 - 1.6 * early
-            if self._ect_pvc:
-                amp *= 0.85
-            self._ect_prem_amp = int(1024 * amp)
-            self._ect_owed_ms = rr_ms * early
-            self._ect_phase = 1
-            return rr_ms * (1.0 - early)
-        return rr_ms
+            self._ect = ppg_ectopic.Ectopics(seed, ectopic_per_min, ectopic, self.ectopics)
+        elif ectopic not in ("pvc", "pac", "mixed"):
+            raise ValueError("ectopic kind %r: use pvc, pac or mixed" % ectopic)
 
     # --- motion: motion_synth.Movement drives the PPG artefact and the accelerometer ---
     def _motion_init(self, seed):
@@ -388,9 +337,9 @@ class SyntheticPPG:
         if self._breath_phase > 6.2831853:
             self._breath_phase -= 6.2831853
         rr_ms = 60000.0 / self._hr + rsa * math.sin(self._breath_phase) + jitter * self._gauss()
-        if self._ect_per_min:
-            rr_ms = self._ectopic(onset_us, rr_ms, contact)
-            self._amps.append(self._ect_amp)
+        if self._ect is not None:
+            rr_ms = self._ect.interval(self, onset_us, rr_ms, contact)
+            self._amps.append(self._ect.amp)
             if len(self._amps) > 6:
                 self._amps.pop(0)
         if rr_ms < 260:
@@ -427,7 +376,7 @@ class SyntheticPPG:
                 # Pulse width shrinks at high HR (systole shortens less than diastole).
                 span_us = int(min(1.0, max(0.35, 60.0 / self._hr)) * 1000000)
                 p = 0
-                if self._ect_per_min:
+                if self._ect is not None:
                     amps = self._amps
                     for j in range(len(self._active)):
                         d = t_us - self._active[j]
