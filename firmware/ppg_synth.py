@@ -141,7 +141,8 @@ class SyntheticPPG:
     """Generates samples; `beats_us` collects the true onset of every beat."""
 
     def __init__(self, rate_hz=100, plan=None, seed=1, inverted=False, noise=6,
-                 amplitude=600, record_beats=True, diastolic=0.4, day=0):
+                 amplitude=600, record_beats=True, diastolic=0.4, day=0, ectopic_per_min=0.0,
+                 ectopic="pvc"):
         self.rate_hz = rate_hz
         self.plan = plan if plan is not None else parse_plan(DEFAULT_DAY)
         self._state = (seed * 2654435761 + 12345) & 0xFFFFFFFF or 1
@@ -188,6 +189,17 @@ class SyntheticPPG:
         self._day_hr = 0.0
         self._day_hrv = 1.0
         self._motion_init(seed)
+        # Ectopic beats (issue 13): own module, loaded only when asked for (the simulated
+        # board shares its heap with the firmware).
+        self._ect = None
+        self._amps = []  # pulse size of each beat in _active, 1/1024 (with ectopics only)
+        self.ectopics = []  # type: list  # truth: (onset_us, 'pvc'|'pac') of each premature beat
+        if ectopic_per_min:
+            import ppg_ectopic
+
+            self._ect = ppg_ectopic.Ectopics(seed, ectopic_per_min, ectopic, self.ectopics)
+        elif ectopic not in ("pvc", "pac", "mixed"):
+            raise ValueError("ectopic kind %r: use pvc, pac or mixed" % ectopic)
 
     # --- motion: motion_synth.Movement drives the PPG artefact and the accelerometer ---
     def _motion_init(self, seed):
@@ -325,6 +337,11 @@ class SyntheticPPG:
         if self._breath_phase > 6.2831853:
             self._breath_phase -= 6.2831853
         rr_ms = 60000.0 / self._hr + rsa * math.sin(self._breath_phase) + jitter * self._gauss()
+        if self._ect is not None:
+            rr_ms = self._ect.interval(self, onset_us, rr_ms, contact)
+            self._amps.append(self._ect.amp)
+            if len(self._amps) > 6:
+                self._amps.pop(0)
         if rr_ms < 260:
             rr_ms = 260.0
         if contact == ON_SKIN and self.record_beats:
@@ -359,10 +376,17 @@ class SyntheticPPG:
                 # Pulse width shrinks at high HR (systole shortens less than diastole).
                 span_us = int(min(1.0, max(0.35, 60.0 / self._hr)) * 1000000)
                 p = 0
-                for onset in self._active:
-                    d = t_us - onset
-                    if 0 <= d < span_us:
-                        p += tmpl[(d * _TEMPLATE_N) // span_us]
+                if self._ect is not None:
+                    amps = self._amps
+                    for j in range(len(self._active)):
+                        d = t_us - self._active[j]
+                        if 0 <= d < span_us:
+                            p += (tmpl[(d * _TEMPLATE_N) // span_us] * amps[j]) >> 10
+                else:
+                    for onset in self._active:
+                        d = t_us - onset
+                        if 0 <= d < span_us:
+                            p += tmpl[(d * _TEMPLATE_N) // span_us]
                 wander = 120.0 * math.sin(self._wander_phase)
                 self._wander_phase += 6.2831853 * 0.05 / rate
                 if preset[5] or art:

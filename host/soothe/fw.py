@@ -28,7 +28,7 @@ __all__ = ["FIRMWARE_DIR", "beats", "ppg_synth", "records", "wire", "micropython
 HOST_ONLY = ("__init__.py", "replay.py", "bench_engine.py", "bench_heap.py", "bench_beats.py",
              "bench_motion.py", "bench_device.py", "manifest.py")
 # Modules the simulated board needs on top of the device image.
-SIM_ONLY = ("board_sim.py", "ppg_synth.py", "ppg_offwrist.py", "csvsource.py", "motion_synth.py")
+SIM_ONLY = ("board_sim.py", "ppg_synth.py", "ppg_offwrist.py", "ppg_ectopic.py", "csvsource.py", "motion_synth.py")
 
 
 def _tool(name, package):
