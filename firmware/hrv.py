@@ -205,8 +205,7 @@ class RollingHRV:
         grid = self._grid
         # Walk back from the newest beat, filling the grid from its end (linear interpolation).
         i = self._head
-        gi = _COH_POINTS - 1
-        g_age = 0  # age (ms) of grid point gi
+        gi = _COH_POINTS - 1  # grid point gi lies (127 - gi) * 500 ms before now_ms
         nxt_age = -1
         nxt_rr = 0
         used = 0
@@ -216,28 +215,24 @@ class RollingHRV:
                 continue
             age = ticks_diff(now_ms, t[i])
             r = rr[i] << 4
-            if nxt_age < 0:
-                while gi >= 0 and g_age <= age:
-                    grid[gi] = r
-                    gi -= 1
-                    g_age += 500
-            elif age > nxt_age:
+            stop = 127 - age // 500  # the points not older than this beat are gi >= stop
+            if stop < 0:
+                stop = 0
+            if nxt_age >= 0 and age > nxt_age:
                 # (the same products as nxt_rr + (r - nxt_rr) * (g_age - nxt_age) // span,
                 # stepped by one addition per grid point)
                 d = r - nxt_rr
                 span = age - nxt_age
-                num = d * (g_age - nxt_age)
+                num = d * ((127 - gi) * 500 - nxt_age)
                 step = d * 500
-                while gi >= 0 and g_age <= age:
+                while gi >= stop:
                     grid[gi] = nxt_rr + num // span
                     num += step
                     gi -= 1
-                    g_age += 500
             else:
-                while gi >= 0 and g_age <= age:
+                while gi >= stop:
                     grid[gi] = r
                     gi -= 1
-                    g_age += 500
             used += 1
             nxt_age = age
             nxt_rr = r
@@ -281,11 +276,13 @@ class RollingHRV:
             mean = 0
         slope_q10 = sxy // (_SXX_CENTRED >> 10)  # slope per unit of (2k-127), in 1/1024
         hann = self._hann
-        trend = -127 * slope_q10  # slope_q10 * (2k - 127), stepped
+        # slope_q10 * (2k - 127), stepped, plus the mean in 1/1024 (a multiple of 1024 passes
+        # the shift unchanged); |trend| < 2**28 as the mean <= 65535 here
+        trend = -127 * slope_q10 + (mean << 10)
         step = 2 * slope_q10
         top = 0
         for k in range(_COH_POINTS):
-            y = ((grid[k] - mean - (trend >> 10)) * hann[k]) >> 10
+            y = ((grid[k] - (trend >> 10)) * hann[k]) >> 10
             grid[k] = y
             trend += step
             if y > top:
