@@ -55,6 +55,7 @@ class RollingHRV:
         self._grid = zeros("i", _COH_POINTS)
         self._cos = array("h", [int(round(512 * math.cos(2 * math.pi * i / _COH_POINTS)))
                                 for i in range(_COH_POINTS)])
+        self._hann = array("h", [512 - c for c in self._cos])  # Hann window in 1/1024
         self._re = zeros("i", _HALF)
         self._im = zeros("i", _HALF)
         self._spec = zeros("i", 2 * _COH_BINS)
@@ -204,8 +205,7 @@ class RollingHRV:
         grid = self._grid
         # Walk back from the newest beat, filling the grid from its end (linear interpolation).
         i = self._head
-        gi = _COH_POINTS - 1
-        g_age = 0  # age (ms) of grid point gi
+        gi = _COH_POINTS - 1  # grid point gi lies (127 - gi) * 500 ms before now_ms
         nxt_age = -1
         nxt_rr = 0
         used = 0
@@ -215,19 +215,24 @@ class RollingHRV:
                 continue
             age = ticks_diff(now_ms, t[i])
             r = rr[i] << 4
-            if nxt_age < 0:
-                while gi >= 0 and g_age <= age:
+            stop = 127 - age // 500  # the points not older than this beat are gi >= stop
+            if stop < 0:
+                stop = 0
+            if nxt_age >= 0 and age > nxt_age:
+                # (the same products as nxt_rr + (r - nxt_rr) * (g_age - nxt_age) // span,
+                # stepped by one addition per grid point)
+                d = r - nxt_rr
+                span = age - nxt_age
+                num = d * ((127 - gi) * 500 - nxt_age)
+                step = d * 500
+                while gi >= stop:
+                    grid[gi] = nxt_rr + num // span
+                    num += step
+                    gi -= 1
+            else:
+                while gi >= stop:
                     grid[gi] = r
                     gi -= 1
-                    g_age += 500
-            else:
-                while gi >= 0 and g_age <= age:
-                    if age > nxt_age:
-                        grid[gi] = nxt_rr + ((r - nxt_rr) * (g_age - nxt_age)) // (age - nxt_age)
-                    else:
-                        grid[gi] = r
-                    gi -= 1
-                    g_age += 500
             used += 1
             nxt_age = age
             nxt_rr = r
@@ -241,26 +246,51 @@ class RollingHRV:
             grid[gi] = nxt_rr
             gi -= 1
         # Remove the mean and the linear trend (k centred as 2k-127), then Hann window.
+        # One pass sums y and (2k-127)*y; as sum(2k-127) = 0 that weighted sum is the
+        # centred one, unless a point lies past the clamp (then the clamped pass below).
         sy = 0
-        for k in range(_COH_POINTS):
-            sy += grid[k]
-        mean = sy // _COH_POINTS
         sxy = 0
+        lo = grid[0]
+        hi = lo
+        w = -127
         for k in range(_COH_POINTS):
-            y = grid[k] - mean
-            if y > _DEV_CLAMP:
-                y = _DEV_CLAMP
-            elif y < -_DEV_CLAMP:
-                y = -_DEV_CLAMP
-            grid[k] = y
-            sxy += (2 * k - 127) * y
+            y = grid[k]
+            sy += y
+            sxy += w * y  # |sum| <= 8192 * 65535 < 2**30 (hi checked below)
+            w += 2
+            if y > hi:
+                hi = y
+            elif y < lo:
+                lo = y
+        mean = sy // _COH_POINTS
+        if hi > 65535 or hi - mean > _DEV_CLAMP or mean - lo > _DEV_CLAMP:
+            sxy = 0
+            for k in range(_COH_POINTS):
+                y = grid[k] - mean
+                if y > _DEV_CLAMP:
+                    y = _DEV_CLAMP
+                elif y < -_DEV_CLAMP:
+                    y = -_DEV_CLAMP
+                grid[k] = y
+                sxy += (2 * k - 127) * y
+            mean = 0
         slope_q10 = sxy // (_SXX_CENTRED >> 10)  # slope per unit of (2k-127), in 1/1024
-        cos = self._cos
+        hann = self._hann
+        # slope_q10 * (2k - 127), stepped, plus the mean in 1/1024 (a multiple of 1024 passes
+        # the shift unchanged); |trend| < 2**28 as the mean <= 65535 here
+        trend = -127 * slope_q10 + (mean << 10)
+        step = 2 * slope_q10
+        top = 0
         for k in range(_COH_POINTS):
-            y = grid[k] - ((slope_q10 * (2 * k - 127)) >> 10)
-            grid[k] = (y * (512 - cos[k])) >> 10
+            y = ((grid[k] - (trend >> 10)) * hann[k]) >> 10
+            grid[k] = y
+            trend += step
+            if y > top:
+                top = y
+            elif -y > top:
+                top = -y
         spec = self._spec
-        big = self._fft(grid, spec)
+        big = self._fft(grid, spec, top)
         shift = 0
         while (big >> shift) > 4095:  # squares <= 2**24, their sum over 26 bins < 2**30
             shift += 1
@@ -302,9 +332,9 @@ class RollingHRV:
         self.resonance_mhz = (pk * 1000 + off_x1000) // 64
         return True
 
-    def _fft(self, x, spec):
+    def _fft(self, x, spec, top):
         """Bins 1..26 of the 128-point DFT of the real series `x` into spec as re, im pairs;
-        returns the largest |re| or |im| of them.
+        returns the largest |re| or |im| of them.  `top` is the largest |x[k]|.
 
         A real 128-point DFT as one 64-point complex FFT of z[n] = x[2n] + i x[2n+1]
         (radix-2 decimation in time, Cooley-Tukey, in place), then split into the even and
@@ -317,22 +347,44 @@ class RollingHRV:
         im = self._im
         rev = self._rev
         cos = self._cos
-        top = 0
-        for k in range(_COH_POINTS):
-            v = x[k]
-            if v < 0:
-                v = -v
-            if v > top:
-                top = v
         up = 0
         while top and (top << (up + 1)) <= 16383:
             up += 1
-        for n in range(_HALF):  # pack, scaled, in bit-reversed order
-            j = rev[n]
-            re[j] = x[2 * n] << up
-            im[j] = x[2 * n + 1] << up
-        half = 1
-        stride = 64  # twiddle step in the 128-entry table for butterflies of this span
+        # Pack (scaled, bit-reversed) and do the first two stages together: their twiddles
+        # are 1 and -i, so a group of four needs additions only (the same integers).
+        a = 0
+        while a < _HALF:
+            j = rev[a] << 1
+            r0 = x[j] << up
+            i0 = x[j + 1] << up
+            j = rev[a + 1] << 1
+            r1 = x[j] << up
+            i1 = x[j + 1] << up
+            j = rev[a + 2] << 1
+            r2 = x[j] << up
+            i2 = x[j + 1] << up
+            j = rev[a + 3] << 1
+            r3 = x[j] << up
+            i3 = x[j + 1] << up
+            ar = r0 + r1
+            ai = i0 + i1
+            br = r0 - r1
+            bi = i0 - i1
+            cr = r2 + r3
+            ci = i2 + i3
+            dr = r2 - r3
+            di = i2 - i3
+            re[a] = ar + cr
+            im[a] = ai + ci
+            re[a + 2] = ar - cr
+            im[a + 2] = ai - ci
+            re[a + 1] = br + di  # b - (-i) d
+            im[a + 1] = bi - dr
+            re[a + 3] = br - di
+            im[a + 3] = bi + dr
+            a += 4
+        half = 4
+        stride = 16  # twiddle step in the 128-entry table for butterflies of this span
         while half < _HALF:
             span = half << 1
             # (while loops: a range with a variable step would be allocated)
@@ -346,8 +398,21 @@ class RollingHRV:
                 re[a] += xr
                 im[a] += xi
                 a += span
+            a = half >> 1
+            while a < _HALF:  # twiddle -i: no multiply
+                b = a + half
+                xr = re[b]
+                xi = im[b]
+                re[b] = re[a] - xi
+                im[b] = im[a] + xr
+                re[a] += xi
+                im[a] -= xr
+                a += span
             w = stride
             for j in range(1, half):
+                if w == 32:
+                    w += stride
+                    continue
                 c = cos[w]
                 s = cos[(w + 96) & 127]  # sin(2 pi w / 128)
                 a = j
