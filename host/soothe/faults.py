@@ -393,6 +393,18 @@ def _all(log):
             yield t, s, p
 
 
+def _stored(store, lid):
+    """What the host holds of log `lid`: {seq: (type, payload)} of the records it stored,
+    and the set of seqs the device declared lost (their GAP records are not counted as got)."""
+    got = {s: (t, bytes(p)) for s, t, p in store.db.execute(
+        "SELECT seq, type, payload FROM records WHERE device_id=?", (lid,))}
+    lost = set()
+    for first, n, _why in store.lost(lid):
+        lost.update(range(first, first + n))
+        got.pop(first, None)
+    return got, lost
+
+
 def _wire_sync(log, db):
     """The real host sync (device.py, sync.py, store.py) over the loopback."""
     ln, outbox = device_link(log)
@@ -400,14 +412,7 @@ def _wire_sync(log, db):
     store = Store(db)
     try:
         r = sync(dev, store, set_clock=False)
-        lid = r.log_id
-        got = {s: (t, bytes(p)) for s, t, p in store.db.execute(
-            "SELECT seq, type, payload FROM records WHERE device_id=?", (lid,))}
-        lost = set()
-        for first, n, _why in store.lost(lid):
-            lost.update(range(first, first + n))
-            got.pop(first, None)
-        return got, lost
+        return _stored(store, r.log_id)
     finally:
         dev.close()
         store.close()
@@ -652,14 +657,8 @@ def sim_block_sweep(work, duration="2h", boot="3m", blocks=None, seed=3, out=Non
                 dev = Device(open_port(sim.port))
                 store = Store(db)
                 try:
-                    res = sync(dev, store, set_clock=False)
-                    lid = res.log_id
-                    got = {s: (t, bytes(p)) for s, t, p in store.db.execute(
-                        "SELECT seq, type, payload FROM records WHERE device_id=?", (lid,))}
-                    lost = set()
-                    for first, n, _why in store.lost(lid):
-                        lost.update(range(first, first + n))
-                        got.pop(first, None)
+                    lid = sync(dev, store, set_clock=False).log_id
+                    got, lost = _stored(store, lid)
                     r["sync"] = not store.gaps(lid)
                 finally:
                     dev.close()
