@@ -34,7 +34,7 @@ typings/.stamp: $(STAMP)
 	touch $@
 
 lint: typings/.stamp
-	$(BIN)/mypy --config-file mypy-firmware.ini $(filter-out firmware/__init__.py firmware/manifest.py,$(wildcard firmware/*.py))
+	$(BIN)/mypy --config-file mypy-firmware.ini -p soothe_fw -p soothe_sim
 
 # The report's browser test (tests/test_report_browser.py) needs Debian's chromium;
 # CI runs as root on a fresh machine, so install it here when it is missing.

@@ -12,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE = ROOT / "firmware"
 FAKES = ROOT / "tests" / "fakes"
+PROBES = ROOT / "tools" / "probes"  # the MicroPython bench probes
 BIN = Path(sys.executable).parent
 
 
@@ -35,10 +36,10 @@ def mp32_missing():
 
 def run_mp32(chunks, timeout=300, dirs=None):
     """Runs code chunks (each its own top-level call) under the 32-bit MicroPython, with
-    firmware/ and tests/fakes importable (or `dirs`: {port path: host dir}, first on sys.path)."""
+    firmware/ (its packages), tools/probes and tests/fakes importable (or `dirs`: {port path: host dir}, first on sys.path)."""
     if isinstance(chunks, str):
         chunks = [chunks]
-    dirs = dirs or {"/fakes": str(FAKES), "/fw": str(FIRMWARE)}
+    dirs = dirs or {"/fakes": str(FAKES), "/fw": str(FIRMWARE), "/probes": str(PROBES)}
     job = {"dirs": dirs, "path": list(dirs), "chunks": list(chunks)}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(job, f)
@@ -61,10 +62,10 @@ def run_snippet(interpreter, code, timeout=120, heapsize=None):
         if heapsize:
             cmd += ["-X", "heapsize=%s" % heapsize]
         cmd += ["-c", code]
-        env = dict(os.environ, MICROPYPATH=".frozen:%s:%s" % (FAKES, FIRMWARE))
+        env = dict(os.environ, MICROPYPATH=".frozen:%s:%s:%s" % (FAKES, FIRMWARE, PROBES))
     else:
         cmd = [sys.executable, "-c", code]
-        env = dict(os.environ, PYTHONPATH="%s:%s" % (FAKES, FIRMWARE))
+        env = dict(os.environ, PYTHONPATH="%s:%s:%s" % (FAKES, FIRMWARE, PROBES))
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, cwd=str(ROOT))
     if proc.returncode != 0:
         raise AssertionError("%s failed (%s):\n%s\n%s" % (interpreter, proc.returncode, proc.stdout, proc.stderr))

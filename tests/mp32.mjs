@@ -4,7 +4,7 @@
 //
 //   node tests/mp32.mjs JOB.json
 // JOB = {"dirs": {"/fw": "/abs/host/firmware", ...}, "path": ["/fw", ...], "chunks": ["code", ...]}
-// Every .py/.mpy file of each host dir is copied into the port's filesystem, `path` is put
+// Every .py/.mpy file of each host dir (and its sub-folders: the packages) is copied into the port's filesystem, `path` is put
 // in front of sys.path, then each chunk runs as its own top-level runPython call (a
 // gc.collect() only takes effect at the next top-level call: shared/FIELD-NOTES.md).
 // The WebAssembly port has no native emitter, so `@micropython.native` and `.viper` are a
@@ -20,10 +20,13 @@ const job = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const out = [];
 const mp = await loadMicroPython({stdout: (line) => out.push(line), stderr: (line) => out.push(line),
                                   linebuffer: true});
-for (const [dest, src] of Object.entries(job.dirs || {})) {
+function copyTree(dest, src) {
   mp.FS.mkdirTree(dest);
-  for (const name of fs.readdirSync(src)) {
-    if (name.endsWith(".py")) {
+  for (const ent of fs.readdirSync(src, {withFileTypes: true})) {
+    const name = ent.name;
+    if (ent.isDirectory()) {
+      if (!name.startsWith(".") && name !== "__pycache__") copyTree(dest + "/" + name, path.join(src, name));
+    } else if (name.endsWith(".py")) {
       let text = fs.readFileSync(path.join(src, name), "utf8")
         .replace(/^([ \t]*)@micropython\.native[ \t]*$/gm, "$1# @micropython.native: no native emitter here");
       if (/^[ \t]*@micropython\.viper[ \t]*$/m.test(text)) {
@@ -37,6 +40,7 @@ for (const [dest, src] of Object.entries(job.dirs || {})) {
     }
   }
 }
+for (const [dest, src] of Object.entries(job.dirs || {})) copyTree(dest, src);
 mp.runPython("import sys\nsys.path[:0] = " + JSON.stringify(job.path || []));
 let status = 0;
 try {

@@ -1,7 +1,7 @@
 """HRV analysis on the host (numpy): time domain, and coherence the same way as the device.
 
 Input: RR intervals in ms (and their beat times), already cleaned of flagged beats.
-Output: plain floats.  The device computes these in integers (firmware/hrv.py);
+Output: plain floats.  The device computes these in integers (firmware/soothe_fw/sense/hrv.py);
 these float versions are the reference its tests and `soothe bench` compare against.
 """
 import numpy as np

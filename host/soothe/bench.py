@@ -32,7 +32,7 @@ import numpy as np
 from .analysis import rmssd_ms
 from .bench_log import bench_log
 from .bench_state import bench_state
-from .fw import FIRMWARE_DIR, compile_firmware, host_arch, micropython_binary, micropython_env
+from .fw import FIRMWARE_DIR, TOOLS_DIR, compile_firmware, host_arch, image_sources, micropython_binary, micropython_env
 from .replay import run_replay
 
 ROOT_DIR = FIRMWARE_DIR.parent
@@ -214,13 +214,13 @@ MOTION_CASES = [
 def _motion_run(plan, seed, fs):
     """(signal, truth onsets s, soothe beats {"A": with the accelerometer, "S": signal only: [(t_s, flag)]},
     measured bursts [(s, e)] s)."""
-    from .fw import ppg_synth
+    from soothe_sim import ppg_synth
 
     g = ppg_synth.SyntheticPPG(fs, ppg_synth.parse_plan(plan), seed=seed)
     sig = [0] * (g.total_ms * fs // 1000)
     g.fill(sig, len(sig))
-    proc = subprocess.run([micropython_binary(), str(FIRMWARE_DIR / "bench_motion.py"), "motion-beats", plan,
-                           str(seed), str(fs)], capture_output=True, text=True, env=micropython_env(),
+    proc = subprocess.run([micropython_binary(), str(TOOLS_DIR / "bench_motion.py"), "motion-beats", plan,
+                           str(seed), str(fs)], capture_output=True, text=True, env=micropython_env([TOOLS_DIR]),
                           cwd=str(FIRMWARE_DIR))
     if proc.returncode != 0:
         raise RuntimeError("bench_motion.py motion-beats failed: %s" % proc.stderr.strip().splitlines()[-1:])
@@ -239,7 +239,7 @@ def bench_motion(out, quick=False, fs=100):
     (artefact cancelled, beats inside movement flagged MOTION) and from the signal alone;
     `ok in bursts` counts beats a detector calls usable inside the movement the
     accelerometer measured."""
-    from .fw import beats as fw_beats
+    from soothe_fw.sense import beats as fw_beats
 
     seconds = 120 if quick else 240
     seeds = (31,) if quick else (31, 32, 33)
@@ -296,12 +296,8 @@ RANGES = [("10-bit", 10), ("12-bit", 12), ("16-bit", 16), ("18-bit", 18), ("floa
 
 
 def synth_signal(plan, seed, fs=100):
-    """(12-bit counts as floats, true onsets in s) from firmware/ppg_synth.py."""
-    sys.path.insert(0, str(FIRMWARE_DIR))
-    try:
-        import ppg_synth
-    finally:
-        sys.path.pop(0)
+    """(12-bit counts as floats, true onsets in s) from firmware/soothe_sim/ppg_synth.py."""
+    from soothe_sim import ppg_synth
     from array import array
 
     g = ppg_synth.SyntheticPPG(fs, ppg_synth.parse_plan(plan), seed=seed)
@@ -325,7 +321,7 @@ def lost_at_start(truth, times, span_s=10.0, tol=0.15):
 
 def bench_synthetic(out, quick=False):
     fs = 100
-    out.write("The project's cases (firmware/ppg_synth.py, beats known), scored from the first second "
+    out.write("The project's cases (firmware/soothe_sim/ppg_synth.py, beats known), scored from the first second "
               "(no settling time); 'lost@start' = true beats of the first 10 s with no detected beat near\n")
     out.write("%-22s %-10s %7s %7s %9s %9s %10s %10s\n" % (
         "case", "detector", "F1%", "F1%>5s", "|RR| med", "|RR| p95", "RMSSD err%", "lost@start"))
@@ -368,12 +364,8 @@ ECTOPIC_CASES = [
 
 
 def _ectopic_signal(plan, seed, kind, per_min, fs=100):
-    """(samples, true onsets s, onsets s of the premature beats) from firmware/ppg_synth.py."""
-    sys.path.insert(0, str(FIRMWARE_DIR))
-    try:
-        import ppg_synth
-    finally:
-        sys.path.pop(0)
+    """(samples, true onsets s, onsets s of the premature beats) from firmware/soothe_sim/ppg_synth.py."""
+    from soothe_sim import ppg_synth
     from array import array
 
     g = ppg_synth.SyntheticPPG(fs, ppg_synth.parse_plan(plan), seed=seed, ectopic_per_min=per_min, ectopic=kind)
@@ -418,7 +410,7 @@ def bench_ectopic(out, quick=False):
     intervals, from all its intervals (ectopics left in), and with the true ectopic intervals
     removed (timing error only)."""
     fs = 100
-    out.write("Ectopic beats (firmware/ppg_synth.py ectopic_per_min: premature by 20-40 %, smaller pulse; "
+    out.write("Ectopic beats (firmware/soothe_sim/ppg_synth.py ectopic_per_min: premature by 20-40 %, smaller pulse; "
               "PVC compensatory pause, PAC not); RMSSD err % against the true NN RMSSD: own = the detector's "
               "usable intervals, all = every interval, NN = true ectopic intervals removed\n")
     out.write("%-22s %-10s %7s %9s %9s %8s %8s %8s\n" % (
@@ -544,15 +536,16 @@ def _callgrind(args):
         return None
     with tempfile.TemporaryDirectory() as work:
         cmd = [valgrind, "--tool=callgrind", "--callgrind-out-file=%s/cg.out" % work, micropython_binary(), *args]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=micropython_env(), cwd=str(FIRMWARE_DIR))
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=micropython_env([TOOLS_DIR]),
+                              cwd=str(FIRMWARE_DIR))
     m = re.search(r"Collected : (\d+)", proc.stderr)
     return int(m.group(1)) if m else None
 
 
 def instructions_per_second(script, modes, seconds, *extra):
     """Callgrind instructions of `script` in mode modes[1] minus modes[0], per second of signal."""
-    base = _callgrind([str(FIRMWARE_DIR / script), modes[0], str(seconds), *extra])
-    full = _callgrind([str(FIRMWARE_DIR / script), modes[1], str(seconds), *extra])
+    base = _callgrind([str(TOOLS_DIR / script), modes[0], str(seconds), *extra])
+    full = _callgrind([str(TOOLS_DIR / script), modes[1], str(seconds), *extra])
     if base is None or full is None:
         return None
     return (full - base) / seconds
@@ -560,8 +553,8 @@ def instructions_per_second(script, modes, seconds, *extra):
 
 def run_mp(script, *args, heapsize=None):
     cmd = [micropython_binary()] + (["-X", "heapsize=%s" % heapsize] if heapsize else [])
-    proc = subprocess.run(cmd + [str(FIRMWARE_DIR / script), *map(str, args)], capture_output=True, text=True,
-                          env=micropython_env(), cwd=str(FIRMWARE_DIR))
+    proc = subprocess.run(cmd + [str(TOOLS_DIR / script), *map(str, args)], capture_output=True, text=True,
+                          env=micropython_env([TOOLS_DIR]), cwd=str(FIRMWARE_DIR))
     if proc.returncode != 0:
         raise RuntimeError("%s failed: %s" % (script, proc.stderr.strip().splitlines()[-1:]))
     return proc.stdout.split()
@@ -651,12 +644,15 @@ def run_mp32(chunks, dirs):
     return proc.stdout
 
 
-_DEVICE_MODULES = ("asyncio", "app", "board", "board_esp32", "beats", "hrv", "records", "logstore", "link", "wire",
-                   "settings", "state", "coach", "pacer", "clock", "compat", "drivers", "lis2dh12")
+_DEVICE_MODULES = ("asyncio", "soothe_fw.app", "soothe_fw.hw.board", "soothe_fw.hw.esp32", "soothe_fw.sense.beats",
+                   "soothe_fw.sense.hrv", "soothe_fw.log.records", "soothe_fw.log.logstore", "soothe_fw.link.handler",
+                   "soothe_fw.link.wire", "soothe_fw.log.settings", "soothe_fw.feedback.state",
+                   "soothe_fw.feedback.coach", "soothe_fw.feedback.pacer", "soothe_fw.clock", "soothe_fw.compat",
+                   "soothe_fw.hw.drivers", "soothe_fw.hw.lis2dh12")
 
 
 def device_day_heap(hours, sample_min, bits):
-    """The App's day (firmware/bench_device.py) from .mpy on the 32-bit WebAssembly port
+    """The App's day (tools/probes/bench_device.py) from .mpy on the 32-bit WebAssembly port
     (bits=32) or the 64-bit unix port: (device modules' bytes, live heap peak of the App
     over the day with the bench's own signal tables taken out, allocation report)."""
     from .fw import mpy_cross_binary
@@ -666,17 +662,16 @@ def device_day_heap(hours, sample_min, bits):
         if bits == 32:  # bytecode only: the WebAssembly port has no native emitter (tests/mp32.mjs)
             src = os.path.join(work, "src")
             os.makedirs(src)
-            for p in FIRMWARE_DIR.glob("*.py"):
+            sources = [(rel, p) for rel, p in image_sources(sim=True) if rel != "main.py"]
+            for rel, p in sources + [("bench_device.py", TOOLS_DIR / "bench_device.py")]:
                 text = re.sub(r"(?m)^([ \t]*)@micropython\.native[ \t]*$", r"\1# native", p.read_text())
                 if re.search(r"(?m)^[ \t]*@micropython\.viper[ \t]*$", text):  # as tests/mp32.mjs does
                     text = "ptr8 = ptr16 = ptr32 = (lambda b: b); " + re.sub(
                         r"(?m)^([ \t]*)@micropython\.viper[ \t]*$", r"\1# viper", text)
-                Path(src, p.name).write_text(text)
-            os.makedirs(mpy)
-            for p in sorted(Path(src).glob("*.py")):
-                if p.name in ("main.py", "manifest.py", "__init__.py"):
-                    continue
-                subprocess.run([mpy_cross_binary(), "-o", os.path.join(mpy, p.stem + ".mpy"), p.name],
+                Path(src, rel).parent.mkdir(parents=True, exist_ok=True)
+                Path(src, rel).write_text(text)
+                Path(mpy, rel).parent.mkdir(parents=True, exist_ok=True)
+                subprocess.run([mpy_cross_binary(), "-o", os.path.join(mpy, rel[:-3] + ".mpy"), rel],
                                check=True, cwd=src, capture_output=True)
         else:
             compile_firmware(mpy, arch=host_arch(), also=("bench_device.py",))
@@ -686,7 +681,7 @@ def device_day_heap(hours, sample_min, bits):
         os.makedirs(os.path.join(work, "data"), mode=0o700)
         imports = "\n".join("import %s" % m for m in _DEVICE_MODULES if not (bits == 32 and m == "asyncio"))
         collect, mark = "gc.collect()", "marks.append(gc.mem_alloc())"
-        harness_imports = "import ppg_synth, board_sim, fake_i2c"
+        harness_imports = "import fake_i2c\nfrom soothe_sim import ppg_synth\nfrom soothe_sim import board as board_sim"
         # the fake `machine` (for board_esp32) is in the base, not the device's share
         chunks = ["import gc, json, sys, fake_machine\nsys.modules['machine'] = fake_machine\nmarks = []",
                   collect, mark, imports, collect, mark,
@@ -738,8 +733,8 @@ def bench_cost(out, quick=False):
         dips = (d_long - d_short) / span
         # The simulated board makes its PPG with ppg_synth (floats, a template lookup) at 100 Hz:
         # a cost the device does not have.  bench_engine's `base` mode is that generator alone.
-        g_long = _callgrind([str(FIRMWARE_DIR / "bench_engine.py"), "base", str(120 + span), str(rate)])
-        g_short = _callgrind([str(FIRMWARE_DIR / "bench_engine.py"), "base", "120", str(rate)])
+        g_long = _callgrind([str(TOOLS_DIR / "bench_engine.py"), "base", str(120 + span), str(rate)])
+        g_short = _callgrind([str(TOOLS_DIR / "bench_engine.py"), "base", "120", str(rate)])
         gen = (g_long - g_short) / span if g_long and g_short else 0
         dev = dips - gen
         out.write("  whole simulated device (App on the simulated board, .mpy, -X heapsize=160k), (C(%d s) - C(120 s)) "
@@ -754,7 +749,7 @@ def bench_cost(out, quick=False):
         modules, peak, rep = r
         c = rep["counts"]
         f = rep["fails"]
-        out.write("  %d-bit, a simulated %d h day of the App's hot paths (firmware/bench_device.py, .mpy): "
+        out.write("  %d-bit, a simulated %d h day of the App's hot paths (tools/probes/bench_device.py, .mpy): "
                   "allocations with the heap locked: %d per sample block, %d per beat pass, %d per ui update "
                   "(%d updates), %d per pacer step (%d steps) (target 0); 5 s steps: %d of %d allocated outside "
                   "a record write (target 0), the %d that logged an event or saved the baseline used %d bytes "

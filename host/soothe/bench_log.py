@@ -18,7 +18,8 @@ import tempfile
 import time
 
 from .device import Device, open_port
-from .fw import records, wire
+from soothe_fw.log import records
+from soothe_fw.link import wire
 from .simulator import Simulator
 from .store import Store
 from .sync import sync
@@ -97,9 +98,9 @@ class FixedClock:
 
 
 def fuzz(out, cases):
-    import link as link_mod  # firmware modules: on sys.path since .fw was imported
-    from logstore import RecordLog
-    from settings import Settings
+    from soothe_fw.link import handler as link_mod
+    from soothe_fw.log.logstore import RecordLog
+    from soothe_fw.log.settings import Settings
 
     rng = random.Random(2026)
     with tempfile.TemporaryDirectory() as work:

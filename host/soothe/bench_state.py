@@ -1,7 +1,7 @@
 """`soothe bench --only state`: is the LED right on simulated days with known segments?
 
 Runs the firmware's own stages in this process (ppg_synth -> BeatDetector -> RollingHRV
--> StateMachine -> Coach, every 5 s as firmware/app.py's metrics step does) over plans
+-> StateMachine -> Coach, every 5 s as firmware/soothe_fw/app.py's metrics step does) over plans
 and seeds, and prints per segment type the share of each state after its first 2 min
 and the latency to the right state; prompts per calm day; prompts during activity and
 within 10 min after it; and how long the baseline takes to converge for resting HR 50,
@@ -10,17 +10,16 @@ within 10 min after it; and how long the baseline takes to converge for resting 
 import sys
 import time
 
-from .fw import FIRMWARE_DIR  # noqa: F401  (puts firmware/ on sys.path)
 
-import ppg_synth  # noqa: E402
+from soothe_sim import ppg_synth  # noqa: E402
 from array import array  # noqa: E402
-from beats import BeatDetector, OK  # noqa: E402
-from contact import ContactGate  # noqa: E402
-from hrv import RollingHRV  # noqa: E402
-from settings import Settings  # noqa: E402
-import state as st  # noqa: E402
-from coach import Coach, OFFER  # noqa: E402
-from records import STATE_NAMES  # noqa: E402
+from soothe_fw.sense.beats import BeatDetector, OK  # noqa: E402
+from soothe_fw.sense.contact import ContactGate  # noqa: E402
+from soothe_fw.sense.hrv import RollingHRV  # noqa: E402
+from soothe_fw.log.settings import Settings  # noqa: E402
+from soothe_fw.feedback import state as st  # noqa: E402
+from soothe_fw.feedback.coach import Coach, OFFER  # noqa: E402
+from soothe_fw.log.records import STATE_NAMES  # noqa: E402
 
 BLOCK = 25
 STEP_MS = 5000

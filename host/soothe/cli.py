@@ -57,7 +57,7 @@ def _make_sim(args, progress=False):
         raise CommandError("--rate must be 25..500 Hz")
     if args.speed is not None and not (math.isfinite(args.speed) and args.speed > 0):
         raise CommandError("--speed must be above 0")
-    from .fw import ppg_synth
+    from soothe_sim import ppg_synth
 
     try:
         if args.duration:
@@ -94,7 +94,7 @@ def parse_start(text):
 
 
 def parse_duration_s(text):
-    from .fw import ppg_synth
+    from soothe_sim import ppg_synth
 
     try:
         return ppg_synth.parse_duration_ms(text) / 1000.0
@@ -398,7 +398,7 @@ def do_monitor(args):
 
 def do_config(args):
     from . import settings_text
-    from .fw import settings as fw_settings
+    from soothe_fw.log import settings as fw_settings
 
     keys = sorted(fw_settings.SCHEMA)
     name = args.key
@@ -499,7 +499,7 @@ def do_summary(args):
 
 def _release_repl(port):
     """Asks a running Soothe app to hand the REPL back (restores Ctrl-C); harmless otherwise."""
-    from .fw import wire
+    from soothe_fw.link import wire
 
     try:
         dev = Device(open_port(port), timeout=0.5, retries=0)

@@ -3,7 +3,8 @@ health check of a connected board.
 
 deploy:
 1. compiles firmware/ to .mpy with mpy-cross (-march=xtensawin: ESP32 and ESP32-S3),
-   leaving out host-only and simulator-only modules; main.py stays source;
+   the package firmware/manifest.py declares (soothe_fw; nothing else ships), keeping its
+   folders; main.py stays source;
 2. asks a running Soothe app to give the REPL back (the wire REPL command restores
    Ctrl-C, which a sync turns off), then uses the mpremote CLI:
    - `exec` an inventory script: which firmware files are on the board, with hashes;
@@ -24,26 +25,44 @@ from .fw import _tool, compile_firmware
 BOARDS = ("esp32-devkitc", "xiao-esp32s3")
 ARCH = "xtensawin"
 
-# Runs on the board (and under the unix port in tests): firmware files and their hashes.
+# Runs on the board (and under the unix port in tests): firmware files and their hashes,
+# with paths relative to the root ("main.py", "soothe_fw/sense/beats.mpy"), and the folders
+# of the package.  /data (the wearer's config and log) is never listed, so never touched.
 INVENTORY = """
 import os, json, hashlib, binascii
 out = {}
-for name in os.listdir():
-    if name.endswith('.mpy') or name in ('main.py', 'board.txt'):
-        h = hashlib.sha256()
-        with open(name, 'rb') as f:
-            while True:
-                b = f.read(512)
-                if not b:
-                    break
-                h.update(b)
-        out[name] = binascii.hexlify(h.digest()).decode()
+dirs = []
+def sha(name):
+    h = hashlib.sha256()
+    with open(name, 'rb') as f:
+        while True:
+            b = f.read(512)
+            if not b:
+                break
+            h.update(b)
+    return binascii.hexlify(h.digest()).decode()
+def walk(d):
+    for e in os.ilistdir(d or '.'):
+        name = d + e[0]
+        if e[1] == 0x4000:
+            dirs.append(name)
+            walk(name + '/')
+        else:
+            out[name] = sha(name)
+for e in os.ilistdir('.'):
+    name = e[0]
+    if e[1] == 0x4000:
+        if name == 'soothe_fw':
+            dirs.append(name)
+            walk(name + '/')
+    elif name.endswith('.mpy') or name in ('main.py', 'board.txt'):
+        out[name] = sha(name)
 try:
     st = os.statvfs('/')
     free = st[0] * st[3]
 except Exception:
     free = -1
-print('INVENTORY ' + json.dumps({'files': out, 'free': free}))
+print('INVENTORY ' + json.dumps({'files': out, 'dirs': dirs, 'free': free}))
 """
 
 # Runs on the board: versions, free flash and RAM, sensor presence, an LED and motor pattern.
@@ -55,7 +74,9 @@ res['flash_free'] = st[0] * st[3]
 gc.collect()
 res['ram_free'] = gc.mem_free()
 try:
-    import board, board_esp32, machine
+    import machine
+    from soothe_fw.hw import board
+    from soothe_fw.hw import esp32 as board_esp32
     try:
         name, opts = board.parse_board_txt(open('board.txt').read())
     except OSError:
@@ -67,7 +88,7 @@ try:
     res['i2c'] = i2c.scan()
     if opts.get('accel', 'auto') != 'none':
         try:
-            import lis2dh12
+            from soothe_fw.hw import lis2dh12
             res['accel'] = lis2dh12.check(i2c, time.sleep_ms)
         except ImportError:
             pass
@@ -108,7 +129,7 @@ def _sha(path):
 
 
 def board_txt(board, sensor="analog", led="pwm-cathode", motor="pwm", cpu_mhz=160, sleep=None, accel=None):
-    """/board.txt for firmware/board_esp32.py; `sleep` None takes the firmware's default
+    """/board.txt for firmware/soothe_fw/hw/esp32.py; `sleep` None takes the firmware's default
     (light with the MAX30102, none with the analog sensor), `accel` None likewise (auto)."""
     if board not in BOARDS:
         raise DeployError("--board %s: use one of %s" % (board, ", ".join(BOARDS)))
@@ -154,19 +175,26 @@ class Deployer:
             files = compile_firmware(build, sim=False, arch=ARCH)
             (build / "board.txt").write_text(text)
             files.append(build / "board.txt")
-            local = {f.name: _sha(f) for f in files}
-            before = self.inventory()["files"]
+            names = {f: f.relative_to(build).as_posix() for f in files}
+            local = {names[f]: _sha(f) for f in files}
+            inv = self.inventory()
+            before = inv["files"]
             stale = sorted(n for n in before if n not in local)
             if stale:
                 args = []
                 for n in stale:
                     args += ["fs", "rm", ":" + n, "+"]
                 self.mpremote(*args[:-1])
+            have = set(inv.get("dirs", ()))
+            need = sorted({"/".join(n.split("/")[:i]) for n in local for i in range(1, n.count("/") + 1)} - have,
+                          key=lambda d: (d.count("/"), d))
             args = []
+            for d in need:  # parents first
+                args += ["fs", "mkdir", ":" + d, "+"]
             for f in files:
-                if before.get(f.name) != local[f.name]:  # unchanged files are not copied again
-                    args += ["fs", "cp", str(f), ":" + f.name, "+"]
-            copied = len(args) // 5
+                if before.get(names[f]) != local[names[f]]:  # unchanged files are not copied again
+                    args += ["fs", "cp", str(f), ":" + names[f], "+"]
+            copied = sum(1 for a in args if a == "cp")
             if args:
                 self.mpremote(*args[:-1])
             after = self.inventory()

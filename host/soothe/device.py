@@ -1,6 +1,6 @@
 """Host side of the serial protocol: open a port, send requests, read answers.
 
-Frames and opcodes come from firmware/wire.py.  Every request is retried on a
+Frames and opcodes come from firmware/soothe_fw/link/wire.py.  Every request is retried on a
 CRC error or a timeout, with exponential back-off; garbage between frames is
 skipped by the deframer.  An ERR answer counts only when it names the request
 (junk on the line draws ERRs of its own).  The port is opened exclusively, so a
@@ -15,7 +15,8 @@ import time
 import serial
 import serial.tools.list_ports
 
-from .fw import records, wire
+from soothe_fw.log import records
+from soothe_fw.link import wire
 
 # USB bridges found on ESP32 boards: CP210x, CH340, CH9102, FTDI, Espressif native USB.
 ESP32_USB_IDS = {(0x10C4, 0xEA60), (0x1A86, 0x7523), (0x1A86, 0x55D4), (0x0403, 0x6001), (0x303A, 0x1001),

@@ -21,8 +21,8 @@ import csv
 import json
 
 from . import query
-from .fw import beats as fw_beats
-from .fw import records
+from soothe_fw.sense import beats as fw_beats
+from soothe_fw.log import records
 
 FORMAT_VERSION = "soothe-export/2"
 FORMATS = ("csv", "json", "kubios", "kubios-time")

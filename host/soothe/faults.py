@@ -10,7 +10,7 @@
   device; the number of runs it takes;
 - fuzz: random and CRC-valid frames at the device's command handler; nothing is
   deleted or changed without the session's nonce.
-The device side runs in this process (firmware/link.py + logstore.py under CPython,
+The device side runs in this process (firmware/soothe_fw/link/handler.py + logstore.py under CPython,
 the same code as on the device) behind a pyserial-like loopback, so a sweep of
 10^5 cases takes minutes, not days.  Slow sweeps: `python -m soothe.faults`.
 """
@@ -27,21 +27,22 @@ import time
 import serial
 
 from .device import Device, DeviceError
-from .fw import records, wire
+from soothe_fw.log import records
+from soothe_fw.link import wire
 from .store import Store
 from .sync import sync
 
-import link as fw_link  # noqa: E402  (firmware modules: soothe.fw put them on sys.path)
-import logstore  # noqa: E402
-import settings as fw_settings  # noqa: E402
+from soothe_fw.link import handler as fw_link  # noqa: E402
+from soothe_fw.log import logstore  # noqa: E402
+from soothe_fw.log import settings as fw_settings  # noqa: E402
 
 START_S = 1767600000
 
 POWER_CUT_SWEEP = r"""
 import gc, json, os, vfs
-import records
-from board_sim import FileBlockDevice, PowerCut
-from logstore import RecordLog
+from soothe_fw.log import records
+from soothe_sim.board import FileBlockDevice, PowerCut
+from soothe_fw.log.logstore import RecordLog
 
 IMG = %(img)r
 N = %(n)d

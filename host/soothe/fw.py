@@ -1,34 +1,24 @@
-"""Access to the firmware's own modules (the wire and record codecs are defined once, there).
+"""Where the firmware lives and how the host runs it.
 
-The firmware ships inside this package as `soothe.firmware`; its modules import
-each other by top-level name (as they do on the device), so its folder joins
-sys.path and the host imports `wire` and `records` from it.
+The device code is the package `soothe_fw` and the simulator the package `soothe_sim`, both
+in firmware/ and imported by name (the wire and record codecs are defined once, there:
+`from soothe_fw.log import records`).  `firmware/manifest.py` declares the device image;
+this module compiles that image (or the simulator's, which adds `soothe_sim`) to .mpy and
+gives the MicroPython unix port its search path.
 """
 import os
 import shutil
 import sys
 from pathlib import Path
 
-import soothe.firmware as _firmware_pkg
+import soothe_fw
 
-FIRMWARE_DIR = Path(_firmware_pkg.__file__).resolve().parent
-if str(FIRMWARE_DIR) not in sys.path:
-    sys.path.append(str(FIRMWARE_DIR))
+FIRMWARE_DIR = Path(soothe_fw.__file__).resolve().parent.parent
+DEVICE_PACKAGE = "soothe_fw"  # everything in it may run on the ESP32 (firmware/manifest.py)
+SIM_PACKAGE = "soothe_sim"  # the simulated board, generator, CSV sources, replay: never on a device
+TOOLS_DIR = FIRMWARE_DIR.parent / "tools" / "probes"  # MicroPython bench probes (dev checkout only)
 
-import beats  # noqa: E402
-import ppg_synth  # noqa: E402
-import records  # noqa: E402
-import settings  # noqa: E402
-import wire  # noqa: E402
-
-__all__ = ["FIRMWARE_DIR", "beats", "ppg_synth", "records", "wire", "micropython_binary", "micropython_env",
-           "compile_firmware"]
-
-# Modules that only the host-side tools use: never part of a device image.
-HOST_ONLY = ("__init__.py", "replay.py", "bench_engine.py", "bench_heap.py", "bench_beats.py",
-             "bench_motion.py", "bench_device.py", "manifest.py")
-# Modules the simulated board needs on top of the device image.
-SIM_ONLY = ("board_sim.py", "ppg_synth.py", "ppg_offwrist.py", "ppg_ectopic.py", "csvsource.py", "motion_synth.py")
+__all__ = ["FIRMWARE_DIR", "micropython_binary", "micropython_env", "compile_firmware", "image_sources"]
 
 
 def _tool(name, package):
@@ -65,28 +55,34 @@ def host_arch():
     return {"x86_64": "x64", "aarch64": "arm64"}.get(platform.machine())
 
 
+def image_sources(sim=False):
+    """(relative path, source path) of every file in the image: the packages the manifest
+    freezes (plus the simulator's with sim=True) and the root main.py, which stays source."""
+    out = [("main.py", FIRMWARE_DIR / "main.py")]
+    for pkg in (DEVICE_PACKAGE, SIM_PACKAGE) if sim else (DEVICE_PACKAGE,):
+        for src in sorted((FIRMWARE_DIR / pkg).rglob("*.py")):
+            out.append((src.relative_to(FIRMWARE_DIR).as_posix(), src))
+    return out
+
+
 def compile_firmware(dest, sim=True, arch=None, also=()):
-    """Compiles firmware/*.py to .mpy in dest (main.py stays source, as MicroPython runs it by name).
-
-    `also` names host-only modules to compile too (the bench probes, run with -m).
-
-    Bytecode loaded from .mpy skips the on-device compiler and its heap peak.
-    Returns the list of files written.
-    """
+    """Compiles the image to .mpy in dest, keeping the package folders (main.py stays
+    source, as MicroPython runs it by name).  Bytecode loaded from .mpy skips the on-device
+    compiler and its heap peak.  `also` names bench probes from tools/probes to compile
+    beside it (run with -m).  Returns the list of files written."""
     import subprocess
 
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     written = []
-    for src in sorted(FIRMWARE_DIR.glob("*.py")):
-        if (src.name in HOST_ONLY and src.name not in also) or (not sim and src.name in SIM_ONLY):
-            continue
-        if src.name == "main.py":
+    for rel, src in image_sources(sim) + [(name, TOOLS_DIR / name) for name in also]:
+        if rel == "main.py":
             out = dest / "main.py"
             out.write_bytes(src.read_bytes())
         else:
-            out = dest / (src.stem + ".mpy")
-            cmd = [mpy_cross_binary()] + (["-march=%s" % arch] if arch else []) + ["-o", str(out), src.name]
-            subprocess.run(cmd, check=True, cwd=str(FIRMWARE_DIR), capture_output=True)
+            out = dest / (rel[:-3] + ".mpy")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            cmd = [mpy_cross_binary()] + (["-march=%s" % arch] if arch else []) + ["-o", str(out), "-s", rel, str(src)]
+            subprocess.run(cmd, check=True, capture_output=True)
         written.append(out)
     return written

@@ -8,7 +8,7 @@ lease renewed every few seconds: a monitor that is killed stops it within LEASE_
 import time
 from collections import deque
 
-from .fw import records
+from soothe_fw.log import records
 
 # state -> (terminal colour, what the LED shows); states added later fall back to the name only.
 STATE_MARK = {"threat": ("red", "red LED"), "drive": ("blue", "blue LED"), "soothe": ("green", "green LED"),

@@ -1,6 +1,6 @@
 """`soothe replay`: a recording through the firmware's own signal engine, under MicroPython.
 
-The host runs firmware/replay.py with the `micropython` binary and turns its line
+The host runs firmware/soothe_sim/replay.py with the `micropython` binary and turns its line
 output into the public JSON shape documented in the README:
 
   {"beats":   [{"t_s", "rr_ms", "ok", "flag"}],
@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 
 from .fw import FIRMWARE_DIR, micropython_binary, micropython_env
-from .fw import beats as detector  # the flag names, defined once in the firmware
+from soothe_fw.sense import beats as detector  # the flag names, defined once in the firmware
 
 
 class ReplayError(Exception):
@@ -36,7 +36,7 @@ def run_replay(path, rate_hz, column=None, heapsize=None, adc_bits=0):
     cmd = [micropython_binary()]
     if heapsize:
         cmd += ["-X", "heapsize=%s" % heapsize]
-    cmd += [str(FIRMWARE_DIR / "replay.py"), str(Path(path).resolve()), str(rate_hz), column or "", str(adc_bits)]
+    cmd += ["-m", "soothe_sim.replay", str(Path(path).resolve()), str(rate_hz), column or "", str(adc_bits)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=micropython_env(), cwd=str(FIRMWARE_DIR))
     lines = proc.stdout.splitlines()
     for line in lines:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import analysis, query
-from .fw import records
+from soothe_fw.log import records
 from .store import ensure_private_dir, open_private
 
 # State -> (colour, matplotlib hatch, CSS pattern, words).  The hatch/pattern is the second

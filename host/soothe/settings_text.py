@@ -1,10 +1,10 @@
 """The device's settings in words: natural names and units for `soothe config`.
 
-The firmware's schema (firmware/settings.py) stores integers with the unit in the key
+The firmware's schema (firmware/soothe_fw/log/settings.py) stores integers with the unit in the key
 (`pacer_rate_x10` = breaths/min x 10).  Here each key gets a description, a unit, and,
 for scaled keys, a natural name (`pacer_rate`) that `config set` accepts in real units.
 """
-from .fw import settings as fw_settings
+from soothe_fw.log import settings as fw_settings
 
 # key -> (unit, description); scaled keys (_x10, _x100) are shown divided.
 DESCRIPTIONS = {

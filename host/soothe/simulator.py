@@ -24,7 +24,7 @@ class Simulator:
     def __init__(self, flash, ppg=None, rate=100, seed=1, plan=None, speed=None, duration=None,
                  trace=None, presses=(), device_id=None, heapsize=None, cut_after_writes=None,
                  invert=False, start=None, hang_sense_at=None, accel=True, progress=False):
-        self.argv = ["sim", "--flash", str(Path(flash).resolve()), "--rate", str(rate)]
+        self.argv = ["--flash", str(Path(flash).resolve()), "--rate", str(rate)]
         if ppg:
             if not Path(ppg).is_file():
                 raise SimError("PPG file %s not found" % ppg)
@@ -95,7 +95,7 @@ class Simulator:
         if self.heapsize:
             cmd += ["-X", "heapsize=%s" % self.heapsize]
         code = Path(self.code_dir) if self.code_dir else FIRMWARE_DIR
-        cmd += [str(code / "main.py")] + self.argv
+        cmd += ["-m", "soothe_sim.main"] + self.argv
         env = micropython_env() if not self.code_dir else dict(micropython_env(), MICROPYPATH=".frozen:%s" % code)
         self.proc = subprocess.Popen(cmd, stdin=master, stdout=master, stderr=subprocess.PIPE, env=env)
         os.close(master)

@@ -18,7 +18,7 @@ import tempfile
 import time
 
 from .device import Device, open_port
-from .fw import records
+from soothe_fw.log import records
 from .simulator import Simulator
 from .store import Store
 from .sync import sync

@@ -19,7 +19,7 @@ import sqlite3
 import struct
 from pathlib import Path
 
-from .fw import records
+from soothe_fw.log import records
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS devices (

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from .device import DeviceError
 from .store import UNDATED_BEFORE_S
-from .fw import records
+from soothe_fw.log import records
 
 
 @dataclass

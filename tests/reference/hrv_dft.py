@@ -10,7 +10,7 @@ Nothing here allocates after construction (floats would: they are boxed on the E
 from array import array
 import math
 
-from compat import zeros, const, ticks_diff, isqrt
+from soothe_fw.compat import zeros, const, ticks_diff, isqrt
 
 CAPACITY = const(1200)  # 5 min at 220 bpm plus margin
 _COH_POINTS = const(128)  # 64 s at 2 Hz

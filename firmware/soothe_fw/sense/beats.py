@@ -1,0 +1,974 @@
+"""Streaming PPG beat detector with sub-sample timing, artefact flags and contact check.
+
+Input: raw sensor samples (any DC, either polarity) a block at a time.
+Output: a small ring of beats (RR in us, flag, sample index + 1/32-sample fraction)
+and `contact` (True only while a pulse is really there).
+Cost: integer math only, nothing allocated per sample or per beat.
+
+Fiducial: the foot of the pulse by the intersecting-tangent method: the tangent at
+the point of maximum upstroke slope meets the horizontal through the minimum before
+the upstroke.  The max-slope point is found on a smoothed first derivative and its
+slope refined with a 3-point parabola; the foot is then a continuous quantity (a
+ratio of amplitudes), so it is timed far below the sample grid.  The foot marks the
+arrival of the pressure pulse: it does not move with the systolic peak, the dicrotic
+notch or wave reflection, and it follows the onset even when the shape of the
+upstroke changes from beat to beat, where the max-slope point drifts with the rise
+time (Peralta et al. 2019; Charlton et al. 2022).  On NeuroKit2's simulator this
+halves the |RR error| of the max-slope point (`soothe bench --only accuracy`).
+"""
+
+from soothe_fw.compat import zeros, const
+
+try:
+    import micropython
+except ImportError:
+    from soothe_fw.compat import mp_shim as micropython  # type: ignore[no-redef]
+
+# Beat flags (one per beat; only OK beats feed HRV).
+OK = const(0)
+EXTRA = const(1)  # a false beat between two real ones: dropped, next RR merged
+MISSED = const(2)  # interval spans a missed beat (about 2x the usual RR)
+ECTOPIC = const(3)  # premature beat and its compensatory pause
+SHORT = const(4)  # too short and not explained by the rules above
+NOISE = const(5)  # beat during poor signal, odd amplitude, or outside 30..220 bpm
+MOTION = const(6)  # interval overlaps measured movement of the wrist (motion.MotionMeter)
+FLAG_NAMES = ("ok", "extra", "missed", "ectopic", "short", "noise", "motion")
+
+_RING = const(16)  # beats waiting for the consumer (a rewind yields several at once)
+_HIST = const(16)  # recent OK RR intervals for the running median
+_REBASE = const(1 << 28)
+_MIN_RR_US = const(250000)  # 240 bpm: 220 bpm plus beat-to-beat jitter
+_MAX_RR_US = const(2000000)  # 30 bpm
+_NEVER = const(1 << 30)  # a sample number never reached (n is rebased below 2**28)
+# Pulse evidence (see _pulse_evidence).
+_RISE_FRAC_256 = const(38)  # foot to steepest rise: mean under 38/256 (0.148) of the interval
+_RISE_FRAC_LOW_256 = const(32)  # ... and under 32/256 (0.125) at 120 bpm and below
+_RISE_FRAC_MAX_256 = const(52)  # and each beat's under 52/256 (0.2); a sine's is 1/(2 pi) = 0.159
+_SNR_MIN = const(1)  # steepest rise against the raw noise floor (filter gain included)
+_EVIDENCE_ON = const(3)  # agreeing good beats before beats may be OK
+_EVIDENCE_MAX = const(6)
+_HOLD = const(6)
+_LEARN_S = const(5)  # seconds kept for the rewind (the polarity is decided at 4 s)
+_JIT = const(8)  # successive differences the metronome test looks at  # beats held back while the evidence builds
+
+
+def _median_insert(sorted_arr, n, old, new):
+    """Replaces `old` by `new` in the first n items of a sorted array (no allocation)."""
+    if old >= 0:
+        i = 0
+        while i < n and sorted_arr[i] != old:
+            i += 1
+        while i < n - 1:
+            sorted_arr[i] = sorted_arr[i + 1]
+            i += 1
+        n -= 1
+    i = n
+    while i > 0 and sorted_arr[i - 1] > new:
+        sorted_arr[i] = sorted_arr[i - 1]
+        i -= 1
+    sorted_arr[i] = new
+
+
+class BeatDetector:
+    def __init__(self, rate_hz=100, adc_max=4095, flat_range=8, adc_min=0):
+        """adc_min..adc_max: the sensor's rails (its range, set by the board: 12-bit ADC
+        for the PulseSensor, 18 bits for the MAX30102); samples at a rail are saturated."""
+        if not 25 <= rate_hz <= 500:
+            raise ValueError("rate_hz must be 25..500")
+        fs = int(rate_hz)
+        self.rate_hz = fs
+        self.adc_max = adc_max
+        self.adc_min = adc_min
+        self.flat_range = flat_range
+        # Two 50 ms boxcars (about 9 Hz low-pass, linear phase) then a 20 ms difference.
+        self._len = max(1, (fs * 50 + 500) // 1000)
+        self._span = max(1, (fs * 20 + 500) // 1000)
+        self._box1 = zeros("i", self._len)
+        self._box2 = zeros("i", self._len)
+        # Ring of the smoothed signal: the slope's span, plus 300 ms to look back for
+        # the foot, plus the most a candidate waits (max width) before it is finished.
+        self._foot_back = (fs * 300) // 1000
+        self._max_width = (fs * 150) // 1000 + 2
+        self._slen = self._span + 1 + self._foot_back + self._max_width + 2
+        self._sbuf = zeros("i", self._slen)
+        # Beats held while no pulse is established (see _emit).
+        self._held_rr = zeros("i", _HOLD)
+        self._held_flag = zeros("b", _HOLD)
+        self._held_n = zeros("i", _HOLD)
+        self._held_off = zeros("b", _HOLD)
+        self._jit = zeros("i", _JIT)
+        self._hist = zeros("i", _HIST)
+        self._sorted = zeros("i", _HIST)
+        self.beat_rr_us = zeros("i", _RING)
+        self.beat_flag = zeros("b", _RING)
+        self.beat_n = zeros("i", _RING)
+        self.beat_off32 = zeros("b", _RING)
+        # The first seconds, kept to run through again once the polarity is learnt.
+        self._learn_buf = zeros("i", _LEARN_S * fs)
+        self._arrays = (self._box1, self._box2, self._sbuf, self._held_rr, self._held_flag, self._held_n,
+                        self._held_off, self._jit, self._hist, self._sorted, self.beat_rr_us, self.beat_flag,
+                        self.beat_n, self.beat_off32)
+        self._reset_stream()
+        self.polarity = 1
+        self._peaked = 128  # share of recent windows whose top is the sharp end, 1/256
+        self._learned = False
+        self._amp = 0
+
+    def _reset_stream(self):
+        """The state of a stream that has not started (arrays cleared, not reallocated)."""
+        for arr in self._arrays:
+            for i in range(len(arr)):
+                arr[i] = 0
+        self._rewind_to = False  # the polarity was just learnt: run the first seconds again
+        self._replayed_to = -1  # samples up to here are a rewind of the learning span
+        self._sum1 = 0
+        self._sum2 = 0
+        self._bi = 0
+        self._di = 0
+        self.n = 0  # samples seen
+        self._last_d = 0
+        # Steepest rise and fall in the window: they set the upstroke level.
+        self._win_pos = 0
+        self._win_neg = 0
+        # Polarity from the wave's shape: a pulse has a sharp peak and a broad trough,
+        # so its top sits further from the mean than its bottom (the sign of the
+        # skewness).  Steepest rise against steepest fall, used before, misread real
+        # recordings whose fall after the peak is steep (HeartPy's data2/data3.csv).
+        self._win_sum = 0  # raw samples in the window (the smoothed mean is the same)
+        self._win_hi = -(1 << 30)  # smoothed max and min
+        self._win_lo = 1 << 30
+        self._win_count = 0  # samples in the polarity window so far
+        self._win_n = 0
+        self._win_len = 2 * self.rate_hz
+        # Adaptive threshold on the slope peak.
+        self._amp_miss = 0  # consecutive upstrokes rejected for their size
+        self._refractory = (self.rate_hz * 250) // 1000
+        self._cand = False
+        self._cand_max = 0
+        self._cand_prev = 0
+        self._cand_next = 0
+        self._need_next = False
+        self._cand_n = 0
+        # The finished upstroke waiting to be committed as a beat (see _commit).
+        self._tent_n = 0
+        self._tent_b = 0
+        self._tent_fn = 0
+        self._tent_fo = 0
+        self._tent_due = _NEVER  # sample at which it is committed; _NEVER: none waits
+        self._last_beat_n = -(1 << 20)  # max-slope sample of the last beat
+        self._foot_n = 0  # foot of the last beat: sample and 1/32 fraction (0..31)
+        self._foot_off = 0
+        self._last_peak = 0  # slope peak of the last beat
+        self._evidence = 0  # net count of good, agreeing beats (see _pulse_evidence)
+        self._pulse = False  # the beats are a pulse: only then may they be OK
+        self._prev_b = 0  # the last beat's steepest upstroke
+        self._prev_diff32 = 0  # the last foot-to-foot interval, 1/32 sample (0: none)
+        self._rise_frac = _RISE_FRAC_256  # running mean of the rise fraction, 1/256 (unknown: the bar)
+        self._beat_good = False  # the last upstroke looked like a pulse's
+        self._bad_run = 0  # 1 after an upstroke that was no pulse's
+        self._last_span = 0  # raw range of the last contact window
+        self._steady_s = 0  # contact windows in a row that were live and steady
+        self._against = 0  # polarity windows in a row whose shape says the other polarity
+        self._held = 0
+        # The last |successive interval differences| (1/32 sample, clipped at 20 ms).
+        self._jit_sum = 0
+        self._jit_n = 0  # how many are measured since the last non-pulse
+        self._jit_i = 0
+        self._next_decay_n = 0
+        # Running median of OK RR intervals.
+        self._hist_n = 0
+        self._hist_i = 0
+        # A short interval waits one beat to be classified (extra vs ectopic).
+        self._pend = False
+        self._pend_rr = 0
+        self._pend_n = 0
+        self._pend_off = 0
+        self._off_run = 0  # consecutive off-median (short or long), mutually consistent intervals
+        self._prev_rr = 0  # the last interval measured, whatever its flag
+        self._off_ref = 0
+        self._head = 0
+        self._tail = 0
+        # Contact: raw range and saturation per 1 s window, and a recent OK beat.
+        self._cw_min = 1 << 30
+        self._cw_max = -1
+        self._cw_sat = 0
+        self._cw_n = 0
+        self._cw_hf = 0  # sum of |second difference| of the raw samples in the window
+        self._reset_pos = 0  # lesser steepest rise / fall of the last two windows
+        self._reset_neg = 0
+        self._cw_pos = 0  # steepest rise and fall of the smoothed signal in the window
+        self._cw_neg = 0
+        self._last_pos = 0  # the same for the last two whole windows
+        self._last_neg = 0
+        self._x1 = 0  # the last two raw samples
+        self._x2 = 0
+        self._noise = 0  # noise floor: mean |second difference| of the last window, x256
+        self._cw_bad = 0  # consecutive bad windows
+        self._last_ok_n = -(1 << 20)
+        self._recent_bad = 0  # flagged beats among the last few, decays on OK
+        self.contact = False
+        self.beats = 0
+        self.artefacts = 0
+        self.unclaimed = 0  # upstrokes dropped: no pulse came to claim them
+        # Set by the app: other evidence (the accelerometer measuring a moving wrist while
+        # the signal stays live) says the sensor is worn, so beats the pulse evidence
+        # cannot claim are a moving wrist's (flagged), not an empty wrist's (dropped).
+        self.worn = False
+        self._no_reading_s = 0  # seconds since contact was lost
+        self._no_pulse_s = 100  # seconds since the pulse evidence was last there
+
+
+    # ---- consumer side -------------------------------------------------
+    def live(self):
+        """The last second's signal was neither flat nor at the rails (could be skin)."""
+        return self._cw_bad == 0
+
+    def available(self):
+        return (self._head - self._tail) % _RING
+
+    def waiting(self):
+        """Beats found but not out yet: held while the pulse evidence builds, or a short
+        interval waiting for the next beat.  They come out later with their own times."""
+        return self._held + (1 if self._pend else 0)
+
+    def pop(self):
+        """Index of the oldest unread beat in the beat_* arrays (call available() first)."""
+        i = self._tail
+        self._tail = (i + 1) % _RING
+        return i
+
+    def _relearn_median(self):
+        self._hist_n = 0
+        self._hist_i = 0
+
+    def median_rr_us(self):
+        if self._hist_n == 0:
+            return 0
+        return self._sorted[self._hist_n // 2]
+
+    # ---- producer side -------------------------------------------------
+    def _emit(self, rr_us, flag, n, off32):
+        """A classified beat: out at once while there is a pulse, else held (see _hold)."""
+        if flag == OK and not self._beat_good:
+            flag = NOISE  # this upstroke itself is not a pulse's (see _pulse_evidence)
+        if self._pulse:
+            if self._held:
+                self._release(True)
+            self._out(rr_us, flag, n, off32)
+            return
+        # No pulse established yet (start, contact regained, off the wrist): hold the
+        # beat.  If the evidence builds within _HOLD beats, the held ones were a pulse
+        # too and go out as classified, so no beat of the first seconds is lost;
+        # otherwise they go out as NOISE while worn, or are dropped with no reading.
+        i = self._held
+        if i == _HOLD:
+            self._release_oldest(False)
+            i -= 1
+        self._held_rr[i] = rr_us
+        self._held_flag[i] = flag
+        self._held_n[i] = n
+        self._held_off[i] = off32
+        self._held = i + 1
+
+    def _release_oldest(self, pulse):
+        flag = self._held_flag[0]
+        if pulse:
+            self._out(self._held_rr[0], flag, self._held_n[0], self._held_off[0])
+        elif self._no_reading_s < 5 or self.worn:
+            # Worn, the pulse in doubt for a moment (motion, an odd interval, contact
+            # just lost): a beat all the same, but not one to trust.
+            self._out(self._held_rr[0], NOISE if flag == OK else flag, self._held_n[0], self._held_off[0])
+        else:
+            # No reading for 5 s and no pulse came to claim it: no heartbeat at all (off
+            # the wrist, a lamp's flicker, a knock), so not a beat, not even a flagged one.
+            self.unclaimed += 1
+        last = self._held - 1
+        for i in range(last):
+            self._held_rr[i] = self._held_rr[i + 1]
+            self._held_flag[i] = self._held_flag[i + 1]
+            self._held_n[i] = self._held_n[i + 1]
+            self._held_off[i] = self._held_off[i + 1]
+        self._held = last
+
+    def _release(self, pulse):
+        while self._held:
+            self._release_oldest(pulse)
+
+    def _out(self, rr_us, flag, n, off32):
+        h = self._head
+        self.beat_rr_us[h] = rr_us
+        self.beat_flag[h] = flag
+        self.beat_n[h] = n
+        self.beat_off32[h] = off32
+        h = (h + 1) % _RING
+        if h == self._tail:  # consumer too slow: drop the oldest
+            self._tail = (self._tail + 1) % _RING
+        self._head = h
+        self.beats += 1
+        if flag != OK:
+            self.artefacts += 1
+            if self._recent_bad < 8:
+                self._recent_bad += 2
+        else:
+            if self._recent_bad > 0:
+                self._recent_bad -= 1
+            self._last_ok_n = n
+            hi = self._hist_i
+            old = self._hist[hi] if self._hist_n == _HIST else -1
+            _median_insert(self._sorted, self._hist_n, old, rr_us)
+            self._hist[hi] = rr_us
+            self._hist_i = (hi + 1) % _HIST
+            if self._hist_n < _HIST:
+                self._hist_n += 1
+
+    def _classify(self, rr_us, n, off32, amp_ok):
+        """Lipponen & Tarvainen (2019)-style rules, streaming, one beat of look-ahead for short RR."""
+        med = self.median_rr_us()
+        prev = self._prev_rr
+        self._prev_rr = rr_us
+        # A run of intervals off the median (short, or long past the missed-beat
+        # bar) that agree with each other is a new rhythm, not a string of extra or
+        # missed beats: a real rise in HR (exercise, a startle), a fall, or a way out
+        # of a wrong median.  Relearn it.
+        if med and (rr_us * 4 < med * 3 or rr_us * 4 > med * 7):
+            ref = self._off_ref
+            if ref and rr_us * 8 > ref * 7 and rr_us * 8 < ref * 9:
+                self._off_run += 1
+            else:
+                self._off_run = 1
+            self._off_ref = rr_us
+            if self._off_run >= 6:
+                self._off_run = 0
+                self._relearn_median()
+                if self._pend:
+                    self._pend = False
+                    self._emit(self._pend_rr, SHORT, self._pend_n, self._pend_off)
+                med = 0
+        else:
+            self._off_run = 0
+        if self._pend:
+            self._pend = False
+            total = self._pend_rr + rr_us
+            if med and (total * 4 > med * 3) and (total * 4 < med * 5):
+                # Two short intervals that add up to one: the middle beat was false.
+                self._emit(self._pend_rr, EXTRA, self._pend_n, self._pend_off)
+                self._emit(total, OK if amp_ok else NOISE, n, off32)
+                return
+            if med and rr_us * 4 > med * 5 and (total * 8 > med * 13) and (total * 8 < med * 19):
+                # Premature beat then compensatory pause.
+                self._emit(self._pend_rr, ECTOPIC, self._pend_n, self._pend_off)
+                self._emit(rr_us, ECTOPIC, n, off32)
+                return
+            self._emit(self._pend_rr, SHORT, self._pend_n, self._pend_off)
+        if not amp_ok or self._cw_bad or rr_us < _MIN_RR_US or rr_us > _MAX_RR_US or not self._learned:
+            self._emit(rr_us, NOISE, n, off32)
+            return
+        if self._hist_n >= 4:
+            if rr_us * 4 > med * 7:
+                self._emit(rr_us, MISSED, n, off32)
+                return
+            if rr_us * 4 < med * 3:
+                self._pend = True
+                self._pend_rr = rr_us
+                self._pend_n = n
+                self._pend_off = off32
+                return
+        if self._hist_n < 4 and not (prev and rr_us * 4 > prev * 3 and rr_us * 4 < prev * 5):
+            # No usual RR yet to judge by: an interval is trusted once the next one
+            # agrees with it within 25 % (a stray upstroke at contact gives two odd ones).
+            self._emit(rr_us, NOISE, n, off32)
+            return
+        self._emit(rr_us, OK, n, off32)
+
+    def _foot32(self, den, off32, head, now):
+        """Offset of the pulse foot from the max-slope sample, in 1/32 sample (<= 0).
+
+        The tangent at the max-slope point (slope refined by the parabola's vertex)
+        meets the horizontal through the minimum of the smoothed signal in the
+        foot_back samples before it (never before the last beat).  `head` is the
+        ring index of sample `now`.  Integer math sized to stay in small ints.
+        """
+        a = self._cand_prev
+        b = self._cand_max
+        c = self._cand_next
+        span = self._span
+        slope = b + ((c - a) * off32) // 128 if den > 0 else b  # over `span` samples
+        sbuf = self._sbuf
+        slen = self._slen
+        pol = self.polarity
+        cn = self._cand_n
+        # The slope at cn is centred span/2 before it: average the samples around it.
+        i = head - (now - cn) - span // 2
+        while i < 0:
+            i += slen
+        j = head - (now - cn) - (span + 1) // 2
+        while j < 0:
+            j += slen
+        yc2 = pol * (sbuf[i] + sbuf[j])
+        back = self._foot_back
+        limit = cn - self._last_beat_n - span - 1
+        if limit < back:
+            back = limit
+        # Walk down the upstroke to the first minimum behind it (the foot), at most
+        # `back` samples: a dip further back (motion, the last beat's notch) is not it.
+        ymin = yc2  # twice the minimum, like yc2
+        k = 0
+        while k < back:
+            i -= 1
+            if i < 0:
+                i += slen
+            v = 2 * pol * sbuf[i]
+            if v >= ymin:
+                break
+            ymin = v
+            k += 1
+        num = yc2 - ymin  # twice the rise from the foot to the max-slope point
+        base = -16 * span
+        if slope <= 0 or num <= 0:
+            return base
+        while slope > 4194304:  # 2**22: keeps num*16*span below small-int range
+            slope >>= 1
+            num >>= 1
+        # foot = centre - (rise / slope) * span, in 1/32 sample: 16 * num * span / slope
+        q = num // slope
+        if q > 2 * back + 2:
+            return base - 32 * back
+        r = num - q * slope
+        return base - q * 16 * span - (r * 16 * span) // slope
+
+    def _finish_candidate(self, head, now):
+        a = self._cand_prev
+        b = self._cand_max
+        c = self._cand_next
+        den = 2 * b - a - c  # > 0 at a maximum
+        off32 = 0
+        if den > 0:
+            off32 = -((32 * (a - c) + den) // (2 * den))
+            if off32 > 16:
+                off32 = 16
+            elif off32 < -16:
+                off32 = -16
+        n = self._cand_n
+        med = self.median_rr_us()
+        rate = self.rate_hz
+        if self._tent_due != _NEVER:
+            # An upstroke is already waiting: the steeper of the two is the beat
+            # (motion makes slope peaks of its own; the pulse's is the largest).
+            if b <= self._tent_b:
+                return
+        else:
+            # A weak upstroke soon after a strong one is the diastolic wave after the
+            # dicrotic notch (about 40 % of the systolic slope in real recordings), not a
+            # beat: it needs 5/8 of the last beat's slope to count within 3/4 of the usual RR.
+            since = n - self._last_beat_n
+            # The window is never under 450 ms: a median learnt from diastolic waves
+            # (half the true RR) must not let them through (HeartPy's data3.csv).
+            window = (med * 3 // 4) * rate // 1000000 if med else (rate * 600) // 1000
+            if window < (rate * 450) // 1000:
+                window = (rate * 450) // 1000
+            if since < window and b * 8 < self._last_peak * 5:
+                return
+        foot = self._foot32(den, off32, head, now)
+        self._tent_n = n
+        self._tent_b = b
+        self._tent_fn = n + (foot >> 5)  # floor division: same time as n + foot/32
+        self._tent_fo = foot & 31
+        # It waits a quarter of the usual interval (60..250 ms) for a steeper one to
+        # start; one that started in time is compared when it ends.
+        wait = (med // 4) * rate // 1000000 if med else (rate * 150) // 1000
+        lo = (rate * 60) // 1000
+        hi = (rate * 250) // 1000
+        self._tent_due = n + (lo if wait < lo else hi if wait > hi else wait)
+
+    def _commit(self):
+        """The waiting upstroke is the beat: time it, classify it, emit it."""
+        self._tent_due = _NEVER
+        n = self._tent_n
+        b = self._tent_b
+        med = self.median_rr_us()
+        rate = self.rate_hz
+        self._last_peak = b
+        amp = self._amp
+        amp_ok = b * 4 > amp and b < amp * 4
+        if amp_ok:
+            amp += (b - amp) >> 3
+            self._amp = amp
+            self._amp_miss = 0
+        else:
+            # Four upstrokes in a row all out of range: the level itself has moved
+            # (sensor gain, new contact), so start again from this one.
+            self._amp_miss += 1
+            if self._amp_miss >= 4:
+                self._amp = b
+                self._amp_miss = 0
+        fn = self._tent_fn
+        fo = self._tent_fo
+        diff32 = (fn - self._foot_n) * 32 + (fo - self._foot_off)
+        first = self._last_beat_n < 0
+        self._last_beat_n = n
+        self._foot_n = fn
+        self._foot_off = fo
+        if med:
+            # Refractory: half the usual interval, at least 250 ms, so the diastolic
+            # wave after the dicrotic notch is never taken for a beat.
+            self._refractory = max((rate * 250) // 1000, (med // 2) * rate // 1000000)
+            self._next_decay_n = n + (med * 3 // 2) * rate // 1000000
+        else:
+            self._next_decay_n = n + rate * 3 // 2
+        if first or diff32 > 32 * 3 * rate:
+            self._prev_diff32 = 0
+            return  # no previous beat to measure from
+        self._pulse_evidence(diff32, (n - fn) * 32 - fo, b)
+        rr_us = (diff32 * 31250) // rate
+        self._classify(rr_us, fn, fo, amp_ok)
+
+    def _forget_rhythm(self):
+        """What follows is judged on its own intervals, not on the last pulse's.
+
+        The beats held so far are not part of what follows: they leave as they are
+        judged now (see _release_oldest)."""
+        if self._held:
+            self._release(self._pulse)
+        if self._jit_n:
+            for i in range(_JIT):
+                self._jit[i] = 0
+            self._jit_sum = 0
+            self._jit_n = 0
+
+    def _pulse_evidence(self, diff32, rise32, b):
+        """Is this a heartbeat at all?  Updates `_evidence` and `_pulse` (no allocation).
+
+        Off the wrist the sensor still sees waves: lamp flicker aliased into the band,
+        a sensor swinging on its strap, drifting daylight, knocks.  A pulse differs
+        in ways that follow from how the heart ejects blood:
+        - its upstroke is a short event (systole: the foot to the steepest rise takes
+          well under 1/6 of the interval), where any smooth oscillation takes at least
+          1/(2 pi) of its period from the tangent's foot to its steepest point;
+        - it stands clear of the sensor's noise floor (the raw second difference);
+        - successive intervals agree (within 30 %), yet are not a metronome: a heart
+          always varies a little, an oscillator does not.
+        Beats count as pulses (may be OK) after _EVIDENCE_ON agreeing good beats.
+        """
+        ev = self._evidence
+        prev = self._prev_diff32
+        self._prev_diff32 = diff32
+        scale = self._span * self._len * self._len
+        # Rise fraction of this beat and its running mean (EMA 1/4), 1/256 of the interval.
+        frac = (rise32 << 8) // diff32 if rise32 > 0 else 0
+        last_b = self._prev_b
+        self._prev_b = b
+        if b * 8 < last_b * 5 or b * 5 > last_b * 8:
+            # The upstroke changed by over 1.6x from one beat to the next: contact
+            # gained or lost, or motion.  Whatever follows proves itself afresh.
+            # A pulse in doubt for a beat (motion); with none yet, it starts over.
+            ev = _EVIDENCE_ON - 1 if ev >= _EVIDENCE_ON else 0
+            if b * 2 < last_b or b > last_b * 2:
+                self._forget_rhythm()  # over 2x: a new source more likely than motion
+            elif self._held:
+                self._release(self._pulse)  # those before the step are not this pulse
+            self._rise_frac = frac
+        self._rise_frac += (frac - self._rise_frac) >> 2
+        # Diastole shortens more than systole as the rate rises, so the bar rises from
+        # 32/256 at 120 bpm and slower to 38/256 at 180 bpm and faster.
+        rr_ms = (diff32 * 125) // (4 * self.rate_hz)
+        bar = _RISE_FRAC_256 if rr_ms <= 333 else _RISE_FRAC_LOW_256 if rr_ms >= 500 else \
+            _RISE_FRAC_LOW_256 + ((500 - rr_ms) * (_RISE_FRAC_256 - _RISE_FRAC_LOW_256)) // 167
+        shape_ok = frac < _RISE_FRAC_MAX_256 and self._rise_frac < bar
+        snr_ok = (b // scale) * 256 >= self._noise * _SNR_MIN  # small ints even at 18 bits
+        self._beat_good = shape_ok and snr_ok and self._against < 2
+        if not self._beat_good:
+            ev = 0  # held beats wait for it to come back (see _emit)
+            if self._bad_run:
+                self._forget_rhythm()  # two in a row: not a blip (motion), no pulse
+            self._bad_run = 1
+        else:
+            self._bad_run = 0
+        if self._beat_good and prev:
+            dev = diff32 - prev if diff32 > prev else prev - diff32
+            if dev * 10 > prev * 3:
+                # Successive intervals disagree: an artefact, an ectopic beat or no
+                # pulse at all.  The next agreeing beat decides (the hold keeps them).
+                ev = ev - 1 if ev < _EVIDENCE_ON else _EVIDENCE_ON - 1
+            else:
+                # A metronome is an oscillator (lamp flicker, a swinging sensor): a
+                # heart always varies a little, if only through the pulse transit
+                # time.  The mean |successive difference| of the last _JIT agreeing
+                # intervals (each clipped at 20 ms), once there are three.
+                rate = self.rate_hz
+                clip = (rate * 32 * 20) // 1000
+                if dev > clip:
+                    dev = clip
+                ji = self._jit_i
+                self._jit_sum += dev - self._jit[ji]
+                self._jit[ji] = dev
+                self._jit_i = (ji + 1) % _JIT
+                if self._jit_n < _JIT:
+                    self._jit_n += 1
+                jn = self._jit_n
+                if jn >= 3:
+                    if self._jit_sum * 1000 < jn * 5 * 16 * rate:  # under 2.5 ms
+                        ev -= 1
+                    else:
+                        ev += 1
+        if ev < 0:
+            ev = 0
+        elif ev > _EVIDENCE_MAX:
+            ev = _EVIDENCE_MAX
+        self._evidence = ev
+        if ev >= _EVIDENCE_ON and not self._pulse:
+            self._recent_bad = 0  # a pulse again: the artefacts before it are history
+        self._pulse = ev >= _EVIDENCE_ON
+
+    @micropython.native
+    def process(self, buf, count):
+        """Feeds `count` samples from buf; returns how many beats are waiting."""
+        box1 = self._box1
+        box2 = self._box2
+        sbuf = self._sbuf
+        slen = self._slen
+        blen = self._len
+        span = self._span
+        sum1 = self._sum1
+        sum2 = self._sum2
+        bi = self._bi
+        di = self._di
+        n = self.n
+        pol = self.polarity
+        adc_max = self.adc_max - 1
+        adc_min = self.adc_min + 1
+        if not self._learned:
+            # Keep the first seconds: once the polarity and level are learnt they are
+            # run through again, so their beats are not lost (see _rewind).
+            lb = self._learn_buf
+            if n + count <= len(lb):
+                for k in range(count):
+                    lb[n + k] = buf[k]
+        if n == 0 and count:
+            # Prime the filters with the first sample so the DC step of a fresh
+            # start is not taken for a huge slope (it would skew polarity and threshold).
+            x = buf[0]
+            for i in range(blen):
+                box1[i] = x
+                box2[i] = x * blen
+            sum1 = x * blen
+            sum2 = sum1 * blen
+            for i in range(slen):
+                sbuf[i] = sum2
+            self._x1 = x
+            self._x2 = x
+        # Per-sample state lives in locals (attribute look-ups dominate the cost);
+        # it is written back before any method that reads it.
+        cw_min = self._cw_min
+        cw_max = self._cw_max
+        cw_sat = self._cw_sat
+        cw_n = self._cw_n
+        cw_hf = self._cw_hf
+        cw_pos = self._cw_pos
+        cw_neg = self._cw_neg
+        x1 = self._x1
+        x2 = self._x2
+        win_sum = self._win_sum
+        win_hi = self._win_hi
+        win_lo = self._win_lo
+        win_n = self._win_n
+        win_len = self._win_len
+        rate = self.rate_hz
+        last_d = self._last_d
+        thr = (self._amp * 45) >> 7
+        cand = self._cand
+        due = self._tent_due
+        for k in range(count):
+            x = buf[k]
+            # Contact window statistics on the raw signal.
+            if x < cw_min:
+                cw_min = x
+            if x > cw_max:
+                cw_max = x
+            if x <= adc_min or x >= adc_max:
+                cw_sat += 1
+            # Noise floor: the raw second difference is white noise, hardly any pulse.
+            e = x - x1 - x1 + x2
+            cw_hf += e if e > 0 else -e
+            x2 = x1
+            x1 = x
+            # Smoothing and slope.
+            sum1 += x - box1[bi]
+            box1[bi] = x
+            sum2 += sum1 - box2[bi]
+            box2[bi] = sum1
+            bi += 1
+            if bi == blen:
+                bi = 0
+            sbuf[di] = sum2
+            j = di - span
+            if j < 0:
+                j += slen
+            d = sum2 - sbuf[j]  # sum2 `span` samples ago
+            di += 1
+            if di == slen:
+                di = 0
+            # Polarity statistics.
+            win_sum += x
+            if sum2 > win_hi:
+                win_hi = sum2
+            if sum2 < win_lo:
+                win_lo = sum2
+            if d > cw_pos:
+                cw_pos = d
+            elif -d > cw_neg:
+                cw_neg = -d
+            dp = d * pol
+            if n >= due and not cand:  # an upstroke under way is compared first
+                self._commit()
+                due = self._tent_due
+                thr = (self._amp * 45) >> 7
+            # Peak search on the polarity-corrected slope.
+            if cand:
+                if dp > self._cand_max:
+                    self._cand_prev = last_d
+                    self._cand_max = dp
+                    self._cand_n = n
+                    self._need_next = True
+                elif self._need_next:
+                    self._cand_next = dp
+                    self._need_next = False
+                if not self._need_next and (dp * 2 < self._cand_max or n - self._cand_n > self._max_width):
+                    cand = False
+                    self._cand = False
+                    self._finish_candidate(di - 1 if di else slen - 1, n)
+                    due = self._tent_due
+            elif dp > thr:
+                if self._learned and n - self._last_beat_n > self._refractory:
+                    cand = True
+                    self._cand = True
+                    self._cand_max = dp
+                    self._cand_prev = last_d
+                    self._cand_n = n
+                    self._need_next = True
+            elif n > self._next_decay_n and self._learned:
+                # No beat where one was due: lower the threshold (search back).
+                self._amp = (self._amp * 3) >> 2
+                thr = (self._amp * 45) >> 7
+                self._next_decay_n = n + rate // 2
+            last_d = dp
+            n += 1
+            # Once a second: contact decision and polarity update.
+            cw_n += 1
+            if cw_n >= rate:
+                self.n = n
+                self._cw_min = cw_min
+                self._cw_max = cw_max
+                self._cw_sat = cw_sat
+                self._cw_n = cw_n
+                self._cw_hf = cw_hf
+                self._cw_pos = cw_pos
+                self._cw_neg = cw_neg
+                self._window_done()
+                cw_hf = 0
+                cw_pos = 0
+                cw_neg = 0
+                cw_min = self._cw_min
+                cw_max = self._cw_max
+                cw_sat = 0
+                cw_n = 0
+            win_n += 1
+            if win_n >= win_len:
+                win_n = 0
+                self._win_sum = win_sum
+                self._win_hi = win_hi
+                self._win_lo = win_lo
+                self._polarity_update()  # clears what it consumed
+                win_sum = self._win_sum
+                win_hi = self._win_hi
+                win_lo = self._win_lo
+                pol = self.polarity
+                cand = self._cand
+                due = self._tent_due
+                thr = (self._amp * 45) >> 7
+        self._cw_min = cw_min
+        self._cw_max = cw_max
+        self._cw_sat = cw_sat
+        self._cw_n = cw_n
+        self._cw_hf = cw_hf
+        self._cw_pos = cw_pos
+        self._cw_neg = cw_neg
+        self._x1 = x1
+        self._x2 = x2
+        self._win_sum = win_sum
+        self._win_hi = win_hi
+        self._win_lo = win_lo
+        self._win_n = win_n
+        self._last_d = last_d
+        self._sum1 = sum1
+        self._sum2 = sum2
+        self._bi = bi
+        self._di = di
+        self.n = n
+        if self._pend and n - self._pend_n > 2 * self.rate_hz:
+            # No next beat to resolve a short interval: report it as it is.
+            self._pend = False
+            self._emit(self._pend_rr, SHORT, self._pend_n, self._pend_off)
+        if self._held and n - self._held_n[self._held - 1] > 3 * self.rate_hz:
+            self._release(False)  # no beat for 3 s: no pulse came to claim them
+        if n > _REBASE:
+            self._rebase()
+        if self._rewind_to:
+            self._rewind()
+        return self.available()
+
+    def _rewind(self):
+        """Runs the learning span again with the polarity and level now known.
+
+        The detector finds no beat until the wave's shape has told its polarity (4 s);
+        starting again from the first sample with that knowledge recovers the beats of
+        those seconds.  The samples were kept in a ring sized at construction."""
+        total = self.n
+        if total > len(self._learn_buf):
+            self._rewind_to = False
+            return  # fed in blocks too large to keep: those beats stay lost
+        pol = self.polarity
+        peaked = self._peaked
+        amp = self._amp
+        self._reset_stream()
+        self.polarity = pol
+        self._peaked = peaked
+        self._amp = amp
+        self._learned = True
+        self._replayed_to = total
+        self.process(self._learn_buf, total)
+
+    def _window_done(self):
+        span = self._cw_max - self._cw_min
+        bad = span < self.flat_range or self._cw_sat * 2 > self._cw_n
+        self._cw_bad = self._cw_bad + 1 if bad else 0
+        # Seconds of steady signal: live, and its range within 3x of the second before
+        # (a step of the DC, contact gained or lost, makes a shape that is no pulse's).
+        last = self._last_span
+        self._last_span = span
+        if bad or span > 3 * last or last > 3 * span:
+            self._steady_s = 0
+        elif self._steady_s < 100:
+            self._steady_s += 1
+        self._cw_min = 1 << 30
+        self._cw_max = -1
+        hf = self._cw_hf
+        self._noise = (hf << 8) // self._cw_n if hf < 1 << 21 else (hf // self._cw_n) << 8
+        # The polarity window's steepest rise and fall; the level after a reset is the
+        # lesser of its two seconds, so a step of the DC (contact regained, a knock)
+        # does not set a level no pulse can reach.
+        pos = self._cw_pos
+        neg = self._cw_neg
+        if pos > self._win_pos:
+            self._win_pos = pos
+        if neg > self._win_neg:
+            self._win_neg = neg
+        self._reset_pos = pos if pos < self._last_pos else self._last_pos
+        self._reset_neg = neg if neg < self._last_neg else self._last_neg
+        self._last_pos = pos
+        self._last_neg = neg
+        self._cw_sat = 0
+        self._cw_n = 0
+        # Contact needs a live signal, an OK beat within 2.5 s (30 bpm plus margin)
+        # and not a run of artefacts: flat, saturated or pulseless noise all fail.
+        # While the pulse evidence is in doubt (an artefact, motion) the last OK beat
+        # must be within 1.5 s: a brief doubt keeps the reading, a lost pulse ends it.
+        since = self.n - self._last_ok_n
+        recent = since < ((self.rate_hz * 5) // 2 if self._pulse else self.rate_hz * 2)
+        self.contact = self._cw_bad == 0 and recent and self._recent_bad < 6
+        if self._pulse:
+            self._no_pulse_s = 0
+        elif self._no_pulse_s < 100:
+            self._no_pulse_s += 1
+        if self.contact:
+            self._no_reading_s = 0
+        elif self._no_reading_s < 100:
+            self._no_reading_s += 1
+        if self._cw_bad >= 2:
+            self._recent_bad = 0
+            self._relearn_median()  # after contact returns the rhythm may differ
+
+    def _polarity_update(self):
+        self._win_count += self._win_len
+        if not self._learned and self._win_count < 2 * self._win_len:
+            return  # the first decision looks at 4 s: 2 s can hold under 2 beats at 50 bpm
+        pos = self._win_pos
+        neg = self._win_neg
+        self._win_pos = 0
+        self._win_neg = 0
+        mean = (self._win_sum // self._win_count) * self._len * self._len  # on sum2's scale
+        self._win_count = 0
+        vote = 256 if self._win_hi - mean > mean - self._win_lo else 0
+        top = self._win_hi - mean
+        bottom = mean - self._win_lo
+        self._win_sum = 0
+        self._win_hi = -(1 << 30)
+        self._win_lo = 1 << 30
+        # A pulse's top is its sharp end; two windows in a row whose bottom is the sharp
+        # end (a rectified lamp flicker, say) while the polarity says otherwise are no pulse.
+        if (vote > 0) == (self.polarity > 0):
+            self._against = 0
+        elif self._against < 2:
+            self._against += 1
+            # Clearly the other way (the sharp end a third further out than the other,
+            # as a rectified lamp flicker's cusps): one window is enough.
+            sharp = bottom if self.polarity > 0 else top
+            broad = top if self.polarity > 0 else bottom
+            if 2 * sharp > 3 * broad:
+                self._against = 2
+        if self.n <= self._replayed_to:
+            return  # the rewind of the span that decided the polarity: decided already
+        if not self._learned:
+            self._peaked = vote
+        elif self._pulse:
+            # While there is a pulse the polarity turns slowly: a motion burst never
+            # turns it, only a run of windows whose shape says so.
+            self._peaked += (vote - self._peaked) >> 2
+        elif self._steady_s >= 2 and self._no_pulse_s >= 6:
+            self._peaked = vote  # no pulse to keep for 6 s: a steady window decides
+        else:
+            self._peaked += (vote - self._peaked) >> 2  # a pulse just in doubt (motion)
+
+        want = self.polarity
+        if self._peaked > 160:  # the top is the sharp end in most recent windows
+            want = 1
+        elif self._peaked < 96:
+            want = -1
+        if want != self.polarity or not self._learned:
+            self.polarity = want
+            self._against = 0
+            # The fiducial moves with the polarity: intervals across it mean nothing.
+            self._evidence = 0
+            self._pulse = False
+            self._prev_diff32 = 0
+            self._forget_rhythm()
+            self._amp = pos if want > 0 else neg
+            self._cand = False
+            self._tent_due = _NEVER  # an upstroke of the old polarity is not a beat
+            if not self._learned:
+                self._rewind_to = True
+            self._learned = True
+        else:
+            top = pos if want > 0 else neg
+            # While contact is bad, or when the window's steepest upstroke is 4x the
+            # level (the level decayed on a rail or a flat start: every wiggle of
+            # noise would pass), the level starts again from this window.
+            if self._cw_bad >= 2 or top > 4 * self._amp:
+                self._amp = self._reset_pos if want > 0 else self._reset_neg
+
+    def _rebase(self):
+        shift = _REBASE >> 1
+        self.n -= shift
+        self._cand_n -= shift
+        self._last_beat_n -= shift
+        self._tent_n -= shift
+        self._tent_fn -= shift
+        if self._tent_due != _NEVER:
+            self._tent_due -= shift
+        self._foot_n -= shift
+        self._last_ok_n -= shift
+        self._next_decay_n -= shift
+        self._pend_n -= shift
+        for i in range(_RING):
+            self.beat_n[i] -= shift
+        for i in range(_HOLD):
+            self._held_n[i] -= shift

@@ -1,0 +1,303 @@
+"""The LIS2DH12 accelerometer driver (firmware/soothe_fw/hw/lis2dh12.py) against a datasheet model of the
+chip (tests/fakes/fake_lis2dh12.py), under CPython and the MicroPython unix port: the chip-ID
+check, the register writes, FIFO reads scaled to mg with the right sign, allocation-free
+reads, the setters' errors, and the board and doctor paths that build it."""
+import json
+
+from conftest import run_snippet
+
+HEAD = """
+import json
+from array import array
+from fake_lis2dh12 import FakeLis2dh12
+from soothe_fw.hw import lis2dh12
+"""
+
+
+def test_missing_or_wrong_chip_is_a_clear_error(interp):
+    r = interp(HEAD + """
+out = []
+for chip in (FakeLis2dh12(addr=0x30), FakeLis2dh12(who_am_i=0x68), FakeLis2dh12(addr=0x18)):
+    try:
+        a = lis2dh12.Lis2dh12(chip)
+        out.append(["ok", a.addr])
+    except OSError as e:
+        out.append(["err", str(e)])
+try:
+    lis2dh12.Lis2dh12(FakeLis2dh12(), addr=0x18)
+except OSError as e:
+    out.append(["err", str(e)])
+print(json.dumps(out))
+""")
+    assert r[0] == ["err", "LIS2DH12 accelerometer not answering at 0x19 or 0x18: check wiring (SDA, SCL, 3V3, GND)"]
+    assert r[1] == ["err", "0x19 answers WHO_AM_I 0x68, not a LIS2DH12/LIS3DH (0x33): check wiring and the part"]
+    assert r[2] == ["ok", 0x18]  # SA0 low: found at the second address
+    assert r[3] == ["err", "LIS2DH12 accelerometer not answering at 0x18: check wiring (SDA, SCL, 3V3, GND)"]
+
+
+def test_init_writes_the_datasheet_sequence(interp):
+    r = interp(HEAD + """
+out = []
+for kw in ({}, {"rate_hz": 50, "range_g": 16}):
+    chip = FakeLis2dh12()
+    a = lis2dh12.Lis2dh12(chip, **kw)
+    out.append([[reg, v] for reg, v in chip.writes])
+a.deinit()
+out.append(chip.writes[-1])
+print(json.dumps(out))
+""")
+    assert r[0] == [
+        [0x20, 0x00],  # CTRL_REG1: power-down while configuring
+        [0x21, 0x00],  # CTRL_REG2: no high-pass filter
+        [0x22, 0x00],  # CTRL_REG3: nothing on INT1
+        [0x23, 0x90],  # CTRL_REG4: BDU, FS=01 (4 g), HR=0 (normal mode)
+        [0x25, 0x00],  # CTRL_REG6
+        [0x1F, 0x00],  # TEMP_CFG_REG: temperature sensor off
+        [0x2E, 0x00],  # FIFO_CTRL_REG: bypass (empties the FIFO)
+        [0x24, 0x40],  # CTRL_REG5: FIFO_EN
+        [0x2E, 0x80],  # FIFO_CTRL_REG: stream mode
+        [0x20, 0x37],  # CTRL_REG1: ODR=0011 (25 Hz), LPen=0, X/Y/Z on
+    ]
+    assert r[1][3] == [0x23, 0xB0] and r[1][-1] == [0x20, 0x47]  # 16 g; 50 Hz
+    assert r[2] == [0x20, 0x00]  # deinit: power-down
+
+
+def _counts(mg, mg_per_digit):
+    """What the chip puts in OUT_x for an acceleration: 10 bits, left-justified, two's complement."""
+    return ((mg // mg_per_digit) << 6) & 0xFFFF
+
+
+def test_fifo_reads_scale_to_mg_with_the_right_sign(interp):
+    samples = [(0, 0, 1000), (-1000, 8, -16), (2040, -2048, 504)]  # mg, multiples of 8 (4 g range)
+    raw = [[_counts(v, 8) for v in s] for s in samples]
+    r = interp(HEAD + """
+chip = FakeLis2dh12()
+a = lis2dh12.Lis2dh12(chip)
+buf = array("h", [0] * 96)
+empty = a.read_fifo(buf)
+for s in %s:
+    chip.push(*s)
+n = a.read_fifo(buf)
+got = list(buf[:3 * n])
+again = a.read_fifo(buf)
+# 16 g range: 48 mg a digit; -1 digit is -48 mg (arithmetic shift of a negative count)
+a.set_range_g(16)
+chip.push(0xFFC0, 20 << 6, 0x8000)
+n16 = a.read_fifo(buf)
+print(json.dumps({"empty": empty, "n": n, "got": got, "again": again, "n16": n16, "g16": list(buf[:3]),
+                  "left": chip.count}))
+""" % raw)
+    assert r["empty"] == 0 and r["again"] == 0 and r["left"] == 0
+    assert r["n"] == 3
+    assert r["got"] == [v for s in samples for v in s]
+    assert r["n16"] == 1 and r["g16"] == [-48, 960, -512 * 48]
+
+
+def test_a_full_fifo_gives_32_newest_samples_and_counts_the_overrun(interp):
+    r = interp(HEAD + """
+chip = FakeLis2dh12()
+a = lis2dh12.Lis2dh12(chip)
+buf = array("h", [0] * 96)
+for i in range(31):
+    chip.push(i << 6, 0, 0)
+n31 = a.read_fifo(buf)
+for i in range(40):  # nobody read for 1.6 s at 25 Hz: the oldest 8 are overwritten
+    chip.push(i << 6, 0, 0)
+n = a.read_fifo(buf)
+xs = [buf[3 * i] for i in range(n)]
+small = array("h", [0] * 30)  # room for 10 samples: the rest stay in the FIFO
+for i in range(12):
+    chip.push(i << 6, 0, 0)
+k = a.read_fifo(small)
+left = chip.count
+# a glitch on the shared bus: no samples this time, counted; the next read gets them
+chip.fail_reads = 1
+glitch = a.read_fifo(buf)
+after = a.read_fifo(buf)
+print(json.dumps({"n31": n31, "n": n, "x0": xs[0], "x31": xs[-1], "overruns": a.overruns, "k": k,
+                  "left": left, "glitch": [glitch, a.bus_errors, after]}))
+""")
+    assert r["n31"] == 31 and r["overruns"] == 1
+    assert r["n"] == 32 and r["x0"] == 8 * 8 and r["x31"] == 39 * 8  # 4 g: 8 mg a digit
+    assert r["k"] == 10 and r["left"] == 2
+    assert r["glitch"] == [0, 1, 2]
+
+
+def test_read_allocates_nothing_under_heap_lock():
+    """micropython.heap_lock() makes any allocation raise MemoryError; the fake chip's reads
+    allocate nothing themselves, so this catches the driver's own allocations."""
+    out = run_snippet("micropython", HEAD + """
+import micropython
+chip = FakeLis2dh12()
+a = lis2dh12.Lis2dh12(chip)
+buf = array("h", [0] * 96)
+total = 0
+for burst in range(5):
+    for i in range(6 + burst * 6):
+        chip.push((i * 64) & 0xFFFF, 0xFFC0, 0x4000)
+    micropython.heap_lock()
+    try:
+        n = a.read_fifo(buf)
+        n0 = a.read_fifo(buf)
+    finally:
+        micropython.heap_unlock()
+    total += n + n0
+print(json.dumps({"total": total, "last": [buf[0], buf[1], buf[2]]}))
+""")
+    r = json.loads(out.strip().splitlines()[-1])
+    assert r["total"] == 6 + 12 + 18 + 24 + 30
+    assert r["last"] == [0, -8, 2048]
+
+
+def test_setters_reject_out_of_range_values_and_restart_the_fifo(interp):
+    r = interp(HEAD + """
+chip = FakeLis2dh12()
+a = lis2dh12.Lis2dh12(chip)
+errs = []
+for bad in (lambda: a.set_rate_hz(30), lambda: a.set_range_g(3), lambda: a.set_rate_hz(0),
+            lambda: lis2dh12.Lis2dh12(FakeLis2dh12(), rate_hz=1600), lambda: lis2dh12.Lis2dh12(chip, range_g=32)):
+    try:
+        bad()
+        errs.append("accepted")
+    except ValueError as e:
+        errs.append(str(e))
+chip.push(64, 64, 64)
+chip.writes.clear()
+a.set_rate_hz(100)
+waiting = chip.count  # samples at the old rate are dropped with the FIFO reset
+print(json.dumps({"errs": errs, "rate": a.rate_hz, "range": a.range_g, "waiting": waiting,
+                  "ctrl1": [v for reg, v in chip.writes if reg == 0x20]}))
+""")
+    assert r["errs"][0] == "LIS2DH12 rate 30 Hz: use one of 1, 10, 25, 50, 100, 200, 400"
+    assert r["errs"][1] == "LIS2DH12 range 3 g: use one of 2, 4, 8, 16"
+    assert r["errs"][2].startswith("LIS2DH12 rate 0 Hz") and r["errs"][3].startswith("LIS2DH12 rate 1600 Hz")
+    assert r["errs"][4] == "LIS2DH12 range 32 g: use one of 2, 4, 8, 16"
+    assert r["rate"] == 100 and r["range"] == 4 and r["waiting"] == 0
+    assert r["ctrl1"] == [0x00, 0x57]  # power-down, then 100 Hz
+
+
+def test_doctor_check_reads_the_wrist_at_rest(interp):
+    r = interp(HEAD + """
+chip = FakeLis2dh12(addr=0x18)
+def sleep_ms(ms):
+    for i in range(ms * 25 // 1000):  # 25 Hz while the doctor waits: flat on a table, 1 g on z
+        chip.push(0, (i % 2) << 6, 125 << 6)
+print(json.dumps([lis2dh12.check(chip, sleep_ms), lis2dh12.check(FakeLis2dh12(addr=0x33), sleep_ms),
+                  chip.regs[0x20]]))
+""")
+    assert r[0] == {"addr": 0x18, "mg": [0, 3, 1000], "n": 7}  # y: 0, 8, 0, 8, 0, 8, 0 mg -> 24 // 7
+    assert "not answering at 0x19 or 0x18" in r[1]["error"]
+    assert r[2] == 0  # powered down again afterwards
+
+
+ESP32 = """
+import sys, json
+from array import array
+import fake_machine
+sys.modules["machine"] = fake_machine
+from soothe_fw.hw import esp32 as board_esp32
+from fake_lis2dh12 import FakeLis2dh12
+log = fake_machine.log
+bus = fake_machine.bus
+bus.device(0x57, {0xFF: 0x15})
+def board(name, opts):
+    try:
+        b = board_esp32.Esp32Board(name, opts)
+    except (OSError, ValueError) as e:
+        return None, "%s: %s" % (type(e).__name__, e)
+    return b, ""
+out = {}
+BODY
+print(json.dumps(out))
+"""
+
+
+def test_esp32_board_builds_the_accelerometer_on_the_sensor_bus():
+    out = run_snippet("micropython", ESP32.replace("BODY", """
+# wearable: MAX30102 and the LIS2DH12 share the I2C bus on D9/D10
+chip = FakeLis2dh12()
+bus.attach(chip)
+log.clear()
+b, err = board("xiao-esp32s3", {"sensor": "max30102"})
+out["wearable"] = [type(b.accel).__name__, b.accel.rate_hz, b.accel.addr, err,
+                   [e for e in log if e[0] == "i2c"]]
+chip.push(0, 0, 125 << 6)
+buf = array("h", [0] * 96)
+out["read"] = [b.accel.read_fifo(buf), list(buf[:3])]
+for i in range(6):  # 240 ms at 25 Hz: the FIFO level, then bursts of 4 and 2 samples
+    chip.push(i << 6, 0, 125 << 6)
+bus.log.clear()
+out["six"] = [b.accel.read_fifo(buf), [buf[3 * i] for i in range(6)], [e[2:] for e in bus.log]]
+b.deinit()
+out["off"] = chip.regs[0x20]
+# auto with no chip answering: no accelerometer, the reason kept for the doctor
+del bus.chips[0x19]
+b, err = board("xiao-esp32s3", {"sensor": "max30102"})
+out["absent"] = [b.accel is None, b.accel_error]
+# the analog PulseSensor on a DevKit: no I2C bus unless the accelerometer is declared
+log.clear()
+b, err = board("esp32-devkitc", {})
+out["analog"] = [b.accel is None, [e for e in log if e[0] == "i2c"]]
+b, err = board("esp32-devkitc", {"accel": "lis2dh12"})
+out["declared_missing"] = err
+bus.attach(FakeLis2dh12(addr=0x18))
+log.clear()
+b, err = board("esp32-devkitc", {"accel": "lis2dh12"})
+out["declared"] = [b.accel.addr, [e for e in log if e[0] == "i2c"]]
+b, err = board("xiao-esp32s3", {"sensor": "max30102", "accel": "none"})
+out["none"] = b.accel is None
+b, err = board("xiao-esp32s3", {"accel": "bma400"})
+out["bad"] = err
+"""))
+    r = json.loads(out.strip().splitlines()[-1])
+    assert r["wearable"] == ["Lis2dh12", 25, 0x19, "", [["i2c", 0, 8, 9, 400000]]]
+    assert r["read"] == [1, [0, 0, 1000]]
+    assert r["six"] == [6, [0, 8, 16, 24, 32, 40], [[0x2F, 1], [0xA8, 24], [0xA8, 12]]]
+    assert r["off"] == 0  # deinit powers the accelerometer down
+    assert r["absent"] == [True, "LIS2DH12 accelerometer not answering at 0x19 or 0x18: check wiring "
+                                 "(SDA, SCL, 3V3, GND)"]
+    assert r["analog"] == [True, []]
+    assert r["declared_missing"] == ("OSError: LIS2DH12 accelerometer not answering at 0x19 or 0x18: check wiring "
+                                     "(SDA, SCL, 3V3, GND)")
+    assert r["declared"] == [0x18, [["i2c", 0, 21, 22, 400000]]]
+    assert r["none"] is True
+    assert r["bad"] == "ValueError: board.txt accel=bma400: use one of auto, lis2dh12, none"
+
+
+def test_doctor_reports_whether_the_accelerometer_answers():
+    from soothe.deploy import board_txt, doctor_report
+
+    base = {"impl": [1, 24, 1], "machine": "ESP32S3 module", "flash_free": 1500000, "ram_free": 120000,
+            "i2c": [0x19, 0x57], "pattern": "red, green, blue, one buzz"}
+    mx = {"sensor": "max30102"}
+    lines, problems = doctor_report(dict(base, options=mx, accel={"addr": 0x19, "mg": [30, -40, 990], "n": 7}))
+    acc = [ln for ln in lines if "accelerometer" in ln]
+    assert problems == 0 and acc == ["ok   LIS2DH12 accelerometer at 0x19: 7 samples, at rest |a| = 991 mg "
+                                     "(x 30, y -40, z 990; expect about 1000: still, no samples or far off means "
+                                     "check the wiring)"]
+    # answers but reads nothing, or far from 1 g: a fault
+    assert doctor_report(dict(base, options=mx, accel={"addr": 0x19, "mg": [0, 0, 0], "n": 0}))[1] == 1
+    assert doctor_report(dict(base, options=mx, accel={"addr": 0x18, "mg": [0, 0, 2000], "n": 7}))[1] == 1
+    # absent: a fault only when board.txt declares it
+    missing = {"error": "LIS2DH12 accelerometer not answering at 0x19 or 0x18: check wiring (SDA, SCL, 3V3, GND)"}
+    lines, problems = doctor_report(dict(base, options=mx, accel=missing))
+    assert problems == 0 and any(ln.startswith("info no accelerometer answers (LIS2DH12") for ln in lines)
+    lines, problems = doctor_report(dict(base, options=dict(mx, accel="lis2dh12"), accel=missing))
+    assert problems == 1 and any(ln.startswith("FIX  accelerometer: LIS2DH12 accelerometer not answering")
+                                 for ln in lines)
+    lines, problems = doctor_report(dict(base, options=dict(mx, accel="none")))
+    assert problems == 0 and "info no accelerometer (board.txt accel=none): motion from the pulse signal only" in lines
+    # deploy writes the choice into board.txt only when given
+    assert board_txt("xiao-esp32s3", "max30102", accel="lis2dh12").endswith("cpu_mhz=160\naccel=lis2dh12\n")
+    assert "accel" not in board_txt("xiao-esp32s3", "max30102")
+
+
+def test_deploy_cli_takes_accel(capsys):
+    import pytest
+
+    from soothe import cli
+
+    with pytest.raises(SystemExit) as e:
+        cli.main(["deploy", "--port", "/dev/fake0", "--accel", "bma400"])
+    assert e.value.code == 2
+    assert "argument --accel: invalid choice: 'bma400' (choose from" in capsys.readouterr().err

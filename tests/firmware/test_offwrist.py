@@ -1,0 +1,85 @@
+"""Off the wrist the detector must not find a pulse: the realistic off-wrist signals of
+the generator (lamp flicker aliased into the band, a sensor swinging on a loose strap,
+drifting daylight, a table knocked now and then) give no `ok` beat and no contact;
+on the wrist again, beats and contact come back quickly.  Both interpreters."""
+import pytest
+
+VARIANTS = ["offwrist_ambient", "offwrist_dangling", "offwrist_daylight", "offwrist_table"]
+
+RUN = """
+import json
+from array import array
+from soothe_fw.sense import beats
+from soothe_sim import ppg_synth
+def run(plan, seed, rate=100, keep=True):
+    g = ppg_synth.SyntheticPPG(rate_hz=rate, plan=ppg_synth.parse_plan(plan), seed=seed)
+    d = beats.BeatDetector(rate)
+    buf = array("i", [0] * 25)
+    total = g.total_ms * rate // 1000
+    n = 0
+    out = []
+    counts = [0, 0]  # beats, OK beats
+    changes = []
+    c = False
+    while n < total:
+        g.fill(buf, 25)
+        d.process(buf, 25)
+        n += 25
+        while d.available():
+            i = d.pop()
+            counts[0] += 1
+            counts[1] += d.beat_flag[i] == beats.OK
+            if keep:
+                out.append([d.beat_n[i] / rate, d.beat_flag[i]])
+        if d.contact != c:
+            c = d.contact
+            changes.append([n / rate, c])
+    counts.append(d.unclaimed)
+    return (out if keep else counts), changes, [t / 1e6 for t in g.beats_us]
+"""
+
+
+# Known defect (notes/issue-13-engine.md): since issue 14's generator changed the random
+# stream, seed 3 draws a ~2 Hz swing whose upstroke passes for a pulse's (7 ok beats in
+# 8 min).  strict: the test fails as soon as the leak is fixed, so the mark is removed.
+DANGLING_LEAK = pytest.mark.xfail(strict=True, reason="a fast (~2 Hz) swing still passes for a pulse")
+
+
+@pytest.mark.parametrize("kind", [pytest.param(k, marks=DANGLING_LEAK) if k == "offwrist_dangling" else k
+                                  for k in VARIANTS])
+def test_no_ok_beat_and_no_contact_off_the_wrist(interp, kind):
+    code = RUN + """
+res = []
+for seed in (3, 4):
+    counts, changes, truth = run("%s:8m", seed, keep=False)
+    res.append([counts[0] + counts[2], counts[1], changes])
+print(json.dumps(res))
+""" % kind
+    for n_beats, n_ok, changes in interp(code):
+        assert n_beats > 50  # the detector did see upstrokes (most dropped as unclaimed): judged, not absent
+        assert n_ok == 0
+        assert changes == []  # never a reading
+
+
+@pytest.mark.parametrize("kind", VARIANTS + ["nocontact"])
+def test_contact_goes_within_3_s_and_beats_return_within_5_s(interp, kind):
+    code = RUN + """
+out, changes, truth = run("rest:60s,%s:45s,rest:40s", 5)
+print(json.dumps([out, changes, truth]))
+""" % kind
+    out, changes, truth = interp(code)
+    # Contact was there on the wrist, and is gone within 3 s of leaving it.
+    assert any(c for t, c in changes if t < 60)
+    lost = [t for t, c in changes if not c and t >= 60]
+    assert lost and lost[0] - 60 <= 3
+    # Off the wrist: no OK beat (the last real pulse ends by 60.5 s).
+    assert not [t for t, f in out if f == 0 and 60.5 < t < 105]
+    # Back on the wrist: an OK beat among the first 5 s, and contact after it.
+    assert [t for t, f in out if f == 0 and 105 <= t <= 110]
+    assert [t for t, c in changes if c and t > 105]
+    # And the beats after that are the true ones (F1 on the last 25 s).
+    ok = [t for t, f in out if f == 0 and 115 < t < 144.2]
+    true = [t for t in truth if 115 < t < 144]
+    hits = sum(1 for t in true if any(0 <= x - t < 0.2 for x in ok))  # the foot: just after onset
+    assert hits >= len(true) - 1
+    assert len(ok) <= len(true) + 1

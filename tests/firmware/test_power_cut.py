@@ -1,0 +1,128 @@
+"""Power cut at every block write: the real littlefs (MicroPython's vfs.VfsLfs2) over
+the simulated flash, the real RecordLog, and a supply that dies mid-program.
+
+After each cut the image is mounted again as on the next boot: it must mount, hold
+every record whose flush() returned (unless the host already acknowledged it),
+hold nothing twice, and go on with fresh seqs.
+"""
+import json
+import sqlite3
+
+import pytest
+
+from conftest import run_snippet
+
+from soothe.faults import POWER_CUT_SWEEP as SWEEP  # noqa: E402 - the sweep is shared with `make faults`
+
+
+
+def _sweep(tmp_path, n, cuts=None, tear=-1, erases=False):
+    out = run_snippet("micropython", SWEEP % {"img": str(tmp_path / "flash.img"), "n": n, "cuts": repr(cuts),
+                                              "tear": tear, "erases": erases}, timeout=900)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _check(res):
+    for r in res["results"]:
+        assert r["mounted"], r
+        assert r["lost"] == [], r
+        assert r["bad_payload"] == [] and r["dups"] == 0 and r["ordered"], r
+        assert r["continues"], r
+        # the low-water mark is the old one or the new one, never a torn value
+        assert r["acked"] in (0, r["acked_known"]) or r["acked_known"] == 0 and r["acked"] <= r["flushed"], r
+
+
+def test_power_cut_at_every_block_write_of_a_small_workload(tmp_path):
+    res = _sweep(tmp_path, n=40)
+    assert res["total"] > 20  # the workload really spans many block programs
+    assert len(res["results"]) == res["total"] + 1
+    assert sum(r["hit"] for r in res["results"]) == res["total"]  # every write index was cut once
+    _check(res)
+
+
+def test_power_cut_with_torn_erases_and_torn_writes_at_random_offsets_sampled_in_160_records(tmp_path):
+    # Issue 15 #12: erases were never torn and a torn write always landed its first half.
+    # `make faults` cuts at every program and erase of this workload; this is a sample.
+    probe = _sweep(tmp_path, n=160, cuts=[], erases=True)
+    total = probe["total"]
+    res = _sweep(tmp_path, n=160, cuts=list(range(1, total, max(1, total // 30))), tear=7, erases=True)
+    assert all(r["hit"] for r in res["results"])
+    _check(res)
+
+
+def test_power_cut_sampled_in_a_larger_workload(tmp_path):
+    probe = _sweep(tmp_path, n=160, cuts=[])
+    total = probe["total"]
+    step = max(1, total // 25)
+    res = _sweep(tmp_path, n=160, cuts=list(range(3, total, step)))
+    assert all(r["hit"] for r in res["results"])
+    _check(res)
+
+
+FULL = r"""
+import json, os, vfs
+from soothe_fw.log import records
+from soothe_sim.board import FileBlockDevice
+from soothe_fw.log.logstore import RecordLog
+
+bdev = FileBlockDevice(%(img)r, blocks=24)
+vfs.VfsLfs2.mkfs(bdev)
+vfs.mount(vfs.VfsLfs2(bdev), "/full")
+log = RecordLog("/full", segment_bytes=8192, reserve_bytes=16384, unix_s=lambda: 1767600000).open()
+body = bytes(range(250))
+trace = []
+for i in range(600):
+    log.append(records.MINUTE if log.keep_rr else records.EVENT, body, 250 if log.keep_rr else 60)
+    if i %% 5 == 4:
+        log.flush()
+        trace.append([log.keep_rr, log.full, log.flushed_seq, log.dropped])
+flushed_when_full = log.flushed_seq
+unsynced = [s for f in log.segments() for _, s, _ in log.iter_segment(f)]
+# The host syncs everything that was flushed; the device frees it, then logs on.
+log.ack(log.flushed_seq)
+for i in range(20):
+    log.append(records.EVENT, body, 60)
+    if i %% 5 == 4:
+        log.flush()
+log.close()
+log2 = RecordLog("/full").open()
+got = [(t, s, bytes(p)) for f in log2.segments() for t, s, p in log2.iter_segment(f)]
+gaps = [records.decode_gap(p) for t, s, p in got if t == records.GAP]
+print(json.dumps({"trace": trace, "flushed_when_full": flushed_when_full, "unsynced": unsynced,
+                  "seqs": [s for _, s, _ in got], "gaps": gaps, "dropped_total": log.dropped_total}))
+"""
+
+
+def test_full_flash_keeps_summaries_then_drops_with_a_gap_record(tmp_path):
+    r = json.loads(run_snippet("micropython", FULL % {"img": str(tmp_path / "full.img")}).strip().splitlines()[-1])
+    states = [(k, f) for k, f, _, _ in r["trace"]]
+    first_no_rr = states.index((False, False))
+    first_full = states.index((False, True))
+    assert 0 < first_no_rr < first_full  # beats stop first, then records are dropped
+    # nothing flushed was ever deleted before the host acknowledged it
+    assert r["unsynced"] == list(range(r["unsynced"][0], r["flushed_when_full"] + 1))
+    # once full, flushed_seq stands still and the drops are counted
+    assert all(t[2] == r["flushed_when_full"] for t in r["trace"][first_full:])
+    assert r["dropped_total"] > 0
+    reasons = {g["reason"]: g for g in r["gaps"]}
+    assert reasons[1]["count"] == r["dropped_total"] and reasons[1]["lost_from_seq"] == r["flushed_when_full"] + 1
+    assert reasons[2]["count"] > 0
+    # seqs after the sync carry on without a hole (the newest, synced segment stays)
+    seqs = r["seqs"]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+    assert seqs[0] <= r["flushed_when_full"] + 1 < seqs[-1]
+
+
+def test_statvfs_wraparound_reads_as_full(tmp_path, monkeypatch):
+    import sys
+
+    from conftest import FIRMWARE
+
+    sys.path.insert(0, str(FIRMWARE))
+    from soothe_fw.log import logstore
+
+    log = logstore.RecordLog(str(tmp_path)).open()
+    monkeypatch.setattr(logstore.os, "statvfs", lambda p: (4096, 4096, 512, 4294967290, 0, 0, 0, 0, 0, 255))
+    assert log.free_bytes() == 0
+    monkeypatch.setattr(logstore.os, "statvfs", lambda p: (4096, 4096, 512, 100, 100, 0, 0, 0, 0, 255))
+    assert log.free_bytes() == 409600

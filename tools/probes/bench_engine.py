@@ -1,0 +1,202 @@
+"""Cost probe for the signal engine, run by `soothe bench` under the `micropython` binary.
+
+  bench_engine.py base|engine SECONDS RATE   callgrind pair: the same synthetic signal is made
+                                             in both; only `engine` runs detector + HRV on it
+  bench_engine.py alloc SECONDS RATE         prints bytes allocated per sample / per metrics run
+  bench_engine.py bio SECONDS RATE           engine + state, coach, pacer and ui tick (callgrind
+                                             bio minus engine = the biofeedback's cost)
+  bench_engine.py alloc-bio SECONDS RATE     allocation of the same
+  bench_engine.py heap SECONDS RATE          live heap of the engine over SECONDS of signal made
+                                             block by block (run from .mpy on a small heap)
+Not part of the device image (deploy leaves bench_* out).
+"""
+import gc
+import sys
+from array import array
+
+from soothe_sim import ppg_synth
+from soothe_fw.sense.beats import BeatDetector, OK
+from soothe_fw.sense.hrv import RollingHRV
+
+BLOCK = 25
+METRICS_MS = 5000
+
+
+def make_blocks(seconds, rate):
+    g = ppg_synth.SyntheticPPG(rate, ppg_synth.parse_plan("rest:%ds" % seconds), seed=2)
+    blocks = [None] * (seconds * rate // BLOCK)  # type: list  # made first: a growing list wants one
+    for k in range(len(blocks)):                 # unfragmented run of the heap
+        b = array("i", [0] * BLOCK)
+        g.fill(b, BLOCK)
+        blocks[k] = b
+    return blocks
+
+
+class Engine:
+    def __init__(self, rate):
+        self.rate = rate
+        self.det = BeatDetector(rate)
+        self.hrv = RollingHRV()
+        self.next_ms = METRICS_MS
+
+    def feed(self, b):
+        det = self.det
+        hrv = self.hrv
+        det.process(b, BLOCK)
+        while det.available():
+            i = det.pop()
+            t_ms = (det.beat_n[i] * 1000) // self.rate
+            hrv.add_beat(t_ms, (det.beat_rr_us[i] + 500) // 1000, det.beat_flag[i] == OK)
+
+    def metrics_due(self):
+        return (self.det.n * 1000) // self.rate >= self.next_ms
+
+    def metrics(self):
+        hrv = self.hrv
+        self.beats_60 = hrv.window(self.next_ms, 60000)  # (the 5 min window is a host figure)
+        hrv.coherence(self.next_ms)
+        self.next_ms += METRICS_MS
+
+
+class Bio(Engine):
+    """Engine plus what the biofeedback adds, at its worst: the state machine and the
+    prompt coach every 5 s, a breathing session running the whole time (the pacer plan
+    stepped at each of its change points, as the actuator task does) and the ui task's
+    20 ms tick (button poll, LED colour)."""
+
+    def __init__(self, rate):
+        from soothe_fw.log.settings import Settings
+        from soothe_fw.feedback.state import Baseline, StateMachine
+        from soothe_fw.feedback.coach import Coach
+        from soothe_fw.feedback.pacer import BreathPlan
+
+        Engine.__init__(self, rate)
+        s = Settings()
+        self.sm = StateMachine(s, Baseline())
+        self.coach = Coach(s)
+        self.plan = BreathPlan(60, 4, 6, 60)
+        self.brightness = s.get("led_brightness_pct")
+        self.next_change = 0
+        self.next_ui = 0
+        self.session_ms = 0
+        self.state = 0
+        self.led = 0
+
+    def feed(self, b):
+        Engine.feed(self, b)
+        now = (self.det.n * 1000) // self.rate
+        plan = self.plan
+        while self.next_change <= now:
+            plan.at(self.next_change % 600000)  # a 10 min session, restarted
+            self.next_change += plan.next_ms - (self.next_change % 600000) if plan.next_ms > 0 else 100
+            self.led = (plan.glow * self.brightness) // 100
+        while self.next_ui <= now:
+            self.next_ui += 20
+            self.led = (255 * self.brightness) // 100 if self.state == 0 else self.led
+
+    def metrics(self):
+        t = self.next_ms
+        Engine.metrics(self)
+        hrv = self.hrv
+        self.sm.update(METRICS_MS, True, self.beats_60,
+                       hrv.artefacts, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.coherence_x100, 0,
+                       hrv.resonance_mhz)
+        self.state = self.sm.state
+        self.coach.update(t, METRICS_MS, self.state, self.sm.activity or self.sm.recovering, 12, False)
+
+
+def run_engine(blocks, rate, cls=Engine):
+    e = cls(rate)
+    for b in blocks:
+        e.feed(b)
+        if e.metrics_due():
+            e.metrics()
+    return e
+
+
+def measure_alloc(blocks, rate, cls=Engine):
+    """Bytes allocated (gc disabled, mem_alloc deltas) per sample and per 5 s metrics run."""
+    e = cls(rate)
+    warm = len(blocks) // 4
+    for b in blocks[:warm]:
+        e.feed(b)
+        if e.metrics_due():
+            e.metrics()
+    gc.collect()
+    gc.disable()
+    sample_bytes = 0
+    metric_bytes = 0
+    metric_runs = 0
+    samples = 0
+    for b in blocks[warm:]:
+        a0 = gc.mem_alloc()
+        e.feed(b)
+        a1 = gc.mem_alloc()
+        sample_bytes += a1 - a0
+        samples += BLOCK
+        if e.metrics_due():
+            e.metrics()
+            metric_bytes += gc.mem_alloc() - a1
+            metric_runs += 1
+        if gc.mem_free() < 4096:
+            gc.enable()
+            gc.collect()
+            gc.disable()
+    gc.enable()
+    print("alloc %d %d %d %d" % (samples, sample_bytes, metric_runs, metric_bytes))
+
+
+def measure_heap(seconds, rate):
+    """Live heap (after a collection at every 5 s metrics run) while the engine runs
+    through `seconds` of signal generated one block at a time, so nothing but the
+    engine and its source grows.  Prints: modules, engine objects, source, peak."""
+    gc.collect()
+    modules = gc.mem_alloc()  # interpreter + beats, hrv, ppg_synth, this script
+    # The source first: its 4 KB template wants one unfragmented run of the heap.
+    g = ppg_synth.SyntheticPPG(rate, ppg_synth.parse_plan("rest:%ds" % seconds), seed=2, record_beats=False)
+    b = array("i", [0] * BLOCK)
+    gc.collect()
+    source = gc.mem_alloc() - modules
+    e = Engine(rate)
+    gc.collect()
+    engine = gc.mem_alloc() - modules - source
+    peak = 0
+    for _ in range(seconds * rate // BLOCK):
+        g.fill(b, BLOCK)
+        e.feed(b)
+        if e.metrics_due():
+            e.metrics()
+            gc.collect()
+            live = gc.mem_alloc()
+            if live > peak:
+                peak = live
+    print("heap %d %d %d %d %d" % (modules, engine, source, peak, e.det.beats))
+
+
+def main(argv):
+    mode = argv[1]
+    seconds = int(argv[2])
+    rate = int(argv[3])
+    if mode == "heap":
+        measure_heap(seconds, rate)
+        return
+    # Imported in every callgrind mode, so compiling them is in the baseline too.
+    from soothe_fw.log import settings
+    from soothe_fw.feedback import state
+    from soothe_fw.feedback import coach
+    from soothe_fw.feedback import pacer  # noqa: F401,E401
+
+    blocks = make_blocks(seconds, rate)
+    if mode in ("engine", "bio"):
+        e = run_engine(blocks, rate, Bio if mode == "bio" else Engine)
+        print("beats %d" % e.det.beats)
+    elif mode == "alloc":
+        measure_alloc(blocks, rate)
+    elif mode == "alloc-bio":
+        measure_alloc(blocks, rate, Bio)
+    else:
+        print("base %d" % len(blocks))
+
+
+if __name__ == "__main__":
+    main(sys.argv)
