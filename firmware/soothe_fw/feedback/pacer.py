@@ -76,9 +76,3 @@ class BreathPlan:
         self.duty = 0
         nxt = start + ins + (k + 1) * step_ms
         self.next_ms = nxt if k + 1 < GLOW_STEPS else start + p
-
-
-def _scratch_bad_import():
-    from soothe_sim import ppg_synth  # deliberate: a device module reaching into the simulator
-
-    return ppg_synth
