@@ -115,9 +115,14 @@ def _engine(interp, kind, plan, seed):
     return len(res["ect"]), missing, ok_flagged
 
 
-@pytest.mark.xfail(strict=True, reason="engine misses most premature beats (their pulse is 30-60 % smaller) and "
-                   "flags a PAC's pause ok (see notes/issue-13-engine.md, 'Ectopic case (t13-ect)')")
-@pytest.mark.parametrize("kind,plan,seed", [("pvc", "rest:2m", 41), ("pac", "rest:2m", 42)])
+# Known defect (notes/issue-13.md): the most premature PVC of seed 41 (at 0.61 of the RR,
+# its pulse ~0.3 of the usual) stays under the upstroke search threshold (0.35 of the
+# level); a lower threshold found it but made false beats of diastolic waves elsewhere.
+PVC_SMALLEST = pytest.mark.xfail(strict=True, reason="one very premature, very small PVC pulse is not detected")
+
+
+@pytest.mark.parametrize("kind,plan,seed", [pytest.param("pvc", "rest:2m", 41, marks=PVC_SMALLEST),
+                                            ("pac", "rest:2m", 42)])
 def test_engine_finds_and_flags_every_ectopic_beat(interp, kind, plan, seed):
     n, missing, ok_flagged = _engine(interp, kind, plan, seed)
     assert n >= 5

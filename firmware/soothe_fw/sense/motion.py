@@ -11,7 +11,8 @@ Cost: integer math, about 20 operations per 25 Hz accelerometer sample, max/min 
 each PPG block in the fallback, 8 comparisons per beat; nothing allocated per call.
 """
 from soothe_fw.compat import zeros, const
-from soothe_fw.sense.beats import MOTION, EXTRA, _median_insert
+from soothe_fw.sense.beats import MOTION, EXTRA
+from soothe_fw.sense.rhythm import sorted_replace as _median_insert
 
 try:
     import micropython

@@ -62,7 +62,7 @@ _MIN_RR_US = const(250000)  # 240 bpm: 220 bpm plus beat-to-beat jitter
 _MAX_RR_US = const(2000000)  # 30 bpm
 
 
-def _sorted_replace(sorted_arr, n, old, new):
+def sorted_replace(sorted_arr, n, old, new):
     """Replaces `old` by `new` in the first n items of a sorted array (no allocation).
     old < 0: nothing to replace, the array grows by one."""
     if old >= 0:
@@ -142,7 +142,7 @@ class RhythmClassifier:
         """A normal interval went out (OK): it joins the usual rhythm."""
         hi = self._hist_i
         old = self._hist[hi] if self._hist_n == _HIST else -1
-        _sorted_replace(self._sorted, self._hist_n, old, rr_us)
+        sorted_replace(self._sorted, self._hist_n, old, rr_us)
         self._hist[hi] = rr_us
         self._hist_i = (hi + 1) % _HIST
         if self._hist_n < _HIST:
@@ -153,7 +153,7 @@ class RhythmClassifier:
             d = rr_us - last if rr_us > last else last - rr_us
             di = self._dhist_i
             old = self._dhist[di] if self._dhist_n == _HIST else -1
-            _sorted_replace(self._dsorted, self._dhist_n, old, d)
+            sorted_replace(self._dsorted, self._dhist_n, old, d)
             self._dhist[di] = d
             self._dhist_i = (di + 1) % _HIST
             if self._dhist_n < _HIST:
