@@ -188,7 +188,7 @@ class App:
             step = ticks_diff(end_tick, self._gate_tick)
             self._gate_tick = end_tick
             if self.gate.update(step if 0 < step < 10000 else 0, det.contact, det.live(),
-                                accel is not None and motion.moving):
+                                accel is not None and motion.moving_now, det.pulse_like()):
                 self.contact = c = self.gate.contact
                 self.event(records.EV_CONTACT_BACK if c else records.EV_CONTACT_LOST)
                 if not c and self.states.lose_contact():

@@ -246,6 +246,7 @@ class BeatDetector:
         self._noise = 0  # noise floor: mean |second difference| of the last window, x256
         self._cw_bad = 0  # consecutive bad windows
         self._last_ok_n = -(1 << 20)
+        self._last_good_n = -(1 << 20)  # the last pulse-shaped upstroke
         self._recent_bad = 0  # flagged beats among the last few, decays on OK
         self.contact = False
         self.beats = 0
@@ -260,6 +261,11 @@ class BeatDetector:
 
 
     # ---- consumer side -------------------------------------------------
+    def pulse_like(self):
+        """A pulse-shaped upstroke (see _pulse_evidence) within the last 2 s: skin under
+        the sensor, even while the evidence for a steady pulse is still building."""
+        return self.n - self._last_good_n < 2 * self.rate_hz
+
     def live(self):
         """The last second's signal was neither flat nor at the rails (could be skin)."""
         return self._cw_bad == 0
@@ -609,6 +615,7 @@ class BeatDetector:
             self._bad_run = 1
         else:
             self._bad_run = 0
+            self._last_good_n = self._tent_n
         if self._beat_good and prev:
             dev = diff32 - prev if diff32 > prev else prev - diff32
             if dev * 10 > prev * _AGREE_10:
@@ -999,6 +1006,7 @@ class BeatDetector:
             self._tent_due -= shift
         self._foot_n -= shift
         self._last_ok_n -= shift
+        self._last_good_n -= shift
         self._rival_end -= shift
         self._next_decay_n -= shift
         self.rhythm.rebase(shift)
