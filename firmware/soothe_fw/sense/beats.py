@@ -626,7 +626,8 @@ class BeatDetector:
                 # A metronome is an oscillator (lamp flicker, a swinging sensor): a
                 # heart always varies a little, if only through the pulse transit
                 # time.  The mean |successive difference| of the last _JIT agreeing
-                # intervals (each clipped at 20 ms), once there are three.
+                # intervals (each clipped at 20 ms), once there are three; before that
+                # an agreeing interval counts (a pulse regained shows within ~4 beats).
                 rate = self.rate_hz
                 clip = (rate * 32 * 20) // 1000
                 if dev > clip:
@@ -638,11 +639,10 @@ class BeatDetector:
                 if self._jit_n < _JIT:
                     self._jit_n += 1
                 jn = self._jit_n
-                if jn >= 3:
-                    if self._jit_sum * 1000 < jn * 5 * 16 * rate:  # under 2.5 ms
-                        ev -= 1
-                    else:
-                        ev += 1
+                if jn < 3 or self._jit_sum * 1000 >= jn * 5 * 16 * rate:
+                    ev += 1  # agrees, and no metronome (judged once there are three)
+                else:
+                    ev -= 1  # under 2.5 ms: an oscillator
         if ev < 0:
             ev = 0
         elif ev > _EVIDENCE_MAX:
