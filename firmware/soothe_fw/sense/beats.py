@@ -957,6 +957,8 @@ class BeatDetector:
             return  # the rewind of the span that decided the polarity: decided already
         if not self._learned:
             self._peaked = vote
+        elif self._cw_bad:
+            pass  # flat or at a rail: the window's shape is no wave's, it has no say
         elif self._pulse:
             # While there is a pulse the polarity turns slowly: a motion burst never
             # turns it, only a run of windows whose shape says so.
