@@ -45,13 +45,12 @@ _THR_128 = const(45)  # an upstroke starts above 45/128 (0.35) of the level: und
 # and well above the diastolic wave after the notch, which rarely reaches 0.5
 _DIASTOLIC_8 = const(5)  # within the diastolic window a second upstroke needs 5/8 of the
 # last beat's slope: the wave after the dicrotic notch has ~40 % (real recordings)
-_DIASTOLIC_MIN_MS = const(400)  # the window is half the usual RR, never under 400 ms: the
-# diastolic wave follows the notch at the end of ejection (LVET ~300 ms at rest, Weissler
-# 1968), while a premature beat comes at 60-80 % of the cycle; a median learnt from
-# diastolic waves (half the true RR) must not let them through (HeartPy's data3.csv)
-_PREMATURE_8 = const(2)  # later in the cycle (to 3/4 of the usual RR) an upstroke needs 2/8:
-# a premature beat's pulse is smaller the earlier it comes (less filling, Frank-Starling),
-# 30-70 % of the usual, so its slope is over 1/4; a ripple of noise is not
+_DIASTOLIC_MIN_MS = const(400)  # the window is 3/4 of the usual RR, never under 400 ms: a
+# median learnt from diastolic waves (half the true RR) must not let them through (HeartPy's
+# data3.csv); the diastolic wave follows the notch at the end of ejection, ~300 ms after the
+# foot at rest (Weissler 1968), earlier at high rates (450 ms cost exercise beats).  The
+# window also hides a premature beat whose pulse is under 5/8 (notes/issue-13.md: half the
+# RR found them, but made beats of motion artefacts: F1 with bursts -2.6 points)
 _STEP_8 = const(5)  # an upstroke under 5/8 or over 8/5 of the last: contact, motion, a new source
 _AMP_BAND = const(4)  # a beat's upstroke within 4x of the level either way is in range
 _AMP_MISS_RESET = const(4)  # this many out of range in a row: the level itself moved
@@ -71,10 +70,12 @@ _RISE_FRAC_MAX_256 = const(52)  # and each beat's under 52/256 (0.2); a sine's i
 # Crest time (trough to crest of the upstroke) against the interval, 1/256.  Systole is
 # short: the crest comes 100-200 ms after the foot, at any rate (Alty et al. 2007), so at
 # most ~0.3 of the cycle at rest and ~0.4 at 180 bpm; any time-symmetric wave (a swinging
-# sensor, a lamp's flicker, |sin|^p) spends half of its cycle rising.  Mean under 100/256
-# (0.39) at 120 bpm and below, rising to 108/256 (0.42) at 180 bpm and faster.
-_CREST_256 = const(108)
-_CREST_LOW_256 = const(100)
+# sensor, a lamp's flicker, |sin|^p) spends half of its cycle rising (0.43-0.5 measured on
+# the generator's swings and flicker).  Mean under 106/256 (0.41) at 120 bpm and below,
+# rising to 112/256 (0.44) at 180 bpm and faster (motion pulls a pulse's mean up: 100/108
+# cost 1.7 F1 points on exercise with bursts).
+_CREST_256 = const(112)
+_CREST_LOW_256 = const(106)
 # One beat whose foot-to-steepest rise is a sine's (>= 40/256 = 0.156, 1/(2 pi) = 0.159)
 # AND whose crest comes half a cycle after its trough (>= 115/256 = 0.45) is one cycle of
 # a smooth oscillation, not a systole (never seen on 10 generator cases; 4 of ~1000 on
@@ -440,19 +441,13 @@ class BeatDetector:
                 self._rival = self._tent_b
         else:
             # A weak upstroke soon after a strong one is the diastolic wave after the
-            # dicrotic notch, not a beat: within half the usual RR (never under
+            # dicrotic notch, not a beat: within 3/4 of the usual RR (never under
             # _DIASTOLIC_MIN_MS) it needs _DIASTOLIC_8/8 of the last beat's slope.
-            # Later, up to 3/4 of the usual RR, a premature beat's smaller pulse counts,
-            # a ripple does not: it needs _PREMATURE_8/8.
             since = n - self._last_beat_n
-            last = self._last_peak
-            early = (med // 2) * rate // 1000000 if med else (rate * 600) // 1000
-            if early < (rate * _DIASTOLIC_MIN_MS) // 1000:
-                early = (rate * _DIASTOLIC_MIN_MS) // 1000
-            if since < early and b * 8 < last * _DIASTOLIC_8:
-                return
-            late = (med * 3 // 4) * rate // 1000000 if med else (rate * 600) // 1000
-            if since < late and b * 8 < last * _PREMATURE_8:
+            window = (med * 3 // 4) * rate // 1000000 if med else (rate * 600) // 1000
+            if window < (rate * _DIASTOLIC_MIN_MS) // 1000:
+                window = (rate * _DIASTOLIC_MIN_MS) // 1000
+            if since < window and b * 8 < self._last_peak * _DIASTOLIC_8:
                 return
         foot = self._foot32(den, off32, head, now)
         self._tent_n = n
