@@ -46,13 +46,13 @@ _SUM_HI_Q = const(5)
 _AGREE_8 = const(1)
 # The variability threshold (L&T's Th) is _TH_K/2 median |dRR|.  For normal beat-to-beat
 # differences median |dRR| = 0.67 sd, so L&T's 5.2 quartile deviations are 2.2 sd = 3.3
-# median |dRR|; 6.5 (4.4 sd) here, because a 16-interval median scatters more than their
-# 91-beat quartiles and a sinus beat called ectopic costs an HRV interval pair: at 4.5 the
-# generator's sinus rhythm at 125 and 150 bpm lost a pair per 3 min (RMSSD -0.3/-1.4 %),
-# at 6.5 none.  Never under 1/10 of the median: an almost metronomic heart (high HR, few
-# breaths) must not call its ordinary jitter ectopic.
-_TH_K = const(13)
-_TH_FLOOR_DIV = const(10)
+# median |dRR|; 5.5 (3.7 sd) here, because a 16-interval median scatters more than their
+# 91-beat quartiles and a sinus beat called ectopic costs an HRV interval pair.  Never under
+# 1/6 of the median: a sinus rhythm at 125-150 bpm has sudden shortenings of 10-15 % now and
+# then (at Th = 4.5 median |dRR|, floor 1/10, the generator lost a pair per 3 min: RMSSD
+# -0.3/-1.4 %), while a premature beat comes 20-40 % early.
+_TH_K = const(11)
+_TH_FLOOR_DIV = const(6)
 # L&T's S12 rule: the next interval lengthens by at least c1 |dRR| + c2 Th
 # (c1 = 0.13 ~ 1/8, c2 = 0.17 ~ 1/6).
 _C1_SHIFT = const(3)
