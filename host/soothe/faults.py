@@ -185,6 +185,12 @@ class LoopClock:
         before, self.ms = self.ms, ms
         return before
 
+    def at(self, ticks):  # clock.Clock's interface for LIVE frames: the time does not move here
+        pass
+
+    def pack_wall_ms(self, buf, pos):
+        struct.pack_into("<Q", buf, pos, self.ms)
+
 
 class Mangler:
     """Flips, drops, duplicates and injects bytes, each byte hit with probability `rate`."""
@@ -640,7 +646,7 @@ def sim_block_sweep(work, duration="2h", boot="3m", blocks=None, seed=3, out=Non
     used = [b for b in range(len(img) // 4096) if img[b * 4096 : (b + 1) * 4096] != b"\xff" * 4096]
     if blocks is not None:
         used = [used[i % len(used)] for i in blocks]
-    want = {s: (t, p) for s, t, p in ref}
+    want = {s: (t, p) for s, t, p, *_ in ref}
     results = []
     t0 = time.time()
     for b in used:
