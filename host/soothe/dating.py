@@ -9,8 +9,8 @@ the rows of a boot placed by its neighbours moved onto the host's timeline.
   the boot (the sync's redate and the boot's time_set event move what it logged before).
 - A boot that never met a host (an ESP32 powered up away from the laptop: its clock
   starts at 0, so its rows hold uptime) is placed by its neighbours: it started after
-  the last record of the dated boot before it, and the boots after it ran their spans
-  (uptime of their last record) before the next dated boot started.  When the undated
+  the last record of the dated boot before it, and it ran its span (the uptime of its
+  last record, or of its last minute's last beat) before the next dated boot started.  When the undated
   boots between two dated ones fit that window with at most PLACE_SLACK_MAX_S to spare,
   they are placed back to back from the middle of the spare time, each with its bound
   (half the spare time, plus 1 s for the minutes' whole-second start).  Otherwise they
@@ -38,6 +38,15 @@ def _runs(db, log_id):
         run[1] = seq
         run[3] = max(run[3], up)
         last_up = up
+    for run in runs:
+        # A MINUTE's header holds its start; the boot ran at least to its last beat (its
+        # offset from the whole-second unix_s, less 1 s: a lower bound whatever the clock).
+        row = db.execute(
+            "SELECT MAX(r.up_ms + b.t_unix_ms - m.unix_s * 1000 - 1000) FROM records r JOIN minutes m "
+            "ON m.device_id=r.device_id AND m.seq=r.seq JOIN beats b ON b.device_id=r.device_id AND b.seq=r.seq "
+            "WHERE r.device_id=? AND r.seq BETWEEN ? AND ?", (log_id, run[0], run[1])).fetchone()
+        if row[0] is not None and row[0] > run[3]:
+            run[3] = row[0]
     return runs
 
 
@@ -92,7 +101,7 @@ def place(store, log_id, slack_max_s=PLACE_SLACK_MAX_S):
                 if slack < -_TRUNC_MS:
                     why = "does not fit between its neighbours (%d s too long): a clock was wrong" % (-slack // 1000)
                 elif slack > slack_max_s * 1000:
-                    why = "could lie anywhere in a %s window between its neighbours" % _span_text(slack)
+                    why = "could have started anywhere in a %s stretch between its neighbours" % _span_text(slack)
                 else:
                     slack = max(slack, 0)
                     t = prev[6] + slack // 2
@@ -114,17 +123,17 @@ def place(store, log_id, slack_max_s=PLACE_SLACK_MAX_S):
 
 
 def _span_text(ms):
-    s = ms // 1000
-    if s >= 2 * 86400:
-        return "%d day" % (s // 86400)
-    if s >= 2 * 3600:
-        return "%d h" % (s // 3600)
-    return "%d min" % (s // 60)
+    m = ms // 60000
+    if m >= 2 * 1440:
+        return "%d day" % (m // 1440)
+    if m >= 120:
+        return "%d h %d min" % (m // 60, m % 60) if m % 60 else "%d h" % (m // 60)
+    return "%d min" % m
 
 
-def placed_minutes(store, log_id):
+def placed_minutes(db, log_id):
     """(minutes of the log dated by their neighbours, the widest bound among them in s)."""
-    row = store.db.execute(
+    row = db.execute(
         "SELECT COUNT(m.seq), MAX(b.bound_ms) FROM boots b JOIN minutes m ON m.device_id=b.device_id "
         "AND m.seq BETWEEN b.first_seq AND b.last_seq WHERE b.device_id=? AND b.dating='neighbours'",
         (log_id,)).fetchone()

@@ -207,7 +207,7 @@ def sync(device, store, batch_bytes=8192, progress=None, set_clock=True):
             store.redate(dev_id, boot, 1 << 62, -result.clock_offset_ms)
     # Boots that never met a host, placed by their neighbours where that is proven.
     result.boots = dating.place(store, dev_id)
-    result.placed_minutes, result.placed_bound_s = dating.placed_minutes(store, dev_id)
+    result.placed_minutes, result.placed_bound_s = dating.placed_minutes(store.db, dev_id)
     result.undated_minutes = store.undated_minutes(dev_id)
     if progress:
         progress.done()
