@@ -19,6 +19,7 @@ A placement is proven, not guessed: the device's uptime is its own crystal, and 
 bounds are records the device wrote.  Placed boots are never used as neighbours.
 Cost: one pass over a log's records, at the end of each sync.
 """
+from soothe_fw.log import records
 from .store import UNDATED_BEFORE_S
 
 PLACE_SLACK_MAX_S = 600  # wider than this (+-5 min), a placement would mislead an hourly report
@@ -27,17 +28,16 @@ _TRUNC_MS = 1000  # a minute's unix_s is whole seconds: its start reads up to 1 
 
 def _runs(db, log_id):
     """[[first_seq, last_seq, boot, span_ms]] of the log's 0.4 records in seq order: a new
-    run starts when the boot counter changes or the uptime goes back (a new boot)."""
+    run starts at a BOOT record or where the boot counter changes (a BOOT lost on flash).
+    (Uptimes are not monotonic in seq: a MINUTE carries its start, logged at its end.)"""
     runs = []
-    last_up = -1
-    for seq, boot, up in db.execute("SELECT seq, boot, up_ms FROM records WHERE device_id=? AND boot>0 "
-                                    "ORDER BY seq", (log_id,)):
-        if not runs or boot != runs[-1][2] or up < last_up:
+    for seq, boot, up, rtype in db.execute("SELECT seq, boot, up_ms, type FROM records WHERE device_id=? AND boot>0 "
+                                           "ORDER BY seq", (log_id,)):
+        if not runs or boot != runs[-1][2] or rtype == records.BOOT:
             runs.append([seq, seq, boot, up])
         run = runs[-1]
         run[1] = seq
         run[3] = max(run[3], up)
-        last_up = up
     for run in runs:
         # A MINUTE's header holds its start; the boot ran at least to its last beat (its
         # offset from the whole-second unix_s, less 1 s: a lower bound whatever the clock).
@@ -75,7 +75,10 @@ def place(store, log_id, slack_max_s=PLACE_SLACK_MAX_S):
         walls = _walls(db, log_id, first, last)
         if walls:
             start = walls[0][2] - walls[0][1]
-            info.append([first, last, boot, span, "clock", start, walls[-1][2], 0, None])
+            # It ran at least to its last row's time, and to its last minute's last beat.
+            beat = db.execute("SELECT MAX(t_unix_ms) FROM beats WHERE device_id=? AND seq BETWEEN ? AND ?",
+                              (log_id, first, last)).fetchone()[0] or 0
+            info.append([first, last, boot, span, "clock", start, max(walls[-1][2], beat), 0, None])
         else:
             info.append([first, last, boot, span, "undated", None, None, None, None])
     i = 0

@@ -144,7 +144,8 @@ def set_local_time(device, now_s=None):
     return values
 
 
-def sync(device, store, batch_bytes=8192, progress=None, set_clock=True):
+def sync(device, store, batch_bytes=8192, progress=None, set_clock=True, host_clock=None):
+    """host_clock: the host's time in s (time.time; a test's own timeline for a simulated device)."""
     t0 = time.monotonic()
     hello = device.hello()
     fmt = ".".join(hello["version"].split(".")[:2])
@@ -157,10 +158,11 @@ def sync(device, store, batch_bytes=8192, progress=None, set_clock=True):
     dev_id = store.log_id(hello["device_id"], hello.get("epoch", 0))
     result.log_id = dev_id
     if set_clock:
-        now_ms = int(time.time() * 1000)
+        now_s = (host_clock or time.time)()
+        now_ms = int(now_s * 1000)
         before = device.set_time(now_ms)
         result.clock_offset_ms = before - now_ms
-        result.local_time = set_local_time(device)
+        result.local_time = set_local_time(device, now_s)
     store.note_device(dev_id, hello["version"], time.time())
     stored = store.max_seq(dev_id)
     if hello["acked_seq"] < stored <= hello["newest_seq"]:

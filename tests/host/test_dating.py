@@ -37,7 +37,10 @@ def boot(seq, counter, wall_s, minutes):
 
 
 def _end(recs):
-    return recs[-1][4]  # uptime of the boot's last record (its span)
+    return recs[-1][4]  # uptime of the boot's last record (a minute's start)
+
+
+LAST_BEAT_MS = 69 * 850  # a minute's last beat, after its start
 
 
 def _store(tmp_path, *boots):
@@ -56,7 +59,7 @@ def _minutes(s, first, last):
 def test_a_hostless_boot_that_fits_between_its_neighbours_is_placed_with_its_bound(tmp_path, capsys):
     a = boot(1, 1, W0, 30)
     b = boot(a[-1][0] + 1, 2, None, 20)
-    a_end_ms = W0 * 1000 + _end(a)
+    a_end_ms = W0 * 1000 + _end(a) + LAST_BEAT_MS
     spare_ms = 100000  # the wearer's day: 100 s between A's last record and C's start, less B
     c_start_s = (a_end_ms + _end(b) + spare_ms) // 1000
     c = boot(b[-1][0] + 1, 3, c_start_s, 5)
@@ -64,7 +67,7 @@ def test_a_hostless_boot_that_fits_between_its_neighbours_is_placed_with_its_bou
     rows = dating.place(s, "dev")
     assert [r[4] for r in rows] == ["clock", "neighbours", "clock"]
     placed = rows[1]
-    spare = c_start_s * 1000 - a_end_ms - _end(b) - 69 * 850 + 1000  # B's span: to its last minute's last beat
+    spare = c_start_s * 1000 - a_end_ms - _end(b) - LAST_BEAT_MS + 1000  # B's span: to its last minute's last beat
     assert abs(placed[5] - (a_end_ms + spare // 2)) <= 1000
     # half the spare time, plus 1 s: the neighbours' rows hold whole seconds
     assert spare // 2 <= placed[6] <= spare // 2 + 1500
@@ -91,7 +94,7 @@ def test_a_hostless_boot_stays_undated_when_the_window_is_too_wide_or_too_short(
     a = boot(1, 1, W0, 10)
     b = boot(a[-1][0] + 1, 2, None, 20)
     a_end_s = (W0 * 1000 + _end(a)) // 1000
-    for name, c_start_s, why in (("wide", a_end_s + 3 * 3600, "anywhere in a 2 h 39 min stretch"),
+    for name, c_start_s, why in (("wide", a_end_s + 3 * 3600, "anywhere in a 2 h 38 min stretch"),
                                  ("short", a_end_s + 15 * 60, "does not fit between its neighbours")):
         d = tmp_path / name
         d.mkdir()
@@ -113,7 +116,7 @@ def test_a_hostless_boot_waits_for_a_later_dated_boot_then_is_placed(tmp_path):
     rows = dating.place(s, "dev")
     assert [r[4] for r in rows] == ["clock", "undated", "undated"]
     assert "no dated boot after it yet" in rows[2][7]
-    a_end_ms = W0 * 1000 + _end(a)
+    a_end_ms = W0 * 1000 + _end(a) + LAST_BEAT_MS
     c = boot(b2[-1][0] + 1, 4, (a_end_ms + _end(b1) + _end(b2) + 240000) // 1000, 3)
     s.add_batch("dev", c)
     rows = dating.place(s, "dev")
