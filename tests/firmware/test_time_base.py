@@ -156,3 +156,21 @@ for i in range(4):
 print(json.dumps(boots))
 """ % (d, d))
     assert r == [1, 2, 3, 4]  # the newest segment's headers outdo the damaged file
+
+
+def test_a_minute_that_starts_off_the_whole_second_keeps_its_beats_on_time(interp):
+    """A minute starts on the clock's ms (after a full minute closes at a beat, or after a sync
+    set the clock): its unix_s is whole seconds, so its beats count from there (0.3 counted
+    them from the minute's own start and read up to 1 s early)."""
+    r = interp("""
+import json
+from soothe_fw.log import records
+mb = records.MinuteBuilder()
+mb.reset(1767600000, 937)  # the minute starts 937 ms into its second
+for i in range(5):
+    mb.add(100 + i * 800, 800, 0)
+n = mb.finish(3, 7500, 400, 500, 80, 100)
+d = records.decode_minute(mb.buf[:n])
+print(json.dumps([d["unix_s"], [b[0] for b in d["beats"]]]))
+""")
+    assert r == [1767600000, [1037, 1837, 2637, 3437, 4237]]
