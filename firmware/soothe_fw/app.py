@@ -459,7 +459,8 @@ class App:
 
     def _reset_minute(self, tick):
         """A minute from `tick`: its wall start in s + ms (the record's first_ms counts from
-        the whole second: no beat reads early) and its uptime for the record's header."""
+        the whole second: no beat reads early), its uptime for the record's header, and
+        the local hour the coach uses."""
         clock = self.clock
         ms = clock.unix_ms_at(tick)  # once a minute (a long int on 32-bit: not per beat)
         self._minute_up_s = clock.at_s  # unix_ms_at set them to the uptime of `tick`

@@ -622,7 +622,7 @@ def _reference(port):
             batch, seq, _ = dev.get(seq, 8192)
             if not batch:
                 break
-            out += batch
+            out += [r[:3] for r in batch]  # (seq, type, payload): what the store's records hold
         return hello, out
     finally:
         dev.close()
@@ -646,7 +646,7 @@ def sim_block_sweep(work, duration="2h", boot="3m", blocks=None, seed=3, out=Non
     used = [b for b in range(len(img) // 4096) if img[b * 4096 : (b + 1) * 4096] != b"\xff" * 4096]
     if blocks is not None:
         used = [used[i % len(used)] for i in blocks]
-    want = {s: (t, p) for s, t, p, *_ in ref}
+    want = {s: (t, p) for s, t, p in ref}
     results = []
     t0 = time.time()
     for b in used:
