@@ -13,7 +13,8 @@ the rows of a boot placed by its neighbours moved onto the host's timeline.
   last record, or of its last minute's last beat) before the next dated boot started.  When the undated
   boots between two dated ones fit that window with at most PLACE_SLACK_MAX_S to spare,
   they are placed back to back from the middle of the spare time, each with its bound
-  (half the spare time, plus 1 s for the minutes' whole-second start).  Otherwise they
+  (half the spare time, plus 1 s for the minutes' whole-second start, plus 100 ppm of
+  the spans for the device crystal's drift).  Otherwise they
   stay undated (kept, counted, never shown as 1970) and `boots.why` says why.
 A placement is proven, not guessed: the device's uptime is its own crystal, and the
 bounds are records the device wrote.  Placed boots are never used as neighbours.
@@ -24,6 +25,9 @@ from .store import UNDATED_BEFORE_S
 
 PLACE_SLACK_MAX_S = 600  # wider than this (+-5 min), a placement would mislead an hourly report
 _TRUNC_MS = 1000  # a minute's unix_s is whole seconds: its start reads up to 1 s early
+# The device's uptime runs on its crystal (ESP32: +-10..40 ppm over temperature); 100 ppm of
+# the placed spans is added to the bound and allowed as overlap.
+_DRIFT_PPM = 100
 
 
 def _runs(db, log_id):
@@ -101,14 +105,15 @@ def place(store, log_id, slack_max_s=PLACE_SLACK_MAX_S):
                 why = "no dated boot after it yet: a later synced boot will place it"
             else:
                 slack = nxt[5] - prev[6] - total
-                if slack < -_TRUNC_MS:
+                drift = total * _DRIFT_PPM // 1000000
+                if slack < -_TRUNC_MS - drift:
                     why = "does not fit between its neighbours (%d s too long): a clock was wrong" % (-slack // 1000)
                 elif slack > slack_max_s * 1000:
                     why = "could have started anywhere in a %s stretch between its neighbours" % _span_text(slack)
                 else:
                     slack = max(slack, 0)
                     t = prev[6] + slack // 2
-                    bound = slack // 2 + _TRUNC_MS
+                    bound = slack // 2 + _TRUNC_MS + drift
                     for r in group:
                         store.redate(log_id, r[0], r[1] + 1, t)  # its rows hold uptime: + start
                         r[4], r[5], r[7] = "neighbours", t, bound
