@@ -150,7 +150,8 @@ class Store:
             self.db.commit()
         # A database from before versions, or hand-edited: every table must have its columns.
         for table, column in (("records", "payload"), ("minutes", "beats"), ("beats", "flag"),
-                              ("events", "data"), ("sessions", "resonance_hz"), ("devices", "version")):
+                              ("events", "data"), ("sessions", "resonance_hz"), ("devices", "version"),
+                              ("records", "up_ms"), ("boots", "why")):
             cols = {r[1] for r in self.db.execute("PRAGMA table_info(%s)" % table)}
             if column not in cols:
                 self.db.close()
