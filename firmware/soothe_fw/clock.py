@@ -34,6 +34,7 @@ class Clock:
         self._off_hi = 0
         self._off_lo = 0
         self._off_ms = 0
+        self._w_lo = self._w_hi = self._w_ms = 0  # _wall()'s result
         self._set_offset(unix_ms)
         self.is_set = is_set
 
@@ -79,9 +80,9 @@ class Clock:
     def _offset_ms(self):
         return ((self._off_hi << 16) + self._off_lo) * 1000 + self._off_ms
 
-    def pack_wall(self, buf, pos):
-        """Writes the wall time of at_s/at_ms as u32 unix_s + u16 ms (the records' time
-        fields) into buf at pos, from small-int limbs: no long int on a 32-bit port."""
+    def _wall(self):
+        """Wall time of at_s/at_ms into _w_lo/_w_hi (seconds, 16-bit limbs; _w_hi may
+        exceed 16 bits by a carry) and _w_ms: small ints only."""
         ms = self._off_ms + self.at_ms
         c = 0
         if ms >= 1000:
@@ -89,23 +90,22 @@ class Clock:
             c = 1
         s = self.at_s
         lo = self._off_lo + (s & 0xFFFF) + c
-        hi = self._off_hi + (s >> 16) + (lo >> 16)
-        struct.pack_into("<HHH", buf, pos, lo & 0xFFFF, hi & 0xFFFF, ms)
+        self._w_hi = self._off_hi + (s >> 16) + (lo >> 16)
+        self._w_lo = lo & 0xFFFF
+        self._w_ms = ms
+
+    def pack_wall(self, buf, pos):
+        """Writes the wall time of at_s/at_ms as u32 unix_s + u16 ms (the records' time
+        fields) into buf at pos, from small-int limbs: no long int on a 32-bit port."""
+        self._wall()
+        struct.pack_into("<HHH", buf, pos, self._w_lo, self._w_hi & 0xFFFF, self._w_ms)
 
     def pack_wall_ms(self, buf, pos):
         """Writes the wall time of at_s/at_ms as u64 unix ms (LIVE frames), from limbs."""
-        ms = self._off_ms + self.at_ms
-        c = 0
-        if ms >= 1000:
-            ms -= 1000
-            c = 1
-        s = self.at_s
-        lo = self._off_lo + (s & 0xFFFF) + c  # seconds, low 16 bits (+ carry above)
-        hi = self._off_hi + (s >> 16) + (lo >> 16)  # seconds, high bits
-        lo &= 0xFFFF
+        self._wall()
         # (hi * 65536 + lo) * 1000 + ms in 16-bit limbs: each product stays < 2**27
-        l0 = lo * 1000 + ms
-        l1 = hi * 1000 + (l0 >> 16)
+        l0 = self._w_lo * 1000 + self._w_ms
+        l1 = self._w_hi * 1000 + (l0 >> 16)
         l2 = l1 >> 16
         struct.pack_into("<HHHH", buf, pos, l0 & 0xFFFF, l1 & 0xFFFF, l2 & 0xFFFF, l2 >> 16)
 

@@ -60,36 +60,49 @@ def beat_time_after_a_set(work, seed=6):
     return len(before), statistics.median(before), len(after), statistics.median(after)
 
 
-def hostless_boot_placement(work, seed=6):
-    """(placed start - true start ms, bound ms, minutes placed) for three boots on one image:
-    A 600 s with a clock, 45 s off, B 1200 s worn without a host, 30 s off, C 180 s, synced."""
+# Three boots on one flash image: A with a clock kept, a power-off, B worn without a host
+# (clock at 0), a power-off, C (clock at 0) synced at its end (s: durations and gaps).
+BOOTS_S = {"a": 600, "off1": 45, "b": 1200, "off2": 30, "c": 180}
+
+
+def three_boots(work, seed=6, boots=BOOTS_S):
+    """Runs the three boots and the sync with the host's clock on the scenario's timeline.
+    Returns (database path, SyncResult, B's true start in unix ms)."""
     from .device import Device, open_port
     from .simulator import Simulator
     from .store import Store
     from .sync import sync
 
-    a_s, off1, b_s, off2, c_s = 600, 45, 1200, 30, 180
-    c_start = T0 + a_s + off1 + b_s + off2
+    k = boots
+    c_start = T0 + k["a"] + k["off1"] + k["b"] + k["off2"]
     flash, db = os.path.join(work, "boots.img"), os.path.join(work, "boots.db")
     r = None
-    for start, dur in ((T0, a_s), (0, b_s), (0, c_s)):
+    for i, (start, dur) in enumerate(((T0, k["a"]), (0, k["b"]), (0, k["c"]))):
         sim = Simulator(flash, seed=seed, duration="%ds" % dur, start=start)
         with sim:
             sim.wait_stopped(timeout=400)
-            if dur == c_s:
+            if i == 2:  # C's clock stopped with the simulation, at c s of uptime
                 dev = Device(open_port(sim.port))
                 store = Store(db)
                 try:
-                    r = sync(dev, store, host_clock=lambda: c_start + c_s)
+                    r = sync(dev, store, host_clock=lambda: c_start + k["c"])
                 finally:
                     dev.close()
                     store.close()
+    return db, r, (T0 + k["a"] + k["off1"]) * 1000
+
+
+def hostless_boot_placement(work, seed=6):
+    """(placed start - true start ms, bound ms, minutes placed) of three_boots' boot B."""
+    from .store import Store
+
+    db, r, b_start_ms = three_boots(work, seed)
     store = Store(db)
     row = store.db.execute("SELECT start_unix_ms, bound_ms FROM boots WHERE dating='neighbours'").fetchone()
     store.close()
     if row is None:
         return None, None, 0
-    return row[0] - (T0 + a_s + off1) * 1000, row[1], r.placed_minutes
+    return row[0] - b_start_ms, row[1], r.placed_minutes
 
 
 def bench_time(out, quick=False):

@@ -7,30 +7,14 @@ and uptime, within the bound it reports, and never as 1970.
 The host's clock for the sync is the test's own timeline (sync's host_clock), so the
 simulator's virtual minutes and the placement do not depend on how fast this machine is."""
 from soothe import cli
-from soothe.device import Device, open_port
-from soothe.simulator import Simulator
+from soothe.bench_time import BOOTS_S, T0, three_boots
 from soothe.store import UNDATED_BEFORE_S, Store
-from soothe.sync import sync
-
-T0 = 1767600000  # A starts here
-A_S, OFF1_S, B_S, OFF2_S, C_S = 600, 45, 1200, 30, 180  # each boot, and the power-off gaps between
 
 
 def test_a_boot_worn_without_a_host_is_placed_between_its_neighbours_at_the_next_sync(tmp_path, capsys):
-    flash, db = tmp_path / "f.img", tmp_path / "s.db"
-    c_start = T0 + A_S + OFF1_S + B_S + OFF2_S
-    for start, dur in ((T0, A_S), (0, B_S), (0, C_S)):
-        sim = Simulator(flash, seed=6, duration="%ds" % dur, start=start)
-        with sim:
-            sim.wait_stopped(timeout=400)
-            if dur == C_S:  # C's clock stopped with the simulation, at C_S s of uptime
-                dev = Device(open_port(sim.port))
-                store = Store(db)
-                try:
-                    r = sync(dev, store, host_clock=lambda: c_start + C_S)
-                finally:
-                    dev.close()
-                    store.close()
+    db, r, b_truth_ms = three_boots(str(tmp_path))  # A 600 s, 45 s off, B 1200 s, 30 s off, C 180 s
+    k = BOOTS_S
+    c_start = T0 + k["a"] + k["off1"] + k["b"] + k["off2"]
     assert r.undated_minutes == 0 and r.placed_minutes >= 18, r.summary_line()
     assert "dated by their neighbours (within %d s)" % r.placed_bound_s in r.summary_line()
     store = Store(db)
@@ -38,8 +22,7 @@ def test_a_boot_worn_without_a_host_is_placed_between_its_neighbours_at_the_next
                              "ORDER BY first_seq").fetchall()
     assert [(b[2], b[3]) for b in boots] == [(1, "clock"), (2, "neighbours"), (3, "clock")], boots
     first, last, _, _, start_ms, bound_ms = boots[1]
-    b_truth_ms = (T0 + A_S + OFF1_S) * 1000
-    assert abs(start_ms - b_truth_ms) <= bound_ms <= (OFF1_S + OFF2_S) * 1000 // 2 + 61000  # within its bound
+    assert abs(start_ms - b_truth_ms) <= bound_ms <= (k["off1"] + k["off2"]) * 1000 // 2 + 61000  # within its bound
     mins = [u for (u,) in store.db.execute("SELECT unix_s FROM minutes WHERE seq BETWEEN ? AND ? ORDER BY seq",
                                            (first, last))]
     assert len(mins) >= 18 and all(59 <= y - x <= 61 for x, y in zip(mins, mins[1:]))
