@@ -47,6 +47,7 @@ _COH_WINDOW_MS = 64000  # coherence's window: a session's own only after this lo
 # LED colour per state (full scale; the brightness setting scales it): no-reading (blinks
 # instead), threat red, drive blue, soothe green, unclassified dark, balanced a steady
 # soft white (reading fine, no system dominates), learning a steady soft violet.
+_STATE_BYTES = tuple(name.encode() for name in records.STATE_NAMES)  # event data, made once
 _COLOURS = ((0, 0, 0), (255, 0, 0), (0, 0, 255), (0, 255, 0), (0, 0, 0), (110, 110, 110), (90, 0, 160))
 
 
@@ -55,7 +56,7 @@ class App:
         self.board = board
         self.clock = board.clock
         self.settings = Settings(board.data_dir + "/config.json")
-        self.log = RecordLog(board.data_dir, unix_s=self.clock.unix_s)
+        self.log = RecordLog(board.data_dir, unix_s=self.clock.unix_s, clock=self.clock)
         sensor = board.sensor
         self.detector = BeatDetector(sensor.rate_hz, adc_max=sensor.adc_max, flat_range=sensor.flat_range)
         self.hrv = RollingHRV()
@@ -119,7 +120,7 @@ class App:
         self._minute_tick = self.clock.ticks_ms()
         self._beat_tick = self._minute_tick  # time of the last logged beat (not EXTRA)
         self._end_state = -1  # state at the end of a minute still open for held beats
-        self.minute.reset(self.clock.unix_s())
+        self._reset_minute(self._minute_tick)
         self._metrics_tick = self._minute_tick
         self._boot_tick = self._minute_tick
         self.ui_tick = self._minute_tick
@@ -127,9 +128,14 @@ class App:
         self._baseline_tick = self._minute_tick
 
     def event(self, kind, data=b""):
-        unix_ms = self.clock.unix_ms()
-        plen = records.encode_event(self.scratch, unix_ms // 1000, unix_ms % 1000, kind, data)
-        self.log.append(records.EVENT, self.scratch, plen)
+        """Logs an event now.  Allocates nothing, on a 32-bit port too: the wall time is
+        packed from the clock's small-int limbs (a unix time is a long int there), and the
+        record's header carries the uptime (issue 15 #5)."""
+        clock = self.clock
+        clock.at(clock.ticks_ms())
+        plen = records.encode_event(self.scratch, 0, 0, kind, data)
+        clock.pack_wall(self.scratch, 0)  # the payload's u32 unix_s + u16 ms
+        self.log.append(records.EVENT, self.scratch, plen, clock.at_s, clock.at_ms)
 
     # ---- tasks ---------------------------------------------------------------
     async def sense(self):
@@ -181,7 +187,7 @@ class App:
                     self._beat_tick = t_ms
                 if self.link.live:
                     plan = self.plan
-                    await self.link.send_live(clock.unix_ms(), rr_ms, flag, self.state,
+                    await self.link.send_live(t_ms, rr_ms, flag, self.state,
                                               hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.coherence_x100,
                                               0 if plan is None else (1 if plan.inhaling else 2),
                                               0 if plan is None else plan.rate_x10)
@@ -210,7 +216,7 @@ class App:
     def _show_state(self):
         """Takes the state machine's new state for the LED, and logs it."""
         self.state = self.states.state
-        self.event(records.EV_STATE, records.STATE_NAMES[self.state].encode())
+        self.event(records.EV_STATE, _STATE_BYTES[self.state])
         self.ui_flag.set()
 
     def _metrics_step(self, now):
@@ -445,11 +451,21 @@ class App:
         else:
             plen = self.minute.finish(state, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.sdnn_ms_x10,
                                       hrv.coherence_x100, hrv.resonance_mhz, self.log.keep_rr)
-        self.log.append(records.MINUTE, self.minute.buf, plen)
+        self.log.append(records.MINUTE, self.minute.buf, plen, self._minute_up_s, self._minute_up_ms)
         # From the clock, not the previous minute + 60 s: after a sync sets the clock the
         # next minute follows it (issue 15 #9); minutes already logged keep their time.
-        self.minute.reset(self.clock.unix_ms_at(next_tick) // 1000)
+        self._reset_minute(next_tick)
         self._minute_tick = next_tick
+
+    def _reset_minute(self, tick):
+        """A minute from `tick`: its wall start in s + ms (the record's first_ms counts from
+        the whole second: no beat reads early), its uptime for the record's header, and
+        the local hour the coach uses."""
+        clock = self.clock
+        ms = clock.unix_ms_at(tick)  # once a minute (a long int on 32-bit: not per beat)
+        self._minute_up_s = clock.at_s  # unix_ms_at set them to the uptime of `tick`
+        self._minute_up_ms = clock.at_ms
+        self.minute.reset(ms // 1000, ms % 1000)
         self._set_local_hour()
 
     def _set_local_hour(self):

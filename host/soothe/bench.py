@@ -32,6 +32,7 @@ import numpy as np
 from .analysis import rmssd_ms
 from .bench_log import bench_log
 from .bench_state import bench_state
+from .bench_time import bench_time
 from .fw import FIRMWARE_DIR, TOOLS_DIR, compile_firmware, host_arch, image_sources, micropython_binary, micropython_env
 from .replay import run_replay
 
@@ -823,6 +824,7 @@ def bench_faults(out, quick=False):
 SECTIONS = {"accuracy": bench_accuracy, "cost": bench_cost, "log": bench_log}
 SECTIONS["state"] = bench_state  # issue 14: the state-validity table
 SECTIONS["faults"] = bench_faults  # issue 15: fault sweeps (quick set; `make faults` runs them all)
+SECTIONS["time"] = bench_time  # issue 15 #5: beat times after a clock set, a host-less boot placed
 
 
 def run(sections, quick=False, out=sys.stdout):
