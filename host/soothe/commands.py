@@ -553,11 +553,25 @@ def do_doctor(args):
     return 1 if problems else 0
 
 
-def do_soak(args):
-    from .soak import SoakError, format_soak, run_soak
+def dev_tool(name):
+    """A developer tool from tools/soothe_tools (bench, soak): installed into a source
+    checkout's venv by `make setup`, never shipped in the soothe wheel."""
+    import importlib
 
+    try:
+        return importlib.import_module("soothe_tools." + name)
+    except ImportError as e:
+        if not (e.name or "").startswith("soothe_tools"):
+            raise
+        raise CommandError("`soothe %s` is a developer tool (tools/soothe_tools): run `make setup` in a source "
+                           "checkout of Soothe, then `make %s`" % (name, name)) from e
+
+
+def do_soak(args):
     if not math.isfinite(args.days) or args.days <= 0:
         raise CommandError("--days %s: give a number of days above 0, e.g. --days 7" % args.days)
+    soak = dev_tool("soak")
+    SoakError, format_soak, run_soak = soak.SoakError, soak.format_soak, soak.run_soak
     try:
         r = run_soak(args.days, heapsize=args.heapsize, progress=report_progress("simulated seconds"))
     except SoakError as e:
@@ -585,7 +599,7 @@ def do_replay(args):
 
 def do_bench(args):
     try:
-        from . import bench
+        bench = dev_tool("bench")
     except ImportError as e:
         raise CommandError("bench needs the bench extra (%s): run `make bench`" % e) from e
     sections = args.only.split(",") if args.only else list(bench.SECTIONS)
