@@ -4,10 +4,10 @@ register writes (checked against the datasheet register maps) and the read paths
 MAX_INIT = """
 import json
 from fake_i2c import FakeI2C
-from soothe_fw.hw import drivers
+from soothe_fw.hw import drv2605, max30102, ws2812
 bus = FakeI2C(fail_first=%(fail)d)
 bus.device(0x57, {0xFF: 0x15})
-s = drivers.Max30102(bus, rate_hz=100)
+s = max30102.Max30102(bus, rate_hz=100)
 writes = [[reg, val] for op, addr, reg, val in bus.log if op == "w"]
 print(json.dumps({"writes": writes, "led": s.led}))
 """
@@ -35,14 +35,14 @@ def test_max30102_missing_or_wrong_part_is_a_clear_error(interp):
     r = interp("""
 import json
 from fake_i2c import FakeI2C
-from soothe_fw.hw import drivers
+from soothe_fw.hw import drv2605, max30102, ws2812
 out = []
 for regs in (None, {0xFF: 0x11}):
     bus = FakeI2C()
     if regs:
         bus.device(0x57, regs)
     try:
-        drivers.Max30102(bus)
+        max30102.Max30102(bus)
     except OSError as e:
         out.append(str(e))
 print(json.dumps(out))
@@ -55,10 +55,10 @@ def test_max30102_fifo_bursts_timestamps_and_led_control(interp):
 import json
 from array import array
 from fake_i2c import FakeI2C
-from soothe_fw.hw import drivers
+from soothe_fw.hw import drv2605, max30102, ws2812
 bus = FakeI2C()
 bus.device(0x57, {0xFF: 0x15})
-s = drivers.Max30102(bus, rate_hz=100)
+s = max30102.Max30102(bus, rate_hz=100)
 out = array("i", [0] * 64)
 bus.log.clear()
 bus.push([100000 + i for i in range(25)])
@@ -91,13 +91,13 @@ def test_drv2605_real_time_playback_and_ws2812(interp):
     r = interp("""
 import json
 from fake_i2c import FakeI2C, FakeNeoPixel
-from soothe_fw.hw import drivers
+from soothe_fw.hw import drv2605, max30102, ws2812
 bus = FakeI2C()
 bus.device(0x5A, {})
-m = drivers.Drv2605(bus, lra=False)
+m = drv2605.Drv2605(bus, lra=False)
 m.set(60); m.set(60); m.set(0)
 np = FakeNeoPixel()
-led = drivers.Ws2812Led(np)
+led = ws2812.Ws2812Led(np)
 led.set_rgb(20, 0, 0); led.set_rgb(20, 0, 0); led.set_rgb(0, 0, 8)
 print(json.dumps({"writes": [[reg, val] for op, a, reg, val in bus.log], "np": np.writes}))
 """)

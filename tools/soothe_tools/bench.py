@@ -648,7 +648,7 @@ _DEVICE_MODULES = ("asyncio", "soothe_fw.app", "soothe_fw.hw.board", "soothe_fw.
                    "soothe_fw.sense.hrv", "soothe_fw.log.records", "soothe_fw.log.logstore", "soothe_fw.link.handler",
                    "soothe_fw.link.wire", "soothe_fw.log.settings", "soothe_fw.feedback.state",
                    "soothe_fw.feedback.coach", "soothe_fw.feedback.pacer", "soothe_fw.clock", "soothe_fw.compat",
-                   "soothe_fw.hw.drivers", "soothe_fw.hw.lis2dh12")
+                   "soothe_fw.hw.max30102", "soothe_fw.hw.drv2605", "soothe_fw.hw.ws2812", "soothe_fw.hw.lis2dh12")
 
 
 def device_day_heap(hours, sample_min, bits):
