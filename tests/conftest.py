@@ -160,17 +160,22 @@ def sim_sync(flash, db, cli=False, set_clock=False, timeout=300, **sim_kw):
                                  capture_output=True, text=True, timeout=120)
             assert out.returncode == 0, out.stderr
             return out
-        from soothe.device import Device, open_port
-        from soothe.store import Store
-        from soothe.sync import sync
+        return sync_device(sim.port, db, set_clock=set_clock)
 
-        dev = Device(open_port(sim.port))
-        store = Store(db)
-        try:
-            return sync(dev, store, set_clock=set_clock)
-        finally:
-            dev.close()
-            store.close()
+
+def sync_device(port, db, set_clock=False):
+    """The library's sync of the device on `port` into the store `db` -> SyncResult."""
+    from soothe.device import Device, open_port
+    from soothe.store import Store
+    from soothe.sync import sync
+
+    dev = Device(open_port(port))
+    store = Store(db)
+    try:
+        return sync(dev, store, set_clock=set_clock)
+    finally:
+        dev.close()
+        store.close()
 
 
 @pytest.fixture
