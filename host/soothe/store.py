@@ -277,6 +277,22 @@ class Store:
         return self.db.execute("SELECT COUNT(*) FROM minutes WHERE device_id=? AND unix_s<?",
                                (device_id, UNDATED_BEFORE_S)).fetchone()[0]
 
+    def last_seq_of_type(self, device_id, rtype):
+        """The newest stored record of this type (e.g. records.BOOT: where this boot began), or 0."""
+        return self.db.execute("SELECT MAX(seq) FROM records WHERE device_id=? AND type=?",
+                               (device_id, rtype)).fetchone()[0] or 0
+
+    def dated_days_from(self, device_id, first_seq):
+        """Local days ('2026-01-05') holding dated minutes from record `first_seq` on."""
+        rows = self.db.execute(
+            "SELECT DISTINCT date(unix_s, 'unixepoch', 'localtime') FROM minutes WHERE device_id=? AND seq>=? "
+            "AND unix_s>=? ORDER BY 1", (device_id, first_seq, UNDATED_BEFORE_S)).fetchall()
+        return [r[0] for r in rows]
+
+    def event_count(self, device_id, kind):
+        return self.db.execute("SELECT COUNT(*) FROM events WHERE device_id=? AND kind=?",
+                               (device_id, kind)).fetchone()[0]
+
     def seqs(self, device_id):
         return [r[0] for r in self.db.execute("SELECT seq FROM records WHERE device_id=? ORDER BY seq", (device_id,))]
 

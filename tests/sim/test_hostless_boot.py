@@ -7,7 +7,7 @@ and uptime, within the bound it reports, and never as 1970.
 The host's clock for the sync is the test's own timeline (sync's host_clock), so the
 simulator's virtual minutes and the placement do not depend on how fast this machine is."""
 from soothe import cli
-from soothe.bench_time import BOOTS_S, T0, three_boots
+from soothe_tools.bench_time import BOOTS_S, T0, three_boots
 from soothe.store import UNDATED_BEFORE_S, Store
 
 

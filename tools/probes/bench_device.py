@@ -23,7 +23,8 @@ sys.modules['machine'] = __import__('fake_machine')
 from soothe_sim import ppg_synth
 from soothe_fw.log import records
 from soothe_fw.hw import esp32 as board_esp32
-from soothe_fw.hw import drivers
+from soothe_fw.hw.drv2605 import Drv2605
+from soothe_fw.hw.ws2812 import Ws2812Led
 from soothe_sim import board as board_sim
 from soothe_fw.sense.beats import OK
 from soothe_fw.clock import Clock
@@ -104,7 +105,7 @@ class Board:
 def make_leds():
     pwm = board_esp32.PwmLED(25, 26, 27, common_anode=True)
     pwm.pwms = [Channel(), Channel(), Channel()]
-    ws = drivers.Ws2812Led(Pixel())
+    ws = Ws2812Led(Pixel())
     sim = board_sim.SimLED(board_sim.Trace(None, None))
     return pwm, ws, sim
 
@@ -115,7 +116,7 @@ class AllLeds:  # one set_rgb drives the three real LED drivers
         ws_led.set_rgb(r, g, b)
         sim_led.set_rgb(r, g, b)
 bus = Regs()
-drv = drivers.Drv2605(bus)
+drv = Drv2605(bus)
 pwm_motor = board_esp32.PwmMotor(23)
 pwm_motor.pwm = Channel()
 class BothMotors:

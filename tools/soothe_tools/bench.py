@@ -29,12 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis import rmssd_ms
+from soothe.analysis import rmssd_ms
 from .bench_log import bench_log
 from .bench_state import bench_state
 from .bench_time import bench_time
-from .fw import FIRMWARE_DIR, TOOLS_DIR, compile_firmware, host_arch, image_sources, micropython_binary, micropython_env
-from .replay import run_replay
+from soothe.fw import FIRMWARE_DIR, TOOLS_DIR, compile_firmware, host_arch, image_sources, micropython_binary, micropython_env
+from soothe.replay import run_replay
 
 ROOT_DIR = FIRMWARE_DIR.parent
 
@@ -581,7 +581,7 @@ def engine_heap(seconds, heapsize="64k"):
 
 def sim_heap(duration, heapsize):
     """Runs the simulated device for `duration` and returns its stop-time stats line."""
-    from .simulator import Simulator
+    from soothe.simulator import Simulator
 
     with tempfile.TemporaryDirectory() as work:
         t0 = time.time()
@@ -609,7 +609,7 @@ def steady_instructions_per_second(script, modes, short_s, long_s, *extra):
 def device_instructions(duration_s, heapsize="160k"):
     """Callgrind instructions of the whole device (App on the simulated board, .mpy) for
     `duration_s` of simulated wear (stopped with SIGTERM once the clock has stopped)."""
-    from .simulator import Simulator
+    from soothe.simulator import Simulator
 
     valgrind = shutil.which("valgrind")
     if not valgrind:
@@ -649,14 +649,14 @@ _DEVICE_MODULES = ("asyncio", "soothe_fw.app", "soothe_fw.hw.board", "soothe_fw.
                    "soothe_fw.sense.hrv", "soothe_fw.log.records", "soothe_fw.log.logstore", "soothe_fw.link.handler",
                    "soothe_fw.link.wire", "soothe_fw.log.settings", "soothe_fw.feedback.state",
                    "soothe_fw.feedback.coach", "soothe_fw.feedback.pacer", "soothe_fw.clock", "soothe_fw.compat",
-                   "soothe_fw.hw.drivers", "soothe_fw.hw.lis2dh12")
+                   "soothe_fw.hw.max30102", "soothe_fw.hw.drv2605", "soothe_fw.hw.ws2812", "soothe_fw.hw.lis2dh12")
 
 
 def device_day_heap(hours, sample_min, bits):
     """The App's day (tools/probes/bench_device.py) from .mpy on the 32-bit WebAssembly port
     (bits=32) or the 64-bit unix port: (device modules' bytes, live heap peak of the App
     over the day with the bench's own signal tables taken out, allocation report)."""
-    from .fw import mpy_cross_binary
+    from soothe.fw import mpy_cross_binary
 
     with tempfile.TemporaryDirectory() as work:
         mpy = os.path.join(work, "mpy")

@@ -22,10 +22,10 @@ def beat_time_after_a_set(work, seed=6):
     """(n before, median error before, n after, median error after) in ms."""
     from soothe_sim import ppg_synth
 
-    from .device import Device, open_port
-    from .simulator import Simulator
-    from .store import Store
-    from .sync import sync
+    from soothe.device import Device, open_port
+    from soothe.simulator import Simulator
+    from soothe.store import Store
+    from soothe.sync import sync
 
     sim = Simulator(os.path.join(work, "set.img"), seed=seed, duration="8m", speed=30)
     with sim:
@@ -68,10 +68,10 @@ BOOTS_S = {"a": 600, "off1": 45, "b": 1200, "off2": 30, "c": 180}
 def three_boots(work, seed=6, boots=BOOTS_S):
     """Runs the three boots and the sync with the host's clock on the scenario's timeline.
     Returns (database path, SyncResult, B's true start in unix ms)."""
-    from .device import Device, open_port
-    from .simulator import Simulator
-    from .store import Store
-    from .sync import sync
+    from soothe.device import Device, open_port
+    from soothe.simulator import Simulator
+    from soothe.store import Store
+    from soothe.sync import sync
 
     k = boots
     c_start = T0 + k["a"] + k["off1"] + k["b"] + k["off2"]
@@ -94,7 +94,7 @@ def three_boots(work, seed=6, boots=BOOTS_S):
 
 def hostless_boot_placement(work, seed=6):
     """(placed start - true start ms, bound ms, minutes placed) of three_boots' boot B."""
-    from .store import Store
+    from soothe.store import Store
 
     db, r, b_start_ms = three_boots(work, seed)
     store = Store(db)
