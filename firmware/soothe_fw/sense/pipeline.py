@@ -94,7 +94,7 @@ class Pipeline:
         age32 = (det.n - det.beat_n[i]) * 32 - det.beat_off32[i]
         age_ms = (age32 * 1000) // self._per_ms32
         self.age32 = age32
-        self.t_ms = t_ms = ticks_add(self.end_ms, -age_ms)
+        self.t_ms = t_ms = ticks_add(self.end_ms, -age_ms)  # type: ignore[type-var]
         self.rr_us = rr_us = det.beat_rr_us[i]
         self.rr_ms = rr_ms = (rr_us + 500) // 1000
         # A beat inside measured motion is MOTION, never OK (nor fed to HRV as one).
@@ -124,7 +124,7 @@ class Pipeline:
         """True once per METRICS_MS (the grid point reached is metrics_ms)."""
         if ticks_diff(now_ms, self.metrics_ms) < METRICS_MS:
             return False
-        self.metrics_ms = ticks_add(self.metrics_ms, METRICS_MS)
+        self.metrics_ms = ticks_add(self.metrics_ms, METRICS_MS)  # type: ignore[type-var]
         return True
 
     def metrics(self, now_ms):
