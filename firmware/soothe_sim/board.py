@@ -12,6 +12,7 @@
 Arguments: [--ppg FILE --rate HZ | --synthetic --seed N --plan P] [--flash IMG]
                [--speed X | --fast] [--duration D] [--trace FILE] [--press T:short|long]
                [--plan-file FILE] [--device-id ID] [--start UNIX_S] [--cut-after-writes N] [--no-accel]
+               [--loop-source SECONDS]  (the generator run once, then looped: see loopsource.py)
 """
 import gc
 import sys
@@ -327,7 +328,7 @@ class SimButton:
 def _parse_args(argv):
     opts = {"ppg": None, "rate": 100, "seed": 1, "plan": None, "flash": "soothe-flash.img",
             "speed": 0.0, "duration": None, "trace": None, "press": [], "device_id": None,
-            "start": 1767600000, "cut": -1, "invert": False, "hang": -1, "accel": True,
+            "start": 1767600000, "cut": -1, "loop": 0, "invert": False, "hang": -1, "accel": True,
             "progress": False}  # type: dict
     i = 0
     while i < len(argv):
@@ -364,6 +365,8 @@ def _parse_args(argv):
             opts["start"] = int(val)
         elif a == "--hang-sense-at":
             opts["hang"] = ppg_synth.parse_duration_ms(val)
+        elif a == "--loop-source":
+            opts["loop"] = int(val)  # seconds of the generator made once, then looped (cost-free)
         elif a == "--cut-after-writes":
             opts["cut"] = int(val)
         elif a in ("--fast", "--synthetic", "--invert", "--no-accel", "--progress"):
@@ -385,7 +388,12 @@ def _make_source(o):
 
         return csvsource.CSVSamples(o["ppg"])
     plan = ppg_synth.parse_plan(o["plan"]) if o["plan"] else None
-    return ppg_synth.SyntheticPPG(o["rate"], plan, seed=o["seed"], inverted=o["invert"], record_beats=False)
+    g = ppg_synth.SyntheticPPG(o["rate"], plan, seed=o["seed"], inverted=o["invert"], record_beats=False)
+    if o["loop"]:
+        from soothe_sim.loopsource import LoopSource
+
+        return LoopSource(g, o["loop"], max(1, o["rate"] // 4))
+    return g
 
 
 class SimWatchdog:
