@@ -183,22 +183,28 @@ def main(argv):
     if mode == "heap":
         measure_heap(seconds, rate)
         return
-    # Imported in every callgrind mode, so compiling them is in the baseline too.
-    from soothe_fw.log import settings
-    from soothe_fw.feedback import state
-    from soothe_fw.feedback import coach
-    from soothe_fw.feedback import pacer  # noqa: F401,E401
+    import_device_modules()
+    run_mode(mode, make_blocks(seconds, rate), rate, {"engine": Engine, "bio": Bio}, {"alloc": Engine, "alloc-bio": Bio},
+             "base")
 
-    blocks = make_blocks(seconds, rate)
-    if mode in ("engine", "bio"):
-        e = run_engine(blocks, rate, Bio if mode == "bio" else Engine)
-        print("beats %d" % e.det.beats)
-    elif mode == "alloc":
-        measure_alloc(blocks, rate)
-    elif mode == "alloc-bio":
-        measure_alloc(blocks, rate, Bio)
+
+def import_device_modules():
+    """Imported in every callgrind mode, so compiling them is in the baseline too."""
+    from soothe_fw.log import settings  # noqa: F401
+    from soothe_fw.feedback import state, coach, pacer  # noqa: F401
+    from soothe_fw.sense import motion  # noqa: F401
+
+
+def run_mode(mode, blocks, rate, runs, allocs, base):
+    """The probes' mode switch: `runs` maps a mode to the engine class it runs (callgrind),
+    `allocs` one to the class whose allocations it prints; any other mode is the base line."""
+    if mode in runs:
+        e = run_engine(blocks, rate, runs[mode])
+        print("beats %d motion %d" % (e.det.beats, getattr(e, "motion_beats", 0)))
+    elif mode in allocs:
+        measure_alloc(blocks, rate, allocs[mode])
     else:
-        print("base %d" % len(blocks))
+        print("%s %d" % (base, len(blocks)))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from array import array
 from soothe_sim import ppg_synth
 from soothe_fw.sense.beats import MOTION
 from soothe_fw.sense.pipeline import Pipeline
-from bench_engine import BLOCK, Engine, run_engine, measure_alloc
+from bench_engine import BLOCK, Engine, import_device_modules, run_mode
 
 ACCEL_PLAN = "rest/fidget:%ds"  # seated, hands moving now and then: both meter paths run
 
@@ -95,20 +95,9 @@ def motion_main(argv):
         return
     seconds = int(argv[2])
     rate = int(argv[3])
-    from soothe_fw.log import settings
-    from soothe_fw.feedback import state
-    from soothe_fw.feedback import coach
-    from soothe_fw.feedback import pacer
-    from soothe_fw.sense import motion  # noqa: F401,E401
-    blocks = make_accel_blocks(seconds, rate)
-    if mode == "accel":
-        e = run_engine(blocks, rate, MotionEngine)
-        print("beats %d motion %d" % (e.det.beats, e.motion_beats))
-    elif mode == "alloc-accel":
-        measure_alloc(blocks, rate, MotionEngine)
-    else:
-        print("base-accel %d" % len(blocks))
-
+    import_device_modules()
+    run_mode(mode, make_accel_blocks(seconds, rate), rate, {"accel": MotionEngine}, {"alloc-accel": MotionEngine},
+             "base-accel")
 
 
 if __name__ == "__main__":
