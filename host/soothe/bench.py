@@ -781,7 +781,8 @@ def bench_cost(out, quick=False):
     out.write("  biofeedback allocation: %.3f bytes per sample, %s bytes over %s metrics runs (target 0)\n"
               % (int(b_sample) / int(samples), b_metric, b_runs))
     mods, objs, peak, beats, wall = engine_heap(3600 if quick else 86400)
-    out.write("  signal pipeline heap (detector, motion, contact gate, HRV) over a simulated %s from .mpy on -X heapsize=80k (%.0f s, %d beats): modules %d + "
+    out.write("  signal pipeline heap (detector, motion, contact gate, HRV) over a simulated %s from .mpy on "
+              "-X heapsize=80k (%.0f s, %d beats): modules %d + "
               "objects %d = %d bytes (target <= 40 KB); peak live heap of the whole probe (interpreter, "
               "signal source, engine) %d bytes; 64-bit port, so pointers and GC blocks are twice the ESP32's\n"
               % ("1 h" if quick else "24 h", wall, beats, mods, objs, mods + objs, peak))
