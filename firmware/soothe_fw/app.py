@@ -132,8 +132,15 @@ class App:
         buf = self.block
         accel = self.accel
         abuf = self.accel_buf
+        # A sensor that can say when its block is due is slept for (asyncio's sleep_ms
+        # allocates nothing) and read; otherwise its read_block() coroutine is awaited.
+        wait_ms = getattr(sensor, "wait_ms", None)
         while self.running:
-            count = await sensor.read_block(buf)
+            if wait_ms is not None:
+                await asyncio.sleep_ms(wait_ms())
+                count = sensor.read(buf)
+            else:
+                count = await sensor.read_block(buf)
             self.alive_sense += 1
             if count <= 0:
                 continue

@@ -216,6 +216,19 @@ class SimSensor:
     async def read_block(self, buf):
         if self.hang_at >= 0 and self.vt.elapsed_ms() >= self.hang_at:
             await asyncio.Event().wait()  # a sensor that never answers again (--hang-sense-at)
+        await asyncio.sleep_ms(self.wait_ms())
+        return self.read(buf)
+
+    # As the ESP32's analog sensor: App.sense sleeps wait_ms() (asyncio's singleton, nothing
+    # allocated) and then reads, instead of a read_block() coroutine per block.
+    def wait_ms(self):
+        if self.hang_at >= 0 and self.vt.elapsed_ms() >= self.hang_at:
+            return 1 << 29  # a sensor that never answers again (--hang-sense-at)
+        return (((self.blocks + 1) * self.block * 1000) // self.rate_hz) - self.vt.elapsed_ms()
+
+    def read(self, buf):
+        if self.hang_at >= 0 and self.vt.elapsed_ms() >= self.hang_at:
+            return 0
         self.blocks += 1
         if self.blocks % 240 == 0 and self.heap_stats:
             free = gc.mem_free()
@@ -225,8 +238,6 @@ class SimSensor:
             live = gc.mem_alloc()
             if live > self.heap_live_peak:
                 self.heap_live_peak = live
-        due = (self.blocks * self.block * 1000) // self.rate_hz
-        await asyncio.sleep_ms(due - self.vt.elapsed_ms())
         n = 0 if self.exhausted else self.source.fill(buf, self.block)
         if n < self.block:
             # Recording finished: the sensor sees no skin (flat, as in no contact).
