@@ -150,11 +150,27 @@ for _ in range(25):
     cb(None)
 buf = array("i", [0] * 25)
 n = asyncio.run(b.sensor.read_block(buf))
+# App.sense's path: sleep wait_ms() (asyncio's singleton), then read(), heap locked
+import micropython
+for _ in range(24):
+    cb(None)
+buf2 = array("i", [0] * 25)
+early = [b.sensor.wait_ms(), b.sensor.read(buf2)]
+cb(None)
+due = [-1, -1]
+micropython.heap_lock()
+try:
+    due[0] = b.sensor.wait_ms()
+    due[1] = b.sensor.read(buf2)
+except MemoryError:
+    due = "allocated"
+micropython.heap_unlock()
 b.wdt_feed(); b.wdt_feed()
-print(json.dumps({"setup": setup, "led": led, "n": n, "first": buf[0], "last": buf[24],
+print(json.dumps({"setup": setup, "led": led, "n": n, "first": buf[0], "last": buf[24], "early": early, "due": due,
                   "wdt": [e for e in log if e[0] in ("wdt", "feed")], "id": b.device_id}))
 """)
     r = __import__("json").loads(out.strip().splitlines()[-1])
+    assert r["early"] == [10, 0] and r["due"] == [0, 25]  # one sample short: 10 ms at 100 Hz
     s = r["setup"]
     assert ["freq", 160000000] in s
     assert ["adc", 34] in s and ["atten", 34, 3] in s  # ADC1 pin, 11 dB

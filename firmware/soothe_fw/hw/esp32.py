@@ -68,6 +68,20 @@ class AnalogPulseSensor:
     async def read_block(self, buf):
         while (self.head - self.tail) % _RING < self.block:
             await self.flag.wait()
+        return self.read(buf)
+
+    # The sense loop's allocation-free path (App.sense): `await asyncio.sleep_ms(wait_ms())`
+    # (asyncio's singleton: nothing allocated) then read(); an async read_block() call
+    # allocates its generator every block.
+    def wait_ms(self):
+        """ms until a whole block is in the ring (0: it is)."""
+        missing = self.block - (self.head - self.tail) % _RING
+        return (missing * 1000 + self.rate_hz - 1) // self.rate_hz if missing > 0 else 0
+
+    def read(self, buf):
+        """A block from the ring into buf, or 0 when it is not there yet."""
+        if (self.head - self.tail) % _RING < self.block:
+            return 0
         for i in range(self.block):
             buf[i] = self.ring[self.tail]
             self.tail = (self.tail + 1) % _RING
