@@ -69,7 +69,10 @@ def test_exports_leave_unworn_time_out_or_mark_it(synced):
                          "WHERE m.state = 'no-reading' AND b.t_unix_ms >= m.unix_s * 1000 "
                          "AND b.t_unix_ms < m.unix_s * 1000 + 60000)").fetchone()[0]
     n_all = con.execute("SELECT COUNT(*) FROM beats WHERE flag = 0").fetchone()[0]
-    assert n_kubios == n_worn < n_all  # the unworn stretches are left out of the RR series
+    # The unworn stretches are left out of the RR series.  (The plan leaves and returns on
+    # minute boundaries, so with no ok beat off the wrist (issue 13) every ok beat may be a
+    # worn minute's: n_worn < n_all held only while off-wrist beats leaked as ok.)
+    assert n_kubios == n_worn <= n_all
     assert "without a reading" in out.stderr
     out = run(cmd, "export", "--format", "csv", "--table", "minutes", "--db", str(db))
     assert out.returncode == 0, out.stderr

@@ -81,7 +81,7 @@ class Pipeline:
         self._gate_ms = end_ms
         gate = self.gate
         self.contact_changed = gate.update(step if 0 < step < _MAX_STEP_MS else 0, det.contact, det.live(),
-                                           self.has_accel and motion.moving)
+                                           self.has_accel and motion.moving_now, det.pulse_like())
         self.contact = gate.contact
 
     def next_beat(self):
