@@ -124,6 +124,8 @@ class Guide:
         hrv = self.hrv
         hrv.window(now, _MINUTE_MS)
         hrv.coherence(now)
+        if s.after_pending:  # the last session's minute after ends here: its record now
+            self._write_session()
         s.begin(now, self.clock.unix_s(), kind, lead_ms, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.coherence_x100)
         self.event(records.EV_SESSION, b"start " + records.SESSION_KINDS[kind].encode())
         if lead_ms == 0:
@@ -147,8 +149,7 @@ class Guide:
             plan = pr.PracticePlan(practice, body_s * 1000, get("pacer_rate_x10"), get("pacer_inhale"),
                                    get("pacer_exhale"), get("motor_intensity_pct"))
             length = plan.length_ms
-            if practice != pr.BREATHING:
-                self.event(records.EV_SESSION, b"practice " + name.encode())
+            self.event(records.EV_SESSION, b"practice " + name.encode())  # at its first cue
         s.go(now, self.clock.unix_s(), practice, plan, length)
         self.pacer_rate(plan.rate_x10)
 
@@ -263,9 +264,7 @@ class Guide:
         if s.active:
             s.add_coherence(now, hrv.coherence_x100, hrv.resonance_mhz)
         elif s.after_ready(now):
-            self.log.append(records.SESSION, self.buf, s.encode(self.buf, hrv.hr_bpm_x100, hrv.rmssd_ms_x10,
-                                                                 hrv.coherence_x100))
-            self.log.flush()  # a session boundary is a commit point
+            self._write_session()
         if self.marks.due(now):
             self._write_mark(now)
         action = self.coach.update(now, _METRICS_MS, threat_now, activity, local_hour, self.busy())
@@ -274,6 +273,13 @@ class Guide:
             self._cue(now, pr.PROMPT_CUE)
         elif action == coach_mod.IGNORED:
             self.event(records.EV_PROMPT, b"ignored")
+
+    def _write_session(self):
+        """The SESSION record, with the current (minute) figures as its 'after'."""
+        hrv = self.hrv
+        self.log.append(records.SESSION, self.buf, self.session.encode(self.buf, hrv.hr_bpm_x100,
+                                                                       hrv.rmssd_ms_x10, hrv.coherence_x100))
+        self.log.flush()  # a session boundary is a commit point
 
     def _write_mark(self, now):
         self.log.append(records.MARK, self.buf, self.marks.finish(self.buf, now, self.hrv))

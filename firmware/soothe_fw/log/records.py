@@ -75,7 +75,7 @@ EV_CONFIG = const(5)
 EV_TASK_ERROR = const(6)
 EV_BUTTON = const(7)
 EV_PROMPT = const(8)  # data: b"offered" / b"offered-mark" / b"accepted" / b"snoozed" / b"ignored"
-# data: b"start manual|prompted|finder|mark" / b"practice <name>" (not breathing) / b"stop" / b"abort"
+# data: b"start manual|prompted|finder|mark" / b"practice <name>" (its first cue) / b"stop" / b"abort"
 EV_SESSION = const(9)
 EV_FINDER = const(10)  # data: b"rate=55 score=..." per step, b"best=55" at the end
 EV_MARK = const(11)  # data: b"mark", at the double press (its MARK record follows)
