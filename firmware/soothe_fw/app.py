@@ -21,9 +21,8 @@ from soothe_fw.log.logstore import RecordLog
 from soothe_fw.log.settings import Settings
 from soothe_fw.feedback.state import Baseline, StateMachine, NO_READING, THREAT
 from soothe_fw.feedback import coach as coach_mod
-from soothe_fw.feedback.button import Button, NONE, LONG, DOUBLE
 from soothe_fw.feedback.guide import Guide
-from soothe_fw.feedback.display import Display
+from soothe_fw.feedback.ui import Ui
 
 _METRICS_MS = 5000
 _MINUTE_MS = 60000
@@ -34,8 +33,7 @@ _GAP_MS = 200
 # How long a minute's record stays open after its end for beats the detector still
 # holds (seen up to ~4.8 s while the pulse evidence builds).
 _LATE_MS = 5000  # 65 s at most: the first beat's u16 offset (65535 ms) still holds it
-_UI_MS = 20  # button poll while a press is being read (debounce, long press)
-_UI_IDLE_MS = 5000  # otherwise the ui wakes on events, at its next LED change, or after this
+_UI_IDLE_MS = 5000  # the ui wakes at least this often (feedback/ui.py)
 _WDT_CHECK_MS = 1000  # the watchdog is fed at most this often, and only if sense and ui ran
 _BASELINE_SAVE_MS = 600000
 
@@ -59,11 +57,9 @@ class App:
         self.scratch = bytearray(records.MAX_PAYLOAD)
         self.link = Link(board.serial.write, self.log, self.clock, self.settings,
                          board.device_id, on_event=self.event, on_session=self.host_session)
-        self.wake = asyncio.Event()  # the actuator: a cue or a session to play
-        self.guide = Guide(self.settings, self.hrv, self.clock, self.log, self.event, self.wake.set,
-                           board.pacer_rate)
-        self.button = Button()
-        self.display = Display(board.led, board.motor, self.settings)
+        wake = asyncio.Event()  # the actuator: a cue or a session to play
+        self.guide = Guide(self.settings, self.hrv, self.clock, self.log, self.event, wake.set, board.pacer_rate)
+        self.ui = Ui(board, self.settings, self.guide, wake, self.event)
         self.link.can_send = getattr(board.serial, "ready", None)  # LIVE never blocks on a full port
         self.block = zeros("i", sensor.block)
         self.contact = False
@@ -73,11 +69,6 @@ class App:
         self.baseline = Baseline(board.data_dir + "/baseline.json")
         self.states = StateMachine(self.settings, self.baseline)
         self.alive_sense = 0
-        self.alive_ui = 0
-        # Wakes the ui: a button edge (pin IRQ on the ESP32, hence ThreadSafeFlag), a new
-        # state, or the actuator handing the LED and motor back.
-        self.ui_flag = asyncio.ThreadSafeFlag() if hasattr(asyncio, "ThreadSafeFlag") else asyncio.Event()
-        self.ui_tick = 0  # ticks of the ui's last wake (watchdog)
         self.local_hour = 0  # from the minute records' wall clock, kept once a minute
         self.running = True
         self.errors = 0
@@ -96,8 +87,7 @@ class App:
         self._end_state = -1  # state at the end of a minute still open for held beats
         self.minute.reset(self.clock.unix_s())
         self._metrics_tick = self._minute_tick
-        self.guide.boot = self.display.boot = self._minute_tick
-        self.ui_tick = self._minute_tick
+        self.guide.boot = self.ui.display.boot = self.ui.tick = self._minute_tick
         self._set_local_hour()
         self._baseline_tick = self._minute_tick
 
@@ -184,9 +174,9 @@ class App:
     # ---- state, prompts, sessions ----------------------------------------------
     def _show_state(self):
         """Takes the state machine's new state for the LED, and logs it."""
-        self.state = self.states.state
+        self.state = self.ui.state = self.states.state
         self.event(records.EV_STATE, records.STATE_NAMES[self.state].encode())
-        self.ui_flag.set()
+        self.ui.flag.set()
 
     def _metrics_step(self, now):
         hrv = self.hrv
@@ -217,41 +207,6 @@ class App:
     def host_session(self, op):
         return self.guide.host(op)
 
-    async def actuator(self):
-        """Motor and LED while a cue (prompt, mark) or a practice plays; sleeps otherwise.
-
-        Each change is scheduled from the cue's or the practice's start on the device
-        clock, so the haptic timeline does not drift with task latency.
-        """
-        board = self.board
-        guide = self.guide
-        clock = self.clock
-        while self.running:
-            await self.wake.wait()
-            self.wake.clear()
-            while guide.playing():
-                now = clock.ticks_ms()
-                wait = guide.tick(now)
-                self.pace_show(guide)
-                if wait < 0:
-                    board.motor.set(0)
-                    self.ui_flag.set()  # the LED shows the state again
-                    break
-                wait -= ticks_diff(clock.ticks_ms(), now)
-                if wait > 0:
-                    try:
-                        await asyncio.wait_for_ms(self.wake.wait(), wait)
-                    except asyncio.TimeoutError:
-                        pass
-                    self.wake.clear()
-
-    def pace_show(self, plan):
-        """The motor duty and green glow (-1: the LED stays the state's) of a plan's
-        current step; allocates nothing."""
-        self.board.motor.set(plan.duty)
-        if plan.glow >= 0:
-            self.board.led.set_rgb(0, (plan.glow * self.settings.get("led_brightness_pct")) // 100, 0)
-
     def _close_minute(self, next_tick):
         hrv = self.hrv
         hrv.window(next_tick, _MINUTE_MS)
@@ -272,53 +227,6 @@ class App:
 
     def _set_local_hour(self):
         self.local_hour = coach_mod.local_hour(self.settings, self.minute.unix_s)
-
-    async def ui(self):
-        """Button gestures (button.Button) and the LED and motor outside cues and practices.
-
-        Event-driven: it sleeps until a button edge, a new state, the actuator handing
-        back, or its own next LED change (the no-reading blink, the end of a buzz); at
-        most _UI_IDLE_MS.  Only while a gesture is being read does it poll every 20 ms.
-        A short buzz acknowledges a press that starts nothing.  With no reading the LED
-        blinks dim white (one 100 ms blink every 4 s) and is otherwise off: it never
-        guesses a state.
-        """
-        pin = self.board.button
-        button = self.button
-        guide = self.guide
-        clock = self.clock
-        flag = self.ui_flag
-        watch = getattr(pin, "watch", None)
-        if watch is not None:
-            watch(flag)  # the board sets the flag on every press and release
-        while self.running:
-            now = clock.ticks_ms()
-            self.ui_tick = now
-            self.alive_ui += 1
-            g = button.update(pin.pressed(), _UI_MS, guide.session.active)
-            if g != NONE:
-                self.event(records.EV_BUTTON, b"long" if g == LONG else (b"double" if g == DOUBLE else b"short"))
-                if guide.gesture(now, g == LONG, g == DOUBLE, button.presses, self.state):
-                    self.display.buzz(now)
-            wait = self.ui_show(now)
-            if button.reading() or watch is None:
-                await asyncio.sleep_ms(_UI_MS)  # reading a gesture (or a button without edges)
-                continue
-            if wait < 0 or wait > _UI_IDLE_MS:
-                wait = _UI_IDLE_MS
-            try:
-                await asyncio.wait_for_ms(flag.wait(), wait)
-            except asyncio.TimeoutError:
-                pass
-            flag.clear()
-
-    def ui_show(self, now):
-        """The ui's LED and motor at ticks `now` (display.Display), unless the actuator
-        owns them; returns the ms until they next change by themselves (-1: not before an
-        event).  Allocates nothing."""
-        if self.guide.playing():
-            return -1
-        return self.display.show(now, self.state)
 
     async def flusher(self):
         while self.running:
@@ -341,11 +249,11 @@ class App:
         while self.running:
             await asyncio.sleep_ms(_WDT_CHECK_MS)
             # The ui sleeps up to _UI_IDLE_MS between events: alive if it woke since.
-            ui_ok = self.alive_ui != seen_ui or \
-                ticks_diff(self.clock.ticks_ms(), self.ui_tick) <= _UI_IDLE_MS + _WDT_CHECK_MS
+            ui = self.ui
+            ui_ok = ui.alive != seen_ui or ticks_diff(self.clock.ticks_ms(), ui.tick) <= _UI_IDLE_MS + _WDT_CHECK_MS
             if self.alive_sense != seen_sense and ui_ok:
                 self.board.wdt_feed()
-            seen_sense, seen_ui = self.alive_sense, self.alive_ui
+            seen_sense, seen_ui = self.alive_sense, ui.alive
 
     async def supervise(self, name, coro_fn):
         """Restarts a task that fails, after logging the error as an event."""
@@ -366,8 +274,8 @@ class App:
             self.supervise("sense", self.sense),
             self.supervise("flush", self.flusher),
             self.supervise("serial", self.serial),
-            self.supervise("ui", self.ui),
-            self.supervise("actuator", self.actuator),
+            self.supervise("ui", self.ui.buttons),
+            self.supervise("actuator", self.ui.actuator),
             self.watchdog(),
         )
 
@@ -380,7 +288,7 @@ def run(board):
         board.report_error("main (log durable up to seq %d)" % app.log.flushed_seq, e)
         raise
     finally:
-        app.running = False
+        app.running = app.ui.running = False
         try:
             app.log.close()
         finally:
