@@ -67,10 +67,11 @@ def test_marks_are_logged_with_the_minute_before_and_after(wearer):
     assert len(marks) == 2
     ev = events(con, "mark")
     assert [d for _, d in ev] == ["mark", "mark"]
-    # the event and the record carry the press's time (the gesture completes ~0.8 s after it)
-    for (t, _), m in zip(ev, marks):
-        assert m["unix_s"] * 1000 + m["ms"] == START_MS + t * 1000
-    assert 150 < ev[0][0] < 151.5 and 500 < ev[1][0] < 501.5
+    # the record carries the time of the press; the event, the gesture's completion 400 ms
+    # after the second release (two 120 ms presses 150 ms apart: 790 ms in all)
+    for (t, _), m, at in zip(ev, marks, (150000, 500000)):
+        assert abs(m["unix_s"] * 1000 + m["ms"] - START_MS - at) <= 40  # polled every 20 ms
+        assert 770 <= t * 1000 - at <= 830
     first, second = marks
     # at rest, a minute after with nothing else going on: both minutes have evidence
     assert first["before"]["hr"] and 50 < first["before"]["hr"] < 80 and first["before"]["ok_pct"] >= 80

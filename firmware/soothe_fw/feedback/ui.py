@@ -72,7 +72,7 @@ class Ui:
             g = button.update(pin.pressed(), _UI_MS, guide.session.active)
             if g != NONE:
                 self.event(records.EV_BUTTON, b"long" if g == LONG else (b"double" if g == DOUBLE else b"short"))
-                if guide.gesture(now, g == LONG, g == DOUBLE, button.presses, self.state):
+                if guide.gesture(now, g == LONG, g == DOUBLE, button.presses, self.state, button.age_ms):
                     self.display.buzz(now)
             wait = self.show(now)
             if button.reading() or watch is None:
