@@ -55,11 +55,12 @@ class App:
                                   sensor.flat_range, sensor.adc_max)
         self.minute = records.MinuteBuilder()
         self.scratch = bytearray(records.MAX_PAYLOAD)
-        self.link = Link(board.serial.write, self.log, self.clock, self.settings,
-                         board.device_id, on_event=self.event, on_session=self.host_session)
         wake = asyncio.Event()  # the actuator: a cue or a session to play
         self.guide = Guide(self.settings, self.hrv, self.clock, self.log, self.event, wake.set, board.pacer_rate)
+        self.link = Link(board.serial.write, self.log, self.clock, self.settings,
+                         board.device_id, on_event=self.event, on_session=self.guide.host)
         self.ui = Ui(board, self.settings, self.guide, wake, self.event)
+        self.ui_show, self.pace_show = self.ui.show, self.ui.pace  # (the bench probes call these)
         self.link.can_send = getattr(board.serial, "ready", None)  # LIVE never blocks on a full port
         self.block = zeros("i", sensor.block)
         self.contact = False
@@ -203,9 +204,6 @@ class App:
         self.guide.on_stop()
         self.log.flush()
         self.baseline.save()
-
-    def host_session(self, op):
-        return self.guide.host(op)
 
     def _close_minute(self, next_tick):
         hrv = self.hrv
