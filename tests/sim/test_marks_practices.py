@@ -8,6 +8,8 @@ import sqlite3
 
 import pytest
 
+from conftest import motor_changes
+
 from soothe.device import Device, open_port
 from soothe.simulator import Simulator
 from soothe.store import Store
@@ -119,16 +121,7 @@ def test_every_practice_kind_with_how_it_started_and_its_record(wearer):
 
 def _expected(practice, body_ms):
     plan = P.PracticePlan(practice, body_ms, 60, 4, 6, 60)
-    out = []
-    t = 0
-    while t < plan.length_ms:
-        plan.at(t)
-        if not out or out[-1][1] != plan.duty:
-            out.append((t, plan.duty))
-        t = plan.next_ms
-    if out[-1][1] != 0:
-        out.append((plan.length_ms, 0))
-    return out, plan.length_ms
+    return motor_changes(plan, plan.length_ms), plan.length_ms
 
 
 def test_haptic_timing_of_every_practice_within_20_ms(wearer):
