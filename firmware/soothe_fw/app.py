@@ -70,7 +70,6 @@ class App:
         self.alive_sense = 0
         self.local_hour = 0  # from the minute records' wall clock, kept once a minute
         self.running = True
-        self.errors = 0
 
     def start(self):
         self.board.fs_mount()
@@ -256,7 +255,6 @@ class App:
                 await coro_fn()
                 return
             except Exception as e:  # noqa: BLE001 - fail soft, the watchdog is the last resort
-                self.errors += 1
                 self.event(records.EV_TASK_ERROR, ("%s: %s" % (name, e)).encode()[:60])
                 self.board.report_error(name, e)
                 await asyncio.sleep_ms(100)
