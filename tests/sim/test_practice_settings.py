@@ -39,7 +39,7 @@ def test_laptop_sets_the_default_practice_its_length_and_prompts_off(tmp_path):
     sessions = [records.decode_session(p) for (p,) in
                 con.execute("SELECT payload FROM records WHERE type=? ORDER BY seq", (records.SESSION,))]
     assert [(s["practice"], s["kind"], s["completed"], s["duration_s"]) for s in sessions] == \
-        [("body_scan", "manual", True, 61)]  # 0.6 s start cue + 60 s + 1 s end cue
+        [("body_scan", "manual", True, 60)]  # 0.6 s start cue + 60 s (the end cue is not practice time)
     ev = [(k, bytes(d).decode()) for k, d in
           con.execute("SELECT kind, data FROM events WHERE kind NOT IN ('boot', 'config') ORDER BY seq")]
     assert ("mark", "mark") in ev and not [e for e in ev if e[0] == "prompt"]  # prompts off: no offer
