@@ -6,6 +6,8 @@ Dates are calendar days in this computer's local time zone; `--to` is inclusive.
 import datetime as dt
 import time
 
+from .store import UNDATED_BEFORE_S
+
 
 class QueryError(Exception):
     """A range or device the user asked for that the store cannot answer."""
@@ -127,6 +129,25 @@ def minutes(db, r):
         "SELECT unix_s, state, quality_pct, hr_bpm, rmssd_ms, sdnn_ms, coherence, resonance_hz, beats "
         "FROM minutes WHERE device_id=? AND unix_s>=? AND unix_s<? ORDER BY unix_s",
         (r.device_id, r.start, r.end)).fetchall()
+
+
+def all_minutes(db, device_id):
+    """Every stored minute of a device, undated ones included, in time order:
+    (unix_s, state, quality_pct, hr_bpm, rmssd_ms, sdnn_ms, coherence, beats)."""
+    return db.execute("SELECT unix_s, state, quality_pct, hr_bpm, rmssd_ms, sdnn_ms, coherence, beats "
+                      "FROM minutes WHERE device_id=? ORDER BY unix_s", (device_id,)).fetchall()
+
+
+def beat_counts(db, device_id):
+    """(all stored beats, clean beats) of a device."""
+    n, clean = db.execute("SELECT COUNT(*), SUM(flag=0) FROM beats WHERE device_id=?", (device_id,)).fetchone()
+    return n or 0, clean or 0
+
+
+def undated_minutes(db, device_id):
+    """Minutes from a boot whose clock was never set by a sync (before 2000): never shown as 1970."""
+    return db.execute("SELECT COUNT(*) FROM minutes WHERE device_id=? AND unix_s<?",
+                      (device_id, UNDATED_BEFORE_S)).fetchone()[0]
 
 
 def beats(db, r):

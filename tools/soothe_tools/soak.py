@@ -13,8 +13,8 @@ the package layout of issue 16 adds 3.2 KB of module objects (soothe_fw and soot
 their sub-packages, measured at import), after which 200k no longer started (216k then).
 Issue 19's feedback stage (button gestures, sessions, marks, practices, the guide and the ui
 as their own modules) adds ~22.5 KB of live heap (peak 180 KB -> 203 KB over 10 min; 232k
-no longer starts).  So the soak runs at 240k by default and prints the live heap peak.  That 64-bit figure is not the
-ESP32's: on 32-bit the firmware's objects take 0.8-0.9x their 64-bit size (issue 17), and
+no longer starts).  So the soak runs at 240k by default and prints the live heap peak.
+That 64-bit figure is not the ESP32's: on 32-bit the firmware's objects take 0.8-0.9x their 64-bit size (issue 17), and
 `soothe bench --only cost` measures the device's own heap on the 32-bit MicroPython.
 """
 import os
@@ -22,11 +22,11 @@ import re
 import tempfile
 import time
 
-from .device import Device, open_port
+from soothe.device import Device, open_port
 from soothe_fw.log import records
-from .simulator import Simulator
-from .store import Store
-from .sync import sync
+from soothe.simulator import Simulator
+from soothe.store import Store
+from soothe.sync import sync
 
 
 class SoakError(Exception):
