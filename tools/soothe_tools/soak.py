@@ -13,7 +13,8 @@ the package layout of issue 16 adds 3.2 KB of module objects (soothe_fw and soot
 their sub-packages, measured at import), after which 200k no longer started (216k then).
 Issue 19's feedback stage (button gestures, sessions, marks, practices, the guide and the ui
 as their own modules) adds ~22.5 KB of live heap (peak 180 KB -> 203 KB over 10 min; 232k
-no longer starts).  So the soak runs at 240k by default and prints the live heap peak.
+no longer starts; merged with issue 15's log format: peak 224 KB over 10 min, 240k no
+longer starts).  So the soak runs at 256k by default and prints the live heap peak.
 That 64-bit figure is not the ESP32's: on 32-bit the firmware's objects take 0.8-0.9x their 64-bit size (issue 17), and
 `soothe bench --only cost` measures the device's own heap on the 32-bit MicroPython.
 """
@@ -33,7 +34,7 @@ class SoakError(Exception):
     pass
 
 
-def run_soak(days, heapsize="240k", seed=3, progress=None):
+def run_soak(days, heapsize="256k", seed=3, progress=None):
     """`progress(done_s, total_s)`, when given, hears how far the virtual clock got."""
     minutes = int(round(days * 24 * 60))
     if minutes < 10:
