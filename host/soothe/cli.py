@@ -83,7 +83,7 @@ def _build_sim(p):
     p.add_argument("--duration", metavar="D", help="simulate this much wearing (90s, 10m, 2h), then stop the clock")
     p.add_argument("--trace", metavar="FILE", help="write LED/motor commands with their virtual time here")
     p.add_argument("--press", action="append", default=[], metavar="T:KIND",
-                   help="press the button at virtual time T (short or long), e.g. 600s:short")
+                   help="press the button at virtual time T (short, long, double, pickN), e.g. 600s:short")
     p.add_argument("--device-id", help="device id the simulator reports (default: sim-<seed>)")
     p.add_argument("--start", metavar="DATE[THH:MM]",
                    help="local date and time the simulated wearing starts (default: now)")
@@ -156,7 +156,7 @@ def _build_deploy(p):
 
 def _build_soak(p):
     p.add_argument("--days", type=float, default=7.0, help="simulated days (default 7)")
-    p.add_argument("--heapsize", default="216k", help="MicroPython heap (default 216k, see tools/soothe_tools/soak.py)")
+    p.add_argument("--heapsize", default="256k", help="MicroPython heap (default 256k, see tools/soothe_tools/soak.py)")
 
 
 def _build_demo(p):

@@ -41,6 +41,13 @@ DESCRIPTIONS = {
     "dst_next_s": ("s (unix)", "next daylight-saving change (sync)"),
     "dst_offset_min": ("min", "offset from UTC after that change"),
     "finder_step_s": ("s", "resonance finder: time per rate"),
+    "prompts": ("", "on, marks_only or off: what is offered"),
+    "practice_default": ("", "practice when no press picks one"),
+    "practice_menu": ("", "practices n presses pick, in order"),
+    "practice_imagery_s": ("s", "compassionate-self imagery length"),
+    "practice_compassion_break_s": ("s", "self-compassion break length"),
+    "practice_body_scan_s": ("s", "body scan length"),
+    "practice_safe_place_s": ("s", "safe-place imagery length"),
 }
 
 
@@ -90,4 +97,7 @@ def show(key, raw):
         value = ("%.1f" % (v / sc) if sc == 10 else "%.2f" % (v / sc)) if sc > 1 else str(v)
     except (TypeError, ValueError):
         value = str(raw)
-    return "%-21s %-17s %s" % (natural(key), (value + " " + unit).strip(), words)
+    line = "%-21s %-17s %s" % (natural(key), (value + " " + unit).strip(), words)
+    if len(line) > 80:  # a long word list: its words on a line of their own
+        line = "%-21s %s\n%-21s %s" % (natural(key), (value + " " + unit).strip(), "", words)
+    return line

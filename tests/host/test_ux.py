@@ -352,7 +352,7 @@ def test_every_setting_has_a_unit_and_words_and_natural_units_round_trip():
     assert set(settings_text.DESCRIPTIONS) == set(fw_settings.SCHEMA)
     for key, (_, lo, hi, default) in fw_settings.SCHEMA.items():
         line = settings_text.show(key, default)
-        assert len(line) <= 80 and line.startswith(settings_text.natural(key)), line
+        assert all(len(ln) <= 80 for ln in line.splitlines()) and line.startswith(settings_text.natural(key)), line
         assert settings_text.resolve_key(settings_text.natural(key)) == key
     assert settings_text.to_raw("pacer_rate_x10", "pacer_rate", "5.5") == "55"
     assert settings_text.to_raw("soothe_coherence_x100", "soothe_coherence", "1.5") == "150"

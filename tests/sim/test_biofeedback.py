@@ -7,9 +7,10 @@ import sqlite3
 
 import pytest
 
-from conftest import sim_sync
+from conftest import motor_changes, sim_sync
 
 from soothe_fw.feedback.pacer import BreathPlan  # noqa: E402
+from soothe_fw.feedback.practice import PracticePlan, BREATHING  # noqa: E402
 
 
 def run_device(tmp_path, name, **kw):
@@ -94,17 +95,13 @@ def test_short_press_plays_the_breathing_pacer_on_time(day):
     lines, con = day
     motor = [(int(t), int(v[0])) for t, dev, *v in lines if dev == "motor" and 100000 <= int(t) < 230000]
     t0 = motor[0][0]
-    assert 100000 < t0 < 100400  # the press (100 s) is released and debounced
-    plan = BreathPlan(60, 4, 6, 60)
-    expected = []
-    t = 0
-    while t < 120000:
-        plan.at(t)
-        if not expected or expected[-1][1] != plan.duty:
-            expected.append((t, plan.duty))
-        t = plan.next_ms
-    if expected[-1][1] != 0:
-        expected.append((120000, 0))
+    # The press (100 s, 200 ms) is released, 400 ms pass without a second press (that
+    # would be a mark), then the 2.5 s lead-in in which presses would pick another practice.
+    assert 103000 < t0 < 103300
+    plan = PracticePlan(BREATHING, 120000, 60, 4, 6, 60)  # the pacer, then the end cue
+    expected = motor_changes(plan, plan.length_ms)
+    pacer = motor_changes(BreathPlan(60, 4, 6, 60), 120000)
+    assert [c for c in expected if c[0] < 120000] == pacer  # breathing keeps its pacing
     got = [(t - t0, d) for t, d in motor]
     assert [d for _, d in got] == [d for _, d in expected]
     jitter = max(abs(a[0] - b[0]) for a, b in zip(got, expected))
@@ -116,7 +113,7 @@ def test_short_press_plays_the_breathing_pacer_on_time(day):
     assert exhale == [0, 60, 0, 60, 0]
     row = con.execute("SELECT kind, rate_bpm, duration_s, completed, before_hr, during_hr, after_hr "
                       "FROM sessions").fetchone()
-    assert row[:4] == ("manual", 6.0, 120, 1)
+    assert row[:4] == ("manual", 6.0, 120, 1)  # 120 s of pacing (the 1 s end cue is not counted)
     assert all(50 < hr < 80 for hr in row[4:])
 
 
