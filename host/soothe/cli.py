@@ -497,6 +497,80 @@ def do_summary(args):
     return 0
 
 
+def do_mark(args):
+    """`soothe mark [list]` lists the marked moments; `soothe mark tag ID [TAG] [--note TEXT] [--clear]`
+    tags one (host only)."""
+    import json
+
+    from .marks import MarkError, marks_json, print_marks, set_tag
+
+    if args.action == "list":
+        if args.id is not None or args.tag is not None or args.note is not None or args.clear:
+            raise CommandError("`soothe mark` lists marks; to tag one: soothe mark tag ID TAG [--note \"...\"]")
+        with _StoreFor(args) as (store, r):
+            if args.json:
+                json.dump(marks_json(store.db, r), sys.stdout, indent=1)
+                sys.stdout.write("\n")
+            else:
+                print_marks(store.db, r, sys.stdout)
+        return 0
+    if args.id is None:
+        raise CommandError("give the mark's id (the first column of `soothe mark`), e.g. soothe mark tag 3 anxious")
+    try:
+        mark_id = int(args.id)
+    except ValueError:
+        raise CommandError("mark id %r: use the number in the first column of `soothe mark`" % args.id) from None
+    for what in ("day", "from_", "to"):
+        if getattr(args, what, None):
+            raise CommandError("`soothe mark tag` takes a mark id, not a date range")
+    store = _open_store(args.db)
+    try:
+        from .query import QueryError, pick_device
+
+        try:
+            device = pick_device(store.db, args.device)
+        except QueryError as e:
+            raise CommandError(str(e)) from e
+        try:
+            m = set_tag(store.db, device, mark_id, args.tag, args.note, clear=args.clear)
+        except MarkError as e:
+            raise CommandError(str(e)) from e
+    finally:
+        store.close()
+    if args.json:
+        json.dump(m, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        what = m["tag"] or ""
+        if m["note"]:
+            what = (what + ", " if what else "") + "note \"%s\"" % m["note"]
+        print("mark %d (%s): %s" % (m["id"], m["time"], what or "no tag"))
+    return 0
+
+
+def do_programme(args):
+    import json
+
+    from .programme import build, default_range, print_programme
+    from .query import QueryError
+
+    store = _open_store(args.db)
+    try:
+        try:
+            r = default_range(store.db, args.device, args.from_, args.to)
+        except QueryError as e:
+            raise CommandError(str(e)) from e
+        view = build(store.db, r)
+    finally:
+        store.close()
+    if args.json:
+        json.dump(view, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print_programme(view, sys.stdout)
+    return 0
+
+
 def _release_repl(port):
     """Asks a running Soothe app to hand the REPL back (restores Ctrl-C); harmless otherwise."""
     from soothe_fw.link import wire
@@ -696,6 +770,23 @@ def build_parser():
     p = sub.add_parser("summary", help="key figures per day as a terminal table (default: the last day)")
     _add_range(p)
     p.set_defaults(func=do_summary)
+
+    from .marks import TAGS
+
+    p = sub.add_parser("mark", help="list the moments marked with a double press; `mark tag ID TAG` tags one")
+    p.add_argument("action", nargs="?", default="list", choices=("list", "tag"))
+    p.add_argument("id", nargs="?", metavar="ID", help="the mark's id (first column of `soothe mark`)")
+    p.add_argument("tag", nargs="?", metavar="TAG", help="one of: %s" % ", ".join(TAGS))
+    p.add_argument("--note", metavar="TEXT", help="your own words for the moment (kept on this computer only)")
+    p.add_argument("--clear", action="store_true", help="remove the mark's tag and note")
+    p.add_argument("--json", action="store_true", help="JSON instead of a table (see README)")
+    _add_range(p)
+    p.set_defaults(func=do_mark)
+
+    p = sub.add_parser("programme", help="the two-week view: practice, marks, resting RMSSD trend, before/after")
+    _add_range(p, day=False)
+    p.add_argument("--json", action="store_true", help="JSON instead of tables (see README)")
+    p.set_defaults(func=do_programme)
 
     p = sub.add_parser("monitor", help="live HR, RMSSD, state and pacer phase from the device")
     p.add_argument("--port", help="serial port (default: auto-detect)")

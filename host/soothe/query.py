@@ -154,7 +154,7 @@ def worn_beats(beat_rows, minute_rows):
 
 SESSION_COLUMNS = ("unix_s", "duration_s", "rate_bpm", "kind", "completed", "before_hr", "before_rmssd",
                    "before_coh", "during_hr", "during_rmssd", "during_coh", "after_hr", "after_rmssd",
-                   "after_coh", "resonance_hz")
+                   "after_coh", "resonance_hz", "practice")
 
 
 def sessions(db, r):
