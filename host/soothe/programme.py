@@ -20,6 +20,8 @@ PRACTICES = records.PRACTICE_NAMES
 PRACTICE_WORDS = {"breathing": "soothing-rhythm breathing", "imagery": "compassionate-self imagery",
                   "compassion_break": "self-compassion break", "body_scan": "body scan",
                   "safe_place": "safe-place imagery"}
+PRACTICE_SHORT = {"breathing": "breathing", "imagery": "imagery", "compassion_break": "compassion break",
+                  "body_scan": "body scan", "safe_place": "safe place"}
 # How a session started (records.SESSION_KINDS): the device offered it, or the wearer chose it.
 PROMPTED_STARTS = ("prompted", "mark")  # a threat prompt accepted; a practice offered after a mark
 
