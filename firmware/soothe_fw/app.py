@@ -1,8 +1,9 @@
 """Composition root: builds the stages from a board and runs them as asyncio tasks.
 
     sensor (board) -> BeatDetector -> RollingHRV -> StateMachine -> LED colour
-                                          |               -> Coach -> prompts, sessions -> BreathPlan -> motor, LED
-                                          +-> minute and session records -> RecordLog <- serial <-> Link
+                                          |               -> Guide (prompts, marks, practices) -> motor, LED
+                                          +-> minute, session, mark records -> RecordLog <- serial <-> Link
+    button (board) -> Button (gestures) -> Guide
 
 Nothing else in the firmware reaches for a driver or the config: this module
 passes each stage what it needs (clock, sinks, settings).
@@ -20,8 +21,8 @@ from soothe_fw.log.logstore import RecordLog
 from soothe_fw.log.settings import Settings
 from soothe_fw.feedback.state import Baseline, StateMachine, NO_READING, THREAT
 from soothe_fw.feedback import coach as coach_mod
-from soothe_fw.feedback.coach import Coach
-from soothe_fw.feedback.pacer import BreathPlan
+from soothe_fw.feedback.guide import Guide
+from soothe_fw.feedback.ui import Ui
 
 _METRICS_MS = 5000
 _MINUTE_MS = 60000
@@ -32,22 +33,9 @@ _GAP_MS = 200
 # How long a minute's record stays open after its end for beats the detector still
 # holds (seen up to ~4.8 s while the pulse evidence builds).
 _LATE_MS = 5000  # 65 s at most: the first beat's u16 offset (65535 ms) still holds it
-_UI_MS = 20  # button poll while a press is being read (debounce, long press)
-_UI_IDLE_MS = 5000  # otherwise the ui wakes on events, at its next LED change, or after this
-_DEBOUNCE_MS = 40
-_LONG_PRESS_MS = 1000
-_BUZZ_MS = 80
-_BLINK_PERIOD_MS = 4000
-_BLINK_ON_MS = 100
-_FINDER_RATES = (65, 60, 55, 50, 45)  # breaths/min x10, high to low
-_FINDER_BOOT_MS = 10000  # a long press this soon after boot starts the finder
+_UI_IDLE_MS = 5000  # the ui wakes at least this often (feedback/ui.py)
 _WDT_CHECK_MS = 1000  # the watchdog is fed at most this often, and only if sense and ui ran
 _BASELINE_SAVE_MS = 600000
-_COH_WINDOW_MS = 64000  # coherence's window: a session's own only after this long
-# LED colour per state (full scale; the brightness setting scales it): no-reading (blinks
-# instead), threat red, drive blue, soothe green, unclassified dark, balanced a steady
-# soft white (reading fine, no system dominates), learning a steady soft violet.
-_COLOURS = ((0, 0, 0), (255, 0, 0), (0, 0, 255), (0, 255, 0), (0, 0, 0), (110, 110, 110), (90, 0, 160))
 
 
 class App:
@@ -69,6 +57,9 @@ class App:
         self.scratch = bytearray(records.MAX_PAYLOAD)
         self.link = Link(board.serial.write, self.log, self.clock, self.settings,
                          board.device_id, on_event=self.event, on_session=self.host_session)
+        wake = asyncio.Event()  # the actuator: a cue or a session to play
+        self.guide = Guide(self.settings, self.hrv, self.clock, self.log, self.event, wake.set, board.pacer_rate)
+        self.ui = Ui(board, self.settings, self.guide, wake, self.event)
         self.link.can_send = getattr(board.serial, "ready", None)  # LIVE never blocks on a full port
         self.block = zeros("i", sensor.block)
         self.contact = False
@@ -77,32 +68,7 @@ class App:
         self.state = NO_READING
         self.baseline = Baseline(board.data_dir + "/baseline.json")
         self.states = StateMachine(self.settings, self.baseline)
-        self.coach = Coach(self.settings)
-        self.plan = None  # BreathPlan while a session or the finder runs
-        self.session_kind = 0
-        self.session_start = 0
-        self.session_start_s = 0
-        self.session_len_ms = 0
-        self.session_stop = False
-        self.session_before = (0, 0, 0)
-        # hr, rmssd, n (5 s steps of the session's own beats); coh, resonance, n (steps
-        # whose 64 s coherence window lies inside the session)
-        self.session_sum = [0, 0, 0, 0, 0, 0]
-        self.session_after_due = -1
-        self.finder_step = -1
-        self.finder_scores = [0] * len(_FINDER_RATES)
-        self.prompt_buzz = False
-        self.session_completed = False
         self.alive_sense = 0
-        self.alive_ui = 0
-        self.session_dur_s = 0
-        self.session_rate = 0
-        self.wake = asyncio.Event()
-        # Wakes the ui: a button edge (pin IRQ on the ESP32, hence ThreadSafeFlag), a new
-        # state, or the actuator handing the LED and motor back.
-        self.ui_flag = asyncio.ThreadSafeFlag() if hasattr(asyncio, "ThreadSafeFlag") else asyncio.Event()
-        self.ui_tick = 0  # ticks of the ui's last wake (watchdog)
-        self.buzz_end = -1  # ticks when the press acknowledgement ends (-1: none)
         self.local_hour = 0  # from the minute records' wall clock, kept once a minute
         self.running = True
         self.errors = 0
@@ -121,8 +87,7 @@ class App:
         self._end_state = -1  # state at the end of a minute still open for held beats
         self.minute.reset(self.clock.unix_s())
         self._metrics_tick = self._minute_tick
-        self._boot_tick = self._minute_tick
-        self.ui_tick = self._minute_tick
+        self.guide.boot = self.ui.display.boot = self.ui.tick = self._minute_tick
         self._set_local_hour()
         self._baseline_tick = self._minute_tick
 
@@ -180,7 +145,7 @@ class App:
                 if flag != EXTRA:  # an EXTRA beat's interval is merged into the next
                     self._beat_tick = t_ms
                 if self.link.live:
-                    plan = self.plan
+                    plan = self.guide.session.plan
                     await self.link.send_live(clock.unix_ms(), rr_ms, flag, self.state,
                                               hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.coherence_x100,
                                               0 if plan is None else (1 if plan.inhaling else 2),
@@ -209,22 +174,14 @@ class App:
     # ---- state, prompts, sessions ----------------------------------------------
     def _show_state(self):
         """Takes the state machine's new state for the LED, and logs it."""
-        self.state = self.states.state
+        self.state = self.ui.state = self.states.state
         self.event(records.EV_STATE, records.STATE_NAMES[self.state].encode())
-        self.ui_flag.set()
+        self.ui.flag.set()
 
     def _metrics_step(self, now):
         hrv = self.hrv
-        acc = self.session_sum
-        if self.plan is not None:
-            # A session's figures come from its own span: the window never reaches back
-            # before its start, and coherence counts once its 64 s window fits inside.
-            el = ticks_diff(now, self.session_start)
-            if el >= 10000:
-                hrv.window(now, el if el < _MINUTE_MS else _MINUTE_MS)
-                acc[0] += hrv.hr_bpm_x100
-                acc[1] += hrv.rmssd_ms_x10
-                acc[2] += 1
+        guide = self.guide
+        guide.session_window(now)  # a session's figures come from its own span
         beats = hrv.window(now, _MINUTE_MS)
         hrv.coherence(now)
         sm = self.states
@@ -233,206 +190,22 @@ class App:
                      self.motion.level_pct,  # share of the last 60 s with measured movement
                      hrv.resonance_mhz):
             self._show_state()
-        if self.plan is not None:
-            if ticks_diff(now, self.session_start) >= _COH_WINDOW_MS:
-                acc[3] += hrv.coherence_x100
-                acc[4] += hrv.resonance_mhz
-                acc[5] += 1
-        elif self.session_after_due >= 0 and ticks_diff(now, self.session_after_due) >= 0:
-            self.session_after_due = -1
-            self._write_session((hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.coherence_x100))
         # The hour comes from the minute's wall clock (kept once a minute): unix seconds
         # are a heap-allocated long int on the ESP32, not something to touch every 5 s.
         # A prompt needs threat evidenced at this very step, not only a red LED still dwelling.
         threat_now = THREAT if self.state == THREAT and sm.evidence == THREAT else NO_READING
-        action = self.coach.update(now, _METRICS_MS, threat_now, sm.activity or sm.recovering, self.local_hour,
-                                   self.plan is not None or self.session_after_due >= 0)
-        if action == coach_mod.OFFER:
-            self.event(records.EV_PROMPT, b"offered")
-            self.prompt_buzz = True
-            self.wake.set()
-        elif action == coach_mod.IGNORED:
-            self.event(records.EV_PROMPT, b"ignored")
+        guide.step(now, self.state, threat_now, sm.activity or sm.recovering, self.local_hour)
         if ticks_diff(now, self._baseline_tick) >= _BASELINE_SAVE_MS:
             self._baseline_tick = now
             self.baseline.save()
 
     def _on_stop(self):
+        self.guide.on_stop()
         self.log.flush()
         self.baseline.save()
 
-    def on_press(self, long):
-        now = self.clock.ticks_ms()
-        finder_ok = ticks_diff(now, self._boot_tick) < _FINDER_BOOT_MS
-        action = self.coach.press(now, long, self.plan is not None, finder_ok)
-        if action == coach_mod.SNOOZE:
-            self.event(records.EV_PROMPT, b"snoozed")
-        elif action == coach_mod.START_PROMPTED:
-            self.event(records.EV_PROMPT, b"accepted")
-            self.start_session(1)
-        elif action == coach_mod.START_MANUAL:
-            self.start_session(0)
-        elif action == coach_mod.FINDER:
-            self.start_session(2)
-        elif action == coach_mod.STOP:
-            self.session_stop = True
-            self.wake.set()
-        return action
-
     def host_session(self, op):
-        """SESSION from the host: 0 stops what runs, 1 starts breathing, 2 the finder."""
-        if op == 0:
-            if self.plan is None:
-                return False, 0
-            self.session_stop = True
-            self.wake.set()
-            return True, self.session_kind + 1
-        started = self.start_session(0 if op == 1 else 2)
-        return started, (self.session_kind + 1) if self.plan is not None else 0
-
-    def start_session(self, kind):
-        """kind 0 manual, 1 prompted, 2 resonance finder (also from the host)."""
-        if self.plan is not None:
-            return False
-        s = self.settings.get
-        rate = _FINDER_RATES[0] if kind == 2 else s("pacer_rate_x10")
-        self.plan = self._breath_plan(rate)
-        self.session_kind = kind
-        self.session_stop = False
-        self.session_start = self.clock.ticks_ms()
-        self.session_start_s = self.clock.unix_s()
-        self.session_len_ms = (len(_FINDER_RATES) * s("finder_step_s") if kind == 2 else s("session_s")) * 1000
-        hrv = self.hrv
-        hrv.window(self.session_start, _MINUTE_MS)
-        hrv.coherence(self.session_start)
-        self.session_before = (hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.coherence_x100)
-        acc = self.session_sum
-        for i in range(len(acc)):
-            acc[i] = 0
-        self.finder_step = 0 if kind == 2 else -1
-        self.board.pacer_rate(rate)
-        self.event(records.EV_SESSION, b"start " + records.SESSION_KINDS[kind].encode())
-        self.wake.set()
-        return True
-
-    def _breath_plan(self, rate_x10):
-        s = self.settings.get
-        return BreathPlan(rate_x10, s("pacer_inhale"), s("pacer_exhale"), s("motor_intensity_pct"))
-
-    def _end_session(self, completed, plan):
-        now = self.clock.ticks_ms()
-        self.session_completed = completed
-        self.session_dur_s = ticks_diff(now, self.session_start) // 1000
-        self.event(records.EV_SESSION, b"stop" if completed else b"abort")
-        if self.session_kind == 2 and completed:
-            self._finder_choose()
-        self.session_rate = plan.rate_x10 if self.session_kind != 2 else _FINDER_RATES[0]
-        self.plan = None
-        self.board.pacer_rate(0)
-        self.session_after_due = ticks_add(now, _MINUTE_MS)
-
-    def _finder_choose(self):
-        """Stores the best rate only when its peak is clear; else keeps the rate and says why."""
-        scores = self.finder_scores
-        best = coach_mod.finder_pick(scores)
-        if best >= 0:
-            self.settings.set("pacer_rate_x10", _FINDER_RATES[best])
-            self.event(records.EV_FINDER, b"best=%d" % _FINDER_RATES[best])
-        else:
-            top = 0
-            for i in range(len(scores)):
-                if scores[i] > scores[top]:
-                    top = i
-            self.event(records.EV_FINDER, b"kept=%d flat: best %d score %d" % (
-                self.settings.get("pacer_rate_x10"), _FINDER_RATES[top], scores[top]))
-
-    def _finder_score(self, now, plan):
-        """Scores the finder step that just ended: HR swing plus coherence."""
-        step_ms = self.settings.get("finder_step_s") * 1000
-        hrv = self.hrv
-        swing = hrv.hr_swing_x100(now, step_ms - 30000, plan.period_ms)
-        hrv.coherence(now)
-        score = swing + hrv.coherence_x100 // 2
-        i = self.finder_step
-        self.finder_scores[i] = score
-        self.event(records.EV_FINDER, b"rate=%d swing=%d coh=%d score=%d" % (
-            _FINDER_RATES[i], swing, hrv.coherence_x100, score))
-
-    def _write_session(self, after):
-        acc = self.session_sum
-        n = acc[2] or 1
-        nc = acc[5] or 1  # 0 coherence and resonance: the session was shorter than their window
-        during = (acc[0] // n, acc[1] // n, acc[3] // nc)
-        plen = records.encode_session(self.scratch, self.session_start_s, self.session_dur_s,
-                                      self.session_rate, self.session_kind, self.session_completed,
-                                      self.session_before, during, after, acc[4] // nc)
-        self.log.append(records.SESSION, self.scratch, plen)
-        self.log.flush()  # a session boundary is a commit point
-
-    async def actuator(self):
-        """Motor and LED while a prompt or a breathing session plays; sleeps otherwise.
-
-        Each change is scheduled from the session start on the device clock, so the
-        haptic timeline does not drift with task latency.
-        """
-        board = self.board
-        motor = board.motor
-        led = board.led
-        while self.running:
-            await self.wake.wait()
-            self.wake.clear()
-            if self.prompt_buzz:
-                level = self.settings.get("motor_intensity_pct") // 2
-                for _ in range(3):  # three soft pulses: "time for a breath?"
-                    motor.set(level)
-                    await asyncio.sleep_ms(200)
-                    motor.set(0)
-                    await asyncio.sleep_ms(300)
-                self.prompt_buzz = False  # only now may the ui task drive the motor again
-                self.ui_flag.set()
-            while self.plan is not None:
-                plan = self.plan
-                start = self.session_start
-                el = ticks_diff(self.clock.ticks_ms(), start)
-                if self.session_stop or el >= self.session_len_ms:
-                    motor.set(0)
-                    led.set_rgb(0, 0, 0)
-                    if self.finder_step >= 0 and not self.session_stop:
-                        self._finder_score(self.clock.ticks_ms(), plan)
-                    self._end_session(not self.session_stop, plan)
-                    self.ui_flag.set()  # the LED shows the state again
-                    break
-                if self.finder_step >= 0:
-                    step_ms = self.settings.get("finder_step_s") * 1000
-                    step = el // step_ms
-                    if step != self.finder_step:
-                        self._finder_score(self.clock.ticks_ms(), plan)
-                        self.finder_step = step
-                        self.plan = plan = self._breath_plan(_FINDER_RATES[step])
-                        self.board.pacer_rate(_FINDER_RATES[step])
-                    seg0 = step * step_ms
-                    plan.at(el - seg0)
-                    nxt = seg0 + plan.next_ms
-                    if nxt > seg0 + step_ms:
-                        nxt = seg0 + step_ms
-                else:
-                    plan.at(el)
-                    nxt = plan.next_ms
-                self.pace_show(plan)
-                if nxt > self.session_len_ms:
-                    nxt = self.session_len_ms
-                wait = nxt - ticks_diff(self.clock.ticks_ms(), start)
-                if wait > 0:
-                    try:
-                        await asyncio.wait_for_ms(self.wake.wait(), wait)
-                    except asyncio.TimeoutError:
-                        pass
-                    self.wake.clear()
-
-    def pace_show(self, plan):
-        """The pacer's motor duty and green glow at its current step; allocates nothing."""
-        self.board.motor.set(plan.duty)
-        self.board.led.set_rgb(0, (plan.glow * self.settings.get("led_brightness_pct")) // 100, 0)
+        return self.guide.host(op)
 
     def _close_minute(self, next_tick):
         hrv = self.hrv
@@ -455,90 +228,6 @@ class App:
     def _set_local_hour(self):
         self.local_hour = coach_mod.local_hour(self.settings, self.minute.unix_s)
 
-    async def ui(self):
-        """Button (debounced, short/long press) and the LED and motor outside sessions.
-
-        Event-driven: it sleeps until a button edge, a new state, the actuator handing
-        back, or its own next LED change (the no-reading blink, the end of a buzz); at
-        most _UI_IDLE_MS.  Only while a press is being read does it poll every 20 ms.
-        A press shorter than LONG_PRESS_MS is short; a short buzz acknowledges it.  With
-        no reading the LED blinks dim white (one 100 ms blink every 4 s) and is
-        otherwise off: it never guesses a state.
-        """
-        button = self.board.button
-        clock = self.clock
-        flag = self.ui_flag
-        watch = getattr(button, "watch", None)
-        if watch is not None:
-            watch(flag)  # the board sets the flag on every press and release
-        pressed_for = 0
-        quiet_for = 0
-        while self.running:
-            now = clock.ticks_ms()
-            self.ui_tick = now
-            self.alive_ui += 1
-            if button.pressed():
-                pressed_for += _UI_MS
-                quiet_for = 0
-            elif pressed_for:
-                quiet_for += _UI_MS
-                if pressed_for >= _DEBOUNCE_MS and quiet_for >= _DEBOUNCE_MS:
-                    long = pressed_for >= _LONG_PRESS_MS
-                    self.event(records.EV_BUTTON, b"long" if long else b"short")
-                    if self.on_press(long) in (coach_mod.NONE, coach_mod.SNOOZE):
-                        # sessions announce themselves with their own cue
-                        self.buzz_end = ticks_add(now, _BUZZ_MS)
-                    pressed_for = 0
-                elif quiet_for >= _DEBOUNCE_MS:
-                    pressed_for = 0
-            wait = self.ui_show(now)
-            if pressed_for or watch is None:
-                await asyncio.sleep_ms(_UI_MS)  # reading a press (or a button without edges)
-                continue
-            if wait < 0 or wait > _UI_IDLE_MS:
-                wait = _UI_IDLE_MS
-            try:
-                await asyncio.wait_for_ms(flag.wait(), wait)
-            except asyncio.TimeoutError:
-                pass
-            flag.clear()
-
-    def ui_show(self, now):
-        """Sets the motor and LED for the ui at ticks `now`; returns the ms until they next
-        change by themselves (-1: not before an event).  Allocates nothing."""
-        if self.plan is not None or self.prompt_buzz:
-            return -1  # the actuator task owns the motor and LED
-        board = self.board
-        settings = self.settings  # (a bound method kept in a local would be allocated)
-        wait = -1
-        if self.buzz_end >= 0:
-            left = ticks_diff(self.buzz_end, now)
-            if left > 0:
-                board.motor.set(settings.get("motor_intensity_pct"))
-                wait = left
-            else:
-                self.buzz_end = -1
-                board.motor.set(0)
-        else:
-            board.motor.set(0)
-        bright = settings.get("led_brightness_pct")
-        state = self.state
-        if state == NO_READING:
-            phase = ticks_diff(now, self._boot_tick) % _BLINK_PERIOD_MS
-            if phase < _BLINK_ON_MS:
-                level = (255 * bright) // 100
-                left = _BLINK_ON_MS - phase
-            else:
-                level = 0
-                left = _BLINK_PERIOD_MS - phase
-            board.led.set_rgb(level, level, level)
-            if wait < 0 or left < wait:
-                wait = left
-        else:
-            rgb = _COLOURS[state]
-            board.led.set_rgb((rgb[0] * bright) // 100, (rgb[1] * bright) // 100, (rgb[2] * bright) // 100)
-        return wait
-
     async def flusher(self):
         while self.running:
             await asyncio.sleep_ms(self.settings.get("flush_s") * 1000)
@@ -560,11 +249,11 @@ class App:
         while self.running:
             await asyncio.sleep_ms(_WDT_CHECK_MS)
             # The ui sleeps up to _UI_IDLE_MS between events: alive if it woke since.
-            ui_ok = self.alive_ui != seen_ui or \
-                ticks_diff(self.clock.ticks_ms(), self.ui_tick) <= _UI_IDLE_MS + _WDT_CHECK_MS
+            ui = self.ui
+            ui_ok = ui.alive != seen_ui or ticks_diff(self.clock.ticks_ms(), ui.tick) <= _UI_IDLE_MS + _WDT_CHECK_MS
             if self.alive_sense != seen_sense and ui_ok:
                 self.board.wdt_feed()
-            seen_sense, seen_ui = self.alive_sense, self.alive_ui
+            seen_sense, seen_ui = self.alive_sense, ui.alive
 
     async def supervise(self, name, coro_fn):
         """Restarts a task that fails, after logging the error as an event."""
@@ -585,8 +274,8 @@ class App:
             self.supervise("sense", self.sense),
             self.supervise("flush", self.flusher),
             self.supervise("serial", self.serial),
-            self.supervise("ui", self.ui),
-            self.supervise("actuator", self.actuator),
+            self.supervise("ui", self.ui.buttons),
+            self.supervise("actuator", self.ui.actuator),
             self.watchdog(),
         )
 
@@ -599,7 +288,7 @@ def run(board):
         board.report_error("main (log durable up to seq %d)" % app.log.flushed_seq, e)
         raise
     finally:
-        app.running = False
+        app.running = app.ui.running = False
         try:
             app.log.close()
         finally:

@@ -3,14 +3,14 @@
 - pulse sensor: a CSV recording or the synthetic generator (ppg_synth) with known beats;
 - accelerometer: the generator's movement as a 25 Hz FIFO (none with a recording or --no-accel);
 - LED and motor: every command is written with its virtual time to a trace file;
-- button: presses scheduled in virtual time (--press 600s:short);
+- button: presses scheduled in virtual time (--press 600s:short, long, double, pick2);
 - clock: virtual; asyncio's own ticks are redirected, so `asyncio.sleep_ms`
   in the firmware sleeps in virtual time, as fast as possible or at --speed X;
 - flash: a littlefs2 image in a file (vfs.VfsLfs2 over FileBlockDevice);
 - serial: stdin/stdout, which `soothe sim` connects to a pseudo-terminal.
 
 Arguments: [--ppg FILE --rate HZ | --synthetic --seed N --plan P] [--flash IMG]
-               [--speed X | --fast] [--duration D] [--trace FILE] [--press T:short|long]
+               [--speed X | --fast] [--duration D] [--trace FILE] [--press T:short|long|double|pickN]
                [--plan-file FILE] [--device-id ID] [--start UNIX_S] [--cut-after-writes N] [--no-accel]
 """
 import gc
@@ -295,10 +295,33 @@ class SimMotor:
 
 
 class SimButton:
-    """Pressed state as a function of virtual time, from a schedule of presses."""
+    """Pressed state as a function of virtual time, from a schedule of presses.
+
+    A wearer's gesture at a time (`--press T:KIND`) becomes presses: short (200 ms),
+    long (1.5 s), double (two 120 ms presses 150 ms apart: a mark), pickN (a short press
+    that starts a practice, then N presses in its lead-in: the N-th of the practice menu).
+    """
 
     SHORT_MS = 200
     LONG_MS = 1500
+    QUICK_MS = 120  # one press of a double
+    QUICK_GAP_MS = 150
+    PICK_AFTER_MS = 1200  # the start press's gesture is complete (release + 400 ms) by then
+    PICK_EVERY_MS = 500
+
+    @classmethod
+    def schedule(cls, at_ms, kind):
+        """[(start_ms, duration_ms)] of the presses a gesture takes."""
+        if kind in ("", "short"):
+            return [(at_ms, cls.SHORT_MS)]
+        if kind == "long":
+            return [(at_ms, cls.LONG_MS)]
+        if kind in ("double", "mark"):
+            return [(at_ms, cls.QUICK_MS), (at_ms + cls.QUICK_MS + cls.QUICK_GAP_MS, cls.QUICK_MS)]
+        if kind.startswith("pick") and kind[4:].isdigit() and 0 < int(kind[4:]) <= 9:
+            return [(at_ms, cls.SHORT_MS)] + [(at_ms + cls.PICK_AFTER_MS + i * cls.PICK_EVERY_MS, cls.QUICK_MS)
+                                              for i in range(int(kind[4:]))]
+        raise ValueError("press kind %r: use short, long, double (or mark), pick1..pick9" % kind)
 
     def __init__(self, presses, vt):
         self.presses = presses  # [(start_ms, duration_ms)]
@@ -356,8 +379,7 @@ def _parse_args(argv):
             opts["trace"] = val
         elif a == "--press":
             at, _, kind = val.partition(":")
-            opts["press"].append((ppg_synth.parse_duration_ms(at),
-                                  SimButton.LONG_MS if kind == "long" else SimButton.SHORT_MS))
+            opts["press"] += SimButton.schedule(ppg_synth.parse_duration_ms(at), kind)
         elif a == "--device-id":
             opts["device_id"] = val
         elif a == "--start":

@@ -43,7 +43,7 @@ def _parse_sim_common(p):
     p.add_argument("--duration", metavar="D", help="simulate this much wearing (90s, 10m, 2h), then stop the clock")
     p.add_argument("--trace", metavar="FILE", help="write LED/motor commands with their virtual time here")
     p.add_argument("--press", action="append", default=[], metavar="T:KIND",
-                   help="press the button at virtual time T (short or long), e.g. 600s:short")
+                   help="press the button at virtual time T (short, long, double, pickN), e.g. 600s:short")
     p.add_argument("--device-id", help="device id the simulator reports (default: sim-<seed>)")
     p.add_argument("--start", metavar="DATE[THH:MM]",
                    help="local date and time the simulated wearing starts (default: now)")
@@ -67,8 +67,10 @@ def _make_sim(args, progress=False):
         for p in args.press:
             at, _, kind = p.partition(":")
             ppg_synth.parse_duration_ms(at)
-            if kind not in ("short", "long"):
-                raise ValueError("--press %s: use T:short or T:long" % p)
+            if kind not in ("short", "long", "double", "mark") and not (
+                    kind[:4] == "pick" and kind[4:].isdigit() and 0 < int(kind[4:]) <= 9):
+                raise ValueError("--press %s: use T:short, T:long, T:double (a mark) or T:pickN (start a practice, "
+                                 "pick the N-th)" % p)
     except ValueError as e:
         raise CommandError(str(e)) from e
     start = parse_start(args.start) if args.start else int(time.time())

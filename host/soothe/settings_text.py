@@ -41,6 +41,13 @@ DESCRIPTIONS = {
     "dst_next_s": ("s (unix)", "next daylight-saving change (sync)"),
     "dst_offset_min": ("min", "offset from UTC after that change"),
     "finder_step_s": ("s", "resonance finder: time per rate"),
+    "prompts": ("", "on, marks_only (offer after a mark) or off"),
+    "practice_default": ("", "practice when no press picks one"),
+    "practice_menu": ("", "practices n presses pick, in order"),
+    "practice_imagery_s": ("s", "compassionate-self imagery length"),
+    "practice_compassion_break_s": ("s", "self-compassion break length"),
+    "practice_body_scan_s": ("s", "body scan length"),
+    "practice_safe_place_s": ("s", "safe-place imagery length"),
 }
 
 

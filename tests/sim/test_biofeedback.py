@@ -16,6 +16,7 @@ from soothe.sync import sync
 
 sys.path.insert(0, str(FIRMWARE))
 from soothe_fw.feedback.pacer import BreathPlan  # noqa: E402
+from soothe_fw.feedback.practice import PracticePlan, BREATHING  # noqa: E402
 
 
 def run_device(tmp_path, name, **kw):
@@ -105,21 +106,35 @@ def test_threat_for_3_min_offers_a_prompt_that_is_ignored(day):
                                 (p0 + 1200, 0)]
 
 
+def _pacer(plan, length_ms):
+    out = []
+    t = 0
+    while t < length_ms:
+        plan.at(t)
+        if not out or out[-1][1] != plan.duty:
+            out.append((t, plan.duty))
+        t = plan.next_ms
+    return out
+
+
 def test_short_press_plays_the_breathing_pacer_on_time(day):
     lines, con = day
     motor = [(int(t), int(v[0])) for t, dev, *v in lines if dev == "motor" and 100000 <= int(t) < 230000]
     t0 = motor[0][0]
-    assert 100000 < t0 < 100400  # the press (100 s) is released and debounced
-    plan = BreathPlan(60, 4, 6, 60)
+    # The press (100 s, 200 ms) is released, 400 ms pass without a second press (that
+    # would be a mark), then the 2.5 s lead-in in which presses would pick another practice.
+    assert 103000 < t0 < 103300
+    plan = PracticePlan(BREATHING, 120000, 60, 4, 6, 60)  # the pacer, then the end cue
     expected = []
     t = 0
-    while t < 120000:
+    while t < plan.length_ms:
         plan.at(t)
         if not expected or expected[-1][1] != plan.duty:
             expected.append((t, plan.duty))
         t = plan.next_ms
     if expected[-1][1] != 0:
-        expected.append((120000, 0))
+        expected.append((plan.length_ms, 0))
+    assert [d for t, d in expected if t < 120000] == [d for t, d in _pacer(BreathPlan(60, 4, 6, 60), 120000)]
     got = [(t - t0, d) for t, d in motor]
     assert [d for _, d in got] == [d for _, d in expected]
     jitter = max(abs(a[0] - b[0]) for a, b in zip(got, expected))
@@ -131,7 +146,7 @@ def test_short_press_plays_the_breathing_pacer_on_time(day):
     assert exhale == [0, 60, 0, 60, 0]
     row = con.execute("SELECT kind, rate_bpm, duration_s, completed, before_hr, during_hr, after_hr "
                       "FROM sessions").fetchone()
-    assert row[:4] == ("manual", 6.0, 120, 1)
+    assert row[:4] == ("manual", 6.0, 121, 1)  # 120 s of pacing and the 1 s end cue
     assert all(50 < hr < 80 for hr in row[4:])
 
 

@@ -11,6 +11,7 @@ from soothe.device import Device, open_port
 from soothe.simulator import Simulator
 from soothe.store import Store
 from soothe.sync import sync
+from soothe_fw.log import records
 
 
 def _start_sim_cli(soothe_cmd, tmp_path, *extra):
@@ -30,7 +31,7 @@ def test_sim_and_sync_through_the_cli(soothe_cmd, tmp_path):
         out = subprocess.run(soothe_cmd + ["sync", "--port", port, "--db", str(db)],
                              capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stderr
-        assert "device sim-0004, firmware 0.3.0" in out.stdout
+        assert "device sim-0004, firmware %s" % records.FIRMWARE_VERSION in out.stdout
         assert "device clock set; it was 5 min ahead" in out.stdout  # sim starts now, ran 5 min
         # boot, contact back, 2 states (unclassified, then learning ~20 s later), 5 minutes
         assert "synced 9 new record(s) from sim-0004" in out.stdout

@@ -6,7 +6,7 @@ Builds the real App on a board of allocation-free fake peripherals driving the r
 motor drivers (PwmLED, Ws2812Led, SimLED, Drv2605, PwmMotor), then runs per block: the
 detector (heap locked), the sense loop's per-beat lines (locked), the 5 s metrics step
 (gc.mem_alloc delta; steps that write a record are counted apart), the ui's own wake-ups
-(App.ui_show, locked) and a breathing session's pacer changes (App.pace_show, locked).
+(Ui.show, locked) and a breathing session's pacer changes (Ui.pace, locked).
 Device ticks start 2 h before their 2**30 wrap.  Between the first and last `sample_min`
 the beats of the first 5 min are replayed instead of the samples, so a day runs in minutes
 under the 32-bit WebAssembly port.  Not part of the device image.
@@ -260,13 +260,13 @@ def run_hours(h0, h1, hours, sample_min):
             app._close_minute(ticks_add(app._minute_tick, _MINUTE_MS))
             counts['minutes'] += 1
         if ticks_diff(end, next_ui) >= 0:  # the ui's own wake-ups: it asks when to come back
-            wait = locked('ui', app.ui_show, end)
+            wait = locked('ui', app.ui.show, end)
             next_ui = ticks_add(end, wait if wait is not None and 0 < wait < 5000 else 5000)
         if (k // 2400) % 3 == 2:  # a 10 min breathing session in every 30 min
             el = (k % 2400) * block_ms
             if el >= next_pace:  # the actuator's wake-ups: at each of the pacer's changes
                 plan.at(el)
-                locked('pace', app.pace_show, plan)
+                locked('pace', app.ui.pace, plan)
                 next_pace = plan.next_ms if plan.next_ms > el else el + block_ms
         else:
             next_pace = 0

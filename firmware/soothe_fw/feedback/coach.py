@@ -1,11 +1,13 @@
 """When to offer a breathing prompt, and what a button press means.
 
 Input: the state every 5 s (with activity), local hour, button presses.
-Output: actions for the app: OFFER, START (manual/prompted), STOP, SNOOZE,
-IGNORED, FINDER.  Pure policy: no timers, no drivers; times are device ticks (ms).
+Output: actions for the app: OFFER, START (manual/prompted/after a mark), STOP, SNOOZE,
+IGNORED, FINDER, MARK.  Pure policy: no timers, no drivers; times are device ticks (ms).
 Rules: threat held for prompt_after_s -> one gentle prompt, only while threat is
 evidenced at that step; never in quiet hours (local time), during activity or its
 cool-down, with no reading, while snoozed, or more than prompts_per_hour.
+A double press is a MARK; after it one gentle offer of a practice (offer_mark), unless the
+`prompts` setting is "off".  Threat prompts need `prompts` "on".
 """
 from soothe_fw.compat import const, ticks_add, ticks_diff, zeros
 from soothe_fw.feedback.state import THREAT
@@ -18,32 +20,12 @@ STOP = const(4)
 SNOOZE = const(5)
 IGNORED = const(6)
 FINDER = const(7)
+MARK = const(8)  # a double press: the wearer marks a moment
+START_MARKED = const(9)  # the offer after a mark, accepted
 
 _RECENT = const(6)  # prompts remembered for the per-hour limit
-_FINDER_MARGIN_PCT = const(125)
-
-
-def finder_pick(scores):
-    """Index of the resonance finder's best step when its peak is clear, else -1.
-
-    Clear: the best score beats every step that is not its neighbour by 25 %.  A score's
-    own noise is ~10 % (the mean HR swing of ~10 breaths with beat-to-beat jitter), so
-    two steps differ by ~14 % (sqrt 2 x 10 %) by chance; 25 % is ~1.8 times that.  A
-    resonance between two rates shows as two near-equal neighbours, which passes; a flat
-    or noisy curve does not.
-    """
-    n = len(scores)
-    best = 0
-    for i in range(n):
-        if scores[i] > scores[best]:
-            best = i
-    rival = 0
-    for i in range(n):
-        if (i < best - 1 or i > best + 1) and scores[i] > rival:
-            rival = scores[i]
-    if scores[best] > 0 and scores[best] * 100 >= rival * _FINDER_MARGIN_PCT:
-        return best
-    return -1
+# The finder's pick lives with the finder (feedback/finder.py); the old name stays.
+from soothe_fw.feedback.finder import pick as finder_pick  # noqa: E402,F401
 
 
 def local_hour(settings, unix_s):
@@ -60,6 +42,7 @@ class Coach:
     def __init__(self, settings):
         self.settings = settings
         self.pending = False  # a prompt waits for an answer
+        self.pending_mark = False  # ... and it is the offer after a mark
         self.offered_at = 0
         self.snoozed_until = 0
         self.snoozed = False
@@ -94,9 +77,10 @@ class Coach:
         if self.snoozed and ticks_diff(now, self.snoozed_until) >= 0:
             self.snoozed = False
         self.threat_ms = self.threat_ms + step_ms if state == THREAT and not activity else 0
-        if (self.threat_ms >= self.settings.get("prompt_after_s") * 1000 and not busy and not self.snoozed
+        if (self.settings.get("prompts") == "on" and self.threat_ms >= self.settings.get("prompt_after_s") * 1000 and not busy and not self.snoozed
                 and not self._quiet(local_hour) and self._prompts_last_hour(now) < self.settings.get("prompts_per_hour")):
             self.pending = True
+            self.pending_mark = False
             self.offered_at = now
             self.threat_ms = 0  # threat must hold again before the next prompt
             self.recent[self.recent_i] = now
@@ -106,17 +90,29 @@ class Coach:
             return OFFER
         return NONE
 
-    def press(self, now, long, session_running, finder_allowed):
-        """A debounced press; returns what it means."""
-        if self.pending:
+    def offer_mark(self, now, busy):
+        """After a mark: one gentle offer of a practice (OFFER), or NONE (prompts off, or a
+        practice runs).  A threat prompt still waiting becomes this offer."""
+        if busy or self.settings.get("prompts") == "off":
+            return NONE
+        self.pending = True
+        self.pending_mark = True
+        self.offered_at = now
+        return OFFER
+
+    def press(self, now, long, session_running, finder_allowed, double=False):
+        """A debounced gesture (long, double or else short); returns what it means."""
+        if self.pending and not double:
             self.pending = False
             if long:
                 self.snoozed = True
                 self.snoozed_until = ticks_add(now, self.settings.get("snooze_min") * 60000)
                 return SNOOZE
-            return START_PROMPTED
+            return START_MARKED if self.pending_mark else START_PROMPTED
         if session_running:
             return STOP
+        if double:
+            return MARK
         if long:
             return FINDER if finder_allowed else NONE
         return START_MANUAL

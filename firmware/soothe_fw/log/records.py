@@ -29,6 +29,16 @@ MINUTE payload (one per minute of wearing, RR and summary together so the
 BOOT payload: u32 unix_s, u8 clock_set, str version, str board   (str = u8 len + utf-8)
 EVENT payload: u32 unix_s, u16 ms, u8 kind, u8 len, bytes
 GAP payload: u32 unix_s, u32 lost_from_seq, u32 count, u8 reason
+SESSION payload: see _SESSION_FMT below (a practice with the minute before, during, after)
+MARK payload (issue 19: a double press, "I noticed my inner critic / a threat moment"),
+written 60 s after the press, or earlier when a practice starts or the device stops
+(then `after` covers less than a minute):
+
+    u32 unix_s, u16 ms   time of the double press (the same time fields as EVENT)
+    u8  state_at_mark    STATE_NAMES code at the press
+    2 x (u16 hr_bpm_x100, u16 rmssd_ms_x10, u8 state, u8 ok_pct)   60 s before, 60 s after
+      hr/rmssd 0xFFFF (NO_EVIDENCE): off-wrist or too few OK beats, never a made-up number;
+      state: the one shown most in that span; ok_pct: OK beats among all beats there
 """
 import binascii
 import struct
@@ -38,8 +48,9 @@ from soothe_fw.compat import const
 # Firmware version; its major.minor names the record format.  0.2: Rice-coded MINUTE
 # RR (0.1 used varints).  0.3: GAP_DAMAGED records declared at read time, a log epoch
 # and a session nonce on the wire.  A host reads only the format it was built with.
-FIRMWARE_VERSION = "0.3.0"
-FORMAT = "0.3"
+# 0.4: MARK records, and a SESSION's trailing practice byte (issue 19).
+FIRMWARE_VERSION = "0.4.0"
+FORMAT = "0.4"
 
 MAGIC = const(0xA5)
 HEADER = const(8)
@@ -52,7 +63,8 @@ MINUTE = const(2)
 EVENT = const(3)
 GAP = const(4)
 SESSION = const(5)
-TYPE_NAMES = {BOOT: "boot", MINUTE: "minute", EVENT: "event", GAP: "gap", SESSION: "session"}
+MARK = const(6)
+TYPE_NAMES = {BOOT: "boot", MINUTE: "minute", EVENT: "event", GAP: "gap", SESSION: "session", MARK: "mark"}
 
 # EVENT kinds
 EV_CONTACT_LOST = const(1)
@@ -62,9 +74,11 @@ EV_TIME_SET = const(4)
 EV_CONFIG = const(5)
 EV_TASK_ERROR = const(6)
 EV_BUTTON = const(7)
-EV_PROMPT = const(8)  # data: b"offered" / b"accepted" / b"snoozed" / b"ignored"
-EV_SESSION = const(9)  # data: b"start manual|prompted|finder" / b"stop" / b"abort"
+EV_PROMPT = const(8)  # data: b"offered" / b"offered-mark" / b"accepted" / b"snoozed" / b"ignored"
+# data: b"start manual|prompted|finder|mark" / b"practice <name>" (its first cue) / b"stop" / b"abort"
+EV_SESSION = const(9)
 EV_FINDER = const(10)  # data: b"rate=55 score=..." per step, b"best=55" at the end
+EV_MARK = const(11)  # data: b"mark", at the double press (its MARK record follows)
 EVENT_NAMES = {
     EV_CONTACT_LOST: "contact_lost",
     EV_CONTACT_BACK: "contact_back",
@@ -76,6 +90,7 @@ EVENT_NAMES = {
     EV_PROMPT: "prompt",
     EV_SESSION: "session",
     EV_FINDER: "finder",
+    EV_MARK: "mark",
 }
 
 # 4 = pulse present but no state stage yet: shown as such, never as a guessed state
@@ -436,19 +451,25 @@ def decode_gap(payload):
             "why": GAP_REASONS.get(reason, str(reason))}
 
 
-# SESSION payload: a breathing session with the 60 s before, the session, and 60 s after.
-#   I start_unix_s, H duration_s, B rate_x10 (breaths/min x10), B kind (0 manual, 1 prompted,
-#   2 finder), B completed (0 stopped early), then three (H hr_x100, H rmssd_x10, H coh_x100)
-#   for before / during / after, then H resonance_mhz (mean peak during the session).
+# SESSION payload: a practice with the 60 s before, the practice, and 60 s after.
+#   I start_unix_s, H duration_s, B rate_x10 (breaths/min x10; 0 = a practice without a
+#   paced rhythm), B kind (how it started: SESSION_KINDS), B completed (0 stopped early),
+#   then three (H hr_x100, H rmssd_x10, H coh_x100) for before / during / after, then
+#   H resonance_mhz (mean peak during the session), then B practice (PRACTICE_NAMES;
+#   format 0.3 records end before it: breathing).
 _SESSION_FMT = "<IHBBBHHHHHHHHHH"
-SESSION_KINDS = ("manual", "prompted", "finder")
+_SESSION_LEN = const(29)  # struct.calcsize(_SESSION_FMT)
+SESSION_KINDS = ("manual", "prompted", "finder", "mark")
+PRACTICE_NAMES = ("breathing", "imagery", "compassion_break", "body_scan", "safe_place")
 
 
-def encode_session(buf, start_s, duration_s, rate_x10, kind, completed, before, during, after, resonance_mhz):
+def encode_session(buf, start_s, duration_s, rate_x10, kind, completed, before, during, after, resonance_mhz,
+                   practice=0):
     struct.pack_into(_SESSION_FMT, buf, 0, start_s, duration_s, rate_x10, kind, 1 if completed else 0,
                      before[0], before[1], before[2], during[0], during[1], during[2],
                      after[0], after[1], after[2], resonance_mhz)
-    return struct.calcsize(_SESSION_FMT)
+    buf[_SESSION_LEN] = practice
+    return _SESSION_LEN + 1
 
 
 def decode_session(payload):
@@ -457,15 +478,47 @@ def decode_session(payload):
     def part(i):
         return {"hr_bpm": v[i] / 100.0, "rmssd_ms": v[i + 1] / 10.0, "coherence": v[i + 2] / 100.0}
 
+    p = payload[_SESSION_LEN] if len(payload) > _SESSION_LEN else 0
     return {"unix_s": v[0], "duration_s": v[1], "rate_bpm": v[2] / 10.0,
             "kind": SESSION_KINDS[v[3]] if v[3] < len(SESSION_KINDS) else str(v[3]),
             "completed": bool(v[4]), "before": part(5), "during": part(8), "after": part(11),
-            "resonance_hz": v[14] / 1000.0}
+            "resonance_hz": v[14] / 1000.0,
+            "practice": PRACTICE_NAMES[p] if p < len(PRACTICE_NAMES) else str(p)}
+
+
+NO_EVIDENCE = const(0xFFFF)  # a MARK's hr/rmssd: not enough evidence in that minute
+_MARK_FMT = "<IHBHHBBHHBB"
+_MARK_LEN = const(19)
+
+
+def encode_mark(buf, unix_s, ms, state_at_mark, before, after):
+    """before/after: (hr_bpm_x100, rmssd_ms_x10, state, ok_pct), NO_EVIDENCE for no figure."""
+    struct.pack_into(_MARK_FMT, buf, 0, unix_s, ms, state_at_mark,
+                     min(before[0], NO_EVIDENCE), min(before[1], NO_EVIDENCE), before[2], before[3],
+                     min(after[0], NO_EVIDENCE), min(after[1], NO_EVIDENCE), after[2], after[3])
+    return _MARK_LEN
+
+
+def _state_name(code):
+    return STATE_NAMES[code] if code < len(STATE_NAMES) else str(code)
+
+
+def decode_mark(payload):
+    v = struct.unpack_from(_MARK_FMT, payload, 0)
+
+    def part(i):
+        return {"hr": None if v[i] == NO_EVIDENCE else v[i] / 100.0,
+                "rmssd": None if v[i + 1] == NO_EVIDENCE else v[i + 1] / 10.0,
+                "state": _state_name(v[i + 2]), "ok_pct": v[i + 3]}
+
+    return {"unix_s": v[0], "ms": v[1], "state_at_mark": _state_name(v[2]), "before": part(3), "after": part(7)}
 
 
 def decode(rtype, payload):
     if rtype == SESSION:
         return decode_session(payload)
+    if rtype == MARK:
+        return decode_mark(payload)
     if rtype == MINUTE:
         return decode_minute(payload)
     if rtype == BOOT:

@@ -2,11 +2,15 @@
 
 Every key has a type, a range and a unit in its name; set() rejects an
 out-of-range value with a message that says what to fix, and keeps the old value.
+A word setting (type str) lists its allowed words instead of a range, and how many of
+them a comma list may hold (1: exactly one word).
 """
 import json
 import os
 
-# key: (type, minimum, maximum, default)
+PRACTICES = ("breathing", "imagery", "compassion_break", "body_scan", "safe_place")  # records.PRACTICE_NAMES
+
+# key: (type, minimum, maximum, default); for str: (str, allowed words, most words, default)
 SCHEMA = {
     "rate_hz": (int, 25, 500, 100),
     "flush_s": (int, 30, 60, 45),
@@ -47,6 +51,18 @@ SCHEMA = {
     "dst_next_s": (int, 0, 4102444800, 0),
     "dst_offset_min": (int, -720, 840, 0),
     "finder_step_s": (int, 30, 300, 120),
+    # Issue 19: marks and practices.  prompts: "on" (threat prompts and an offer after a
+    # mark), "marks_only" (only the offer after a mark), "off" (never offered; a mark is
+    # still logged).  A practice's length is its body, between its start and end cues
+    # (breathing's is session_s).  The menu's order is the picking order: n presses in a
+    # practice's lead-in pick its n-th entry; no press, practice_default.
+    "prompts": (str, ("on", "marks_only", "off"), 1, "on"),
+    "practice_default": (str, PRACTICES, 1, "breathing"),
+    "practice_menu": (str, PRACTICES, len(PRACTICES), ",".join(PRACTICES)),
+    "practice_imagery_s": (int, 60, 1800, 300),
+    "practice_compassion_break_s": (int, 60, 1800, 180),
+    "practice_body_scan_s": (int, 60, 1800, 300),
+    "practice_safe_place_s": (int, 60, 1800, 300),
 }
 
 
@@ -66,6 +82,12 @@ def _coerce(key, value):
     if key not in SCHEMA:
         raise ConfigError("unknown setting %r (known: %s)" % (key, ", ".join(sorted(SCHEMA))))
     kind, lo, hi, _ = SCHEMA[key]
+    if kind is str:
+        words = str(value).replace(" ", "").split(",")
+        if not words or len(words) > hi or any(w not in lo for w in words) or len(set(words)) < len(words):
+            raise ConfigError("%s must be %s of: %s" % (key, "one" if hi == 1 else "a comma list (no repeats)",
+                                                        ", ".join(lo)))
+        return ",".join(words)
     try:
         v = kind(value)
     except (TypeError, ValueError):
