@@ -7,10 +7,12 @@ SITE    = $(shell $(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths(
 
 .PHONY: setup test lint chromium demo bench soak deploy doctor clean faults
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tools/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip "setuptools>=77,<82"  # SPDX licence needs 77; neurokit2 wants <82
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	# the developer tools (bench, soak, fault sweeps): in this venv, never in the soothe wheel
+	$(BIN)/python -m pip install -q --no-deps -e tools/
 	touch $@
 
 # The 32-bit MicroPython the firmware tests also run under (the ESP32's small-int range and
@@ -60,7 +62,7 @@ bench: setup $(BENCH_STAMP)
 # every power cut of a 160-record workload, the app cut over an hour, a noisy line, 100k fuzzed
 # frames.  Samples of each run in make test; `soothe bench --only faults` runs the quick set.
 faults: setup
-	$(BIN)/python -m soothe.faults
+	$(BIN)/python -m soothe_tools.faults
 
 # 7 simulated days from the .mpy image on a small heap (about 13 min); a 3 h version runs in make test
 soak: setup

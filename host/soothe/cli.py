@@ -1,27 +1,37 @@
 """`soothe` command line: a table of commands, each a thin wrapper over the library.
 
-Errors the user can fix print as one line `soothe: error: ...` with exit code 2.
+COMMANDS maps every command name to (handler, builder, help), after mpremote's `_COMMANDS`
+(tools/mpremote/mpremote/main.py).  The builder adds the command's options to its argparse
+parser, using the shared option helpers below (add_port, add_db, add_device, add_dates,
+add_range) so each option is written once.  The handler is `do_x(args) -> exit code`; it
+lives in commands.py, or in the feature's own module, and calls the library (no SQL: rows
+come from store.py / query.py).  Input the user can fix raises commands.CommandError("what
+to fix"): main() prints it as ONE line `soothe: error: ...` and exits 2; other failures map
+to one line and exit 1 in main() as well.  Never a traceback.
+
+Adding a command, e.g. `soothe mark` (issue 19):
+  1. the logic in its own module (host/soothe/marks.py), callable by tests without the CLI;
+  2. in that module, `def do_mark(args):` that raises CommandError for bad input, opens the
+     store with `commands.StoreFor(args)` (or `commands.open_store(args.db)`) and a device with
+     `commands.open_device(args.port)`, prints, and returns 0;
+  3. here, a builder `def _build_mark(p): add_range(p); p.add_argument(...)`;
+  4. one row in COMMANDS: `"mark": (marks.do_mark, _build_mark, "one-line help")` (the row's
+     place is the command's place in `soothe --help`).  Keep the handler's module light at
+     import (numpy, matplotlib, rich: import them inside the handler), as commands.py does.
 """
 import argparse
-import importlib.util
-import math
 import os
 import sqlite3
 import subprocess
 import sys
-import time
-from pathlib import Path
 
-from .device import Device, DeviceError, find_port, open_port
-from .simulator import SimError, Simulator
-from .store import Store, StoreError
-from .sync import Progress, sync
+from . import commands as c
+from . import marks, programme
+from .commands import CommandError  # noqa: F401  (kept importable as soothe.cli.CommandError)
+from .device import DeviceError
+from .store import StoreError
 
 EXIT_USAGE = 2
-
-
-class CommandError(Exception):
-    pass
 
 
 class Parser(argparse.ArgumentParser):
@@ -29,7 +39,38 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, "soothe: error: %s\n" % message)
 
 
-def _parse_sim_common(p):
+# ---- shared option helpers: each option is defined once --------------------------------------
+
+def add_port(p, help="serial port (default: auto-detect)"):
+    p.add_argument("--port", help=help)
+
+
+def add_db(p):
+    p.add_argument("--db", help="SQLite database (default: ~/.local/share/soothe/soothe.db)")
+
+
+def add_device(p):
+    p.add_argument("--device", help="device id (default: the one synced last)")
+
+
+def add_dates(p, day=True):
+    """--day, or --from/--to: local calendar days (query.resolve reads them)."""
+    if day:
+        p.add_argument("--day", metavar="DATE", help="one local day, e.g. 2026-01-05")
+    p.add_argument("--from", dest="from_", metavar="DATE", help="first local day (inclusive)")
+    p.add_argument("--to", metavar="DATE", help="last local day (inclusive)")
+
+
+def add_range(p, day=True):
+    """What commands.StoreFor(args) needs: --db, --device and the dates."""
+    add_db(p)
+    add_device(p)
+    add_dates(p, day)
+
+
+# ---- builders: one per command ---------------------------------------------------------------
+
+def _build_sim(p):
     src = p.add_mutually_exclusive_group()
     src.add_argument("--ppg", metavar="FILE", help="feed the pulse sensor from a CSV recording")
     src.add_argument("--synthetic", action="store_true", help="built-in generator with known beats (default)")
@@ -43,772 +84,66 @@ def _parse_sim_common(p):
     p.add_argument("--duration", metavar="D", help="simulate this much wearing (90s, 10m, 2h), then stop the clock")
     p.add_argument("--trace", metavar="FILE", help="write LED/motor commands with their virtual time here")
     p.add_argument("--press", action="append", default=[], metavar="T:KIND",
-                   help="press the button at virtual time T (short, long, double, pickN), e.g. 600s:short")
+                   help="press the button at virtual time T (short or long), e.g. 600s:short")
     p.add_argument("--device-id", help="device id the simulator reports (default: sim-<seed>)")
     p.add_argument("--start", metavar="DATE[THH:MM]",
                    help="local date and time the simulated wearing starts (default: now)")
     p.add_argument("--heapsize", help="MicroPython heap, e.g. 64k like an ESP32 without PSRAM")
 
 
-def _make_sim(args, progress=False):
-    if args.ppg and not Path(args.ppg).is_file():
-        raise CommandError("PPG file %s not found" % args.ppg)
-    if not 25 <= args.rate <= 500:
-        raise CommandError("--rate must be 25..500 Hz")
-    if args.speed is not None and not (math.isfinite(args.speed) and args.speed > 0):
-        raise CommandError("--speed must be above 0")
-    from soothe_sim import ppg_synth
+def _build_sync(p):
+    add_port(p, "serial port (default: auto-detect an ESP32 by USB VID:PID)")
+    add_db(p)
 
-    try:
-        if args.duration:
-            ppg_synth.parse_duration_ms(args.duration)
-        if args.plan:
-            ppg_synth.parse_plan(args.plan)
-        for p in args.press:
-            at, _, kind = p.partition(":")
-            ppg_synth.parse_duration_ms(at)
-            if kind not in ("short", "long", "double", "mark") and not (
-                    kind[:4] == "pick" and kind[4:].isdigit() and 0 < int(kind[4:]) <= 9):
-                raise ValueError("--press %s: use T:short, T:long, T:double (a mark) or T:pickN (start a practice, "
-                                 "pick the N-th)" % p)
-    except ValueError as e:
-        raise CommandError(str(e)) from e
-    start = parse_start(args.start) if args.start else int(time.time())
-    if args.device_id is not None and not (1 <= len(args.device_id) <= 32 and args.device_id.isprintable()
-                                           and " " not in args.device_id):
-        raise CommandError("--device-id %r: use 1..32 printable characters without spaces" % args.device_id)
-    return Simulator(args.flash, ppg=args.ppg, rate=args.rate, seed=args.seed, plan=args.plan,
-                     speed=args.speed, duration=args.duration, trace=args.trace, presses=args.press,
-                     device_id=args.device_id, heapsize=args.heapsize, start=start, progress=progress)
 
-
-def parse_start(text):
-    """'2026-01-05' (local midnight), '2026-01-05T08:30' or '2026-01-05 08:30' -> unix seconds."""
-    import datetime as dt
-
-    try:
-        when = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise CommandError("--start %r: use a local date and time like 2026-01-05T08:30" % text) from None
-    if when.tzinfo is not None:
-        return int(when.timestamp())
-    return int(time.mktime(when.timetuple()))
-
-
-def parse_duration_s(text):
-    from soothe_sim import ppg_synth
-
-    try:
-        return ppg_synth.parse_duration_ms(text) / 1000.0
-    except ValueError as e:
-        raise CommandError(str(e)) from e
-
-
-def do_sim(args):
-    show_progress = bool(args.duration) and sys.stderr.isatty()  # how far the virtual clock got
-    sim = _make_sim(args, progress=show_progress)
-    bar = None
-    if show_progress:
-        from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
-
-        total_s = parse_duration_s(args.duration)
-        bar = RichProgress(TextColumn("simulating"), BarColumn(), TextColumn("{task.fields[at]}"),
-                           TimeElapsedColumn(), transient=True)
-        task = bar.add_task("sim", total=total_s, at="")
-    try:
-        port = sim.start()
-    except SimError as e:
-        raise CommandError(str(e)) from e
-    print("port: %s" % port, flush=True)
-    shown = 0
-    interrupted = False
-    if bar:
-        bar.start()
-    try:
-        while sim.alive():
-            time.sleep(0.1)
-            while shown < len(sim.stderr_lines):
-                line = sim.stderr_lines[shown]
-                shown += 1
-                if line.startswith("sim: interrupted"):
-                    continue  # the process group's Ctrl-C reached the firmware as well
-                if bar and line.startswith("sim: at t="):
-                    t = int(line.split("=")[1].split()[0])
-                    bar.update(task, completed=t, at="%d h %02d min" % (t // 3600, t // 60 % 60))
-                    continue
-                if bar and line.startswith("sim: stopped"):
-                    bar.stop()
-                    bar = None
-                print(line, flush=True)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        if bar:
-            bar.stop()
-        sim.stop()
-    for line in sim.stderr_lines[shown:]:
-        if not line.startswith(("sim: at t=", "sim: interrupted")) and not (interrupted and not line.strip()):
-            print(line, flush=True)
-    if interrupted:
-        print("soothe: simulator stopped (Ctrl-C); the flash image %s keeps what was logged" % args.flash,
-              file=sys.stderr)
-        return 130
-    if sim.proc.returncode in (0, -15, None):
-        return 0
-    why = [ln for ln in sim.stderr_lines if ln.strip()][-1:] or ["exit code %s" % sim.proc.returncode]
-    print("soothe: error: the simulated device stopped: %s" % why[0].strip()[:200], file=sys.stderr)
-    return 1
-
-
-def check_port(port):
-    """A named port that does not exist gets its own hint (not mpremote's 'in use by another program')."""
-    if port and "://" not in port and not os.path.exists(port):
-        raise CommandError("cannot open %s: no such serial port; is the board plugged in with a data cable? "
-                           "(without --port soothe looks for it by USB id)" % port)
-
-
-def _open_device(port):
-    check_port(port)
-    try:
-        return Device(open_port(port or find_port()))
-    except DeviceError as e:
-        raise CommandError(str(e)) from e
-
-
-def clock_words(offset_ms):
-    """'device clock set; it was 322 days behind' (offset = device minus this computer)."""
-    s = abs(offset_ms) / 1000.0
-    if s < 2:
-        return "device clock set; it was already right (within 2 s)"
-    if s < 120:
-        amount = "%d s" % round(s)
-    elif s < 7200:
-        amount = "%d min" % round(s / 60)
-    elif s < 2 * 86400:
-        amount = "%.1f h" % (s / 3600)
-    else:
-        amount = "%d days" % round(s / 86400)
-    return "device clock set; it was %s %s" % (amount, "behind" if offset_ms < 0 else "ahead")
-
-
-def print_hello(hello, offset_ms=None):
-    print("device %s, firmware %s, log seq %d..%d (acked %d)" % (
-        hello["device_id"], hello["version"], hello["oldest_seq"], hello["newest_seq"], hello["acked_seq"]))
-    if offset_ms is not None:
-        print(clock_words(offset_ms))
-
-
-def do_sync(args):
-    try:
-        store = Store(args.db).lock()  # one sync per database; a second one says busy
-    except StoreError as e:
-        raise CommandError(str(e)) from e
-    try:
-        dev = _open_device(args.port)
-    except CommandError:
-        store.close()
-        raise
-    try:
-        result = sync(dev, store, progress=Progress())
-    except DeviceError as e:
-        if dev.bytes_in == 0:  # nothing ever came back: resuming is not the fix
-            raise CommandError("%s: no answer from the device on this port; is it running the Soothe firmware? "
-                               "(`soothe doctor` checks the board, `soothe deploy` installs it)" % e) from e
-        raise CommandError(str(e) + " - run sync again to resume") from e
-    except KeyboardInterrupt:
-        print("soothe: sync interrupted; what was stored is kept, run sync again to resume", file=sys.stderr)
-        return 130
-    finally:
-        dev.close()
-        store.close()
-    print_hello(result.hello, result.clock_offset_ms)
-    print(result.summary_line())
-    return 0
-
-
-def print_minutes(store, device_id, limit=10):
-    """A sample of stored minutes, local time with the zone named, within 80 columns."""
-    from .query import local_time, zone_label
-
-    rows = store.db.execute(
-        "SELECT unix_s, state, quality_pct, hr_bpm, rmssd_ms, sdnn_ms, coherence, beats "
-        "FROM minutes WHERE device_id=? ORDER BY unix_s", (device_id,)).fetchall()
-    print("minutes, local time (%s):" % (zone_label(rows[0][0]) if rows else zone_label()))
-    print("%-16s %-12s %5s %7s %8s %7s %5s %5s" % ("minute", "state", "good%", "HR bpm", "RMSSD ms", "SDNN ms",
-                                                  "coh", "beats"))
-
-    def num(v, fmt):
-        return fmt % v if v is not None else "-"
-
-    step = max(1, len(rows) // limit)
-    for r in rows[::step]:
-        print("%-16s %-12s %5s %7s %8s %7s %5s %5s" % (
-            local_time(r[0], "%Y-%m-%d %H:%M"), r[1][:12], num(r[2], "%d"), num(r[3], "%.1f"), num(r[4], "%.1f"),
-            num(r[5], "%.1f"), num(r[6], "%.2f"), num(r[7], "%d")))
-    beats = store.db.execute("SELECT COUNT(*), SUM(flag=0) FROM beats WHERE device_id=?", (device_id,)).fetchone()
-    print("%d minutes, %d beats (%d clean) stored for %s" % (len(rows), beats[0] or 0, beats[1] or 0, device_id))
-
-
-def do_demo(args):
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    flash = out / "flash.img"
-    db = out / "soothe.db"
-    for f in (flash, db):
-        if f.exists():
-            f.unlink()
-    print("simulating %s of wearing (the real firmware on the MicroPython unix port)..." % args.duration)
-    # A short press at 25 min: the wearer takes a 2 min breathing session, so the report has one.
-    # The wearing ends now, so the report shows today in local time.
-    start = int(time.time() - parse_duration_s(args.duration))
-    sim = Simulator(flash, seed=args.seed, duration=args.duration, trace=out / "trace.txt", presses=["1500s:short"],
-                    start=start)
-    t0 = time.monotonic()
-    with sim:
-        print("port: %s" % sim.port, flush=True)
-        try:
-            sim.wait_stopped(timeout=600)
-        except SimError as e:
-            raise CommandError(str(e)) from e
-        print("simulated %s in %.1f s" % (args.duration, time.monotonic() - t0))
-        dev = Device(open_port(sim.port))
-        store = Store(db)
-        try:
-            result = sync(dev, store, progress=Progress())
-            print_hello(result.hello, result.clock_offset_ms)
-            print(result.summary_line())
-            print_minutes(store, result.hello["device_id"])
-            from .query import resolve
-            from .report import build_report
-
-            index = build_report(store.db, resolve(store.db), out / "report")
-        finally:
-            dev.close()
-            store.close()
-    print("database: %s" % _short_path(db))
-    print("report: %s" % _short_path(index))
-    return 0
-
-
-def _short_path(p):
-    """Relative to the working folder when inside it, so demo lines stay within 80 columns."""
-    p = Path(p).resolve()
-    try:
-        return str(p.relative_to(Path.cwd()))
-    except ValueError:
-        return str(p)
-
-
-def _open_store(path):
-    from .store import default_db_path
-
-    p = Path(path) if path else default_db_path()
-    if not p.exists():
-        raise CommandError("no database at %s: run `soothe sync` first (or pass --db)" % p)
-    try:
-        return Store(p)
-    except StoreError as e:
-        raise CommandError(str(e)) from e
-
-
-class _StoreFor:
-    """`with _StoreFor(args) as (store, r):` the store and the range the options name."""
-
-    def __init__(self, args, default="all"):
-        self.args = args
-        self.default = default
-
-    def __enter__(self):
-        self.store = _open_store(self.args.db)
-        try:
-            return self.store, _range(self.store, self.args, self.default)
-        except CommandError:
-            self.store.close()
-            raise
-
-    def __exit__(self, *exc):
-        self.store.close()
-
-
-def _range(store, args, default="all"):
-    from .query import QueryError, resolve
-
-    try:
-        return resolve(store.db, args.device, getattr(args, "day", None), args.from_, args.to, default=default)
-    except QueryError as e:
-        raise CommandError(str(e)) from e
-
-
-def do_sessions(args):
-    from .export import print_sessions
-
-    with _StoreFor(args) as (store, r):
-        print_sessions(store.db, r, sys.stdout)
-    return 0
-
-
-def do_export(args):
-    from .export import export
-
-    from .export import tables_for
-
-    try:
-        tables_for(args.format, args.table)
-    except ValueError as e:
-        raise CommandError(str(e)) from e
-    with _StoreFor(args) as (store, r):
-
-        def warn(msg):
-            print("soothe: warning: %s" % msg, file=sys.stderr)
-
-        if args.out:
-            from .store import open_private
-
-            out_path = Path(args.out)
-            try:
-                f = open_private(out_path, newline="")
-            except OSError as e:
-                raise CommandError("cannot write --out %s: %s" % (out_path, e.strerror or e)) from e
-            with f:
-                n = export(store.db, r, args.format, f, table=args.table, warn=warn)
-            print("wrote %d %s row(s) for %s (%s) to %s" % (n, args.format, r.device_id, r.label, out_path),
-                  file=sys.stderr)
-        else:
-            n = export(store.db, r, args.format, sys.stdout, table=args.table, warn=warn)
-        if n == 0:  # like report and summary: an empty range is an error, not an empty success
-            raise CommandError("nothing stored for %s in %s: pick a range with data (`soothe sessions` lists days)"
-                               % (r.device_id, r.label))
-    return 0
-
-
-def do_monitor(args):
-    from .monitor import monitor
-
-    if args.seconds is not None and not (math.isfinite(args.seconds) and args.seconds > 0):
-        raise CommandError("--seconds must be above 0")
-    dev = _open_device(args.port)
-    try:
-        n = monitor(dev, sys.stdout, seconds=args.seconds, in_place=sys.stdout.isatty())
-    except DeviceError as e:
-        raise CommandError(str(e)) from e
-    finally:
-        dev.close()
-    if n == 0:
-        print("soothe: no live updates: is the sensor on the skin?", file=sys.stderr)
-    return 0
-
-
-def do_config(args):
-    from . import settings_text
-    from soothe_fw.log import settings as fw_settings
-
-    keys = sorted(fw_settings.SCHEMA)
-    name = args.key
-    key = settings_text.resolve_key(name) if name is not None else None
-    if name is not None and key is None:
-        raise CommandError("unknown setting %r (known: %s)" % (name, ", ".join(
-            sorted(settings_text.natural(k) for k in keys))))
-    raw = None
-    if args.action == "set":
-        if key is None or args.value is None:
-            raise CommandError("config set needs KEY VALUE, e.g. soothe config set pacer_rate 5.5")
-        try:  # the firmware's own validation, before the device is asked
-            raw = settings_text.to_raw(key, name, args.value)
-            fw_settings.Settings().set(key, raw)
-        except fw_settings.ConfigError as e:
-            raise CommandError("%s; the device keeps its previous value" % e) from e
-    elif args.value is not None:
-        raise CommandError("config get takes one KEY (or none to list all)")
-    dev = _open_device(args.port)
-    try:
-        if args.action == "set":
-            k, v = dev.config(key, raw)
-            print("%s (saved on the device)" % settings_text.show(k, v))
-        else:
-            for k in [key] if key else keys:
-                k, v = dev.config(k)
-                print(settings_text.show(k, v))
-    except DeviceError as e:
-        raise CommandError(str(e)) from e
-    finally:
-        dev.close()
-    return 0
-
-
-def do_finder(args):
-    dev = _open_device(args.port)
-    try:
-        accepted, running = dev.session(0 if args.abort else 2)
-    except DeviceError as e:
-        raise CommandError(str(e)) from e
-    finally:
-        dev.close()
-    if args.abort:
-        print("finder stopped" if accepted and running == 3 else
-              ("stopped a breathing session" if accepted else "nothing was running"))
-    elif accepted:
-        print("resonance finder started: follow the pacer for about 10 min; the best rate becomes your default")
-    else:
-        print("the device is already running a session (kind %d); stop it first with `soothe finder --abort`"
-              % running)
-        return 1
-    return 0
-
-
-def _report_progress(label="analysing days"):
-    """A transient progress bar on a terminal (None otherwise): returns update(done, total)."""
-    if not sys.stderr.isatty():
-        return None
-    from rich.console import Console
-    from rich.progress import Progress as RichProgress
-
-    bar = RichProgress(transient=True, console=Console(stderr=True))
-    task = bar.add_task(label, total=None)
-    bar.start()
-
-    def update(done, total):
-        bar.update(task, completed=done, total=total)
-        if done >= total:
-            bar.stop()
-
-    return update
-
-
-def do_report(args):
-    from .report import ReportError, build_report
-
-    with _StoreFor(args) as (store, r):
-        try:
-            index = build_report(store.db, r, args.out, progress=_report_progress())
-        except ReportError as e:
-            raise CommandError(str(e)) from e
-    print("report: %s" % index)
-    return 0
-
-
-def do_summary(args):
-    from rich.console import Console
-
-    from .report import ReportError, print_summary
-
-    with _StoreFor(args, default="last") as (store, r):
-        try:
-            print_summary(store.db, r, Console(highlight=False))  # the terminal's width (80 when piped)
-        except ReportError as e:
-            raise CommandError(str(e)) from e
-    return 0
-
-
-def do_mark(args):
-    """`soothe mark [list]` lists the marked moments; `soothe mark tag ID [TAG] [--note TEXT] [--clear]`
-    tags one (host only)."""
-    import json
-
-    from .marks import MarkError, marks_json, print_marks, set_tag
-
-    if args.action == "list":
-        if args.id is not None or args.tag is not None or args.note is not None or args.clear:
-            raise CommandError("`soothe mark` lists marks; to tag one: soothe mark tag ID TAG [--note \"...\"]")
-        with _StoreFor(args) as (store, r):
-            if args.json:
-                json.dump(marks_json(store.db, r), sys.stdout, indent=1)
-                sys.stdout.write("\n")
-            else:
-                print_marks(store.db, r, sys.stdout)
-        return 0
-    if args.id is None:
-        raise CommandError("give the mark's id (the first column of `soothe mark`), e.g. soothe mark tag 3 anxious")
-    try:
-        mark_id = int(args.id)
-    except ValueError:
-        raise CommandError("mark id %r: use the number in the first column of `soothe mark`" % args.id) from None
-    for what in ("day", "from_", "to"):
-        if getattr(args, what, None):
-            raise CommandError("`soothe mark tag` takes a mark id, not a date range")
-    store = _open_store(args.db)
-    try:
-        from .query import QueryError, pick_device
-
-        try:
-            device = pick_device(store.db, args.device)
-        except QueryError as e:
-            raise CommandError(str(e)) from e
-        try:
-            m = set_tag(store.db, device, mark_id, args.tag, args.note, clear=args.clear)
-        except MarkError as e:
-            raise CommandError(str(e)) from e
-    finally:
-        store.close()
-    if args.json:
-        json.dump(m, sys.stdout, indent=1)
-        sys.stdout.write("\n")
-    else:
-        what = m["tag"] or ""
-        if m["note"]:
-            what = (what + ", " if what else "") + "note \"%s\"" % m["note"]
-        print("mark %d (%s): %s" % (m["id"], m["time"], what or "no tag"))
-    return 0
-
-
-def do_programme(args):
-    import json
-
-    from .programme import build, default_range, print_programme
-    from .query import QueryError
-
-    store = _open_store(args.db)
-    try:
-        try:
-            r = default_range(store.db, args.device, args.from_, args.to)
-        except QueryError as e:
-            raise CommandError(str(e)) from e
-        view = build(store.db, r)
-    finally:
-        store.close()
-    if args.json:
-        json.dump(view, sys.stdout, indent=1)
-        sys.stdout.write("\n")
-    else:
-        print_programme(view, sys.stdout)
-    return 0
-
-
-def _release_repl(port):
-    """Asks a running Soothe app to hand the REPL back (restores Ctrl-C); harmless otherwise."""
-    from soothe_fw.link import wire
-
-    try:
-        dev = Device(open_port(port), timeout=0.5, retries=0)
-    except DeviceError:
-        return
-    try:
-        dev.exchange(wire.REPL)
-    except (DeviceError, OSError):
-        pass
-    finally:
-        dev.close()
-
-
-def _repl_port(args):
-    """The board's port (given or found), with a running Soothe app asked to free the REPL."""
-    check_port(args.port)
-    try:
-        port = args.port or find_port()
-    except DeviceError as e:
-        raise CommandError(str(e)) from e
-    _release_repl(port)
-    if not _answers(port):
-        raise CommandError("%s does not answer: is it a board running MicroPython? unplug and replug it, or try "
-                           "another port" % port)
-    return port
-
-
-def _answers(port, seconds=3.0):
-    """True when anything comes back after Ctrl-C and Enter (a MicroPython REPL prints a prompt)."""
-    if "://" in port:
-        return True
-    try:
-        ser = open_port(port)
-    except DeviceError:
-        return True  # let mpremote report why it cannot open the port
-    try:
-        ser.write(b"\r\x03\r")
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            if ser.read(64):
-                return True
-        return False
-    except OSError:
-        return True
-    finally:
-        ser.close()
-
-
-def do_deploy(args):
-    from .deploy import BOARDS, DeployError, Deployer, board_txt
-
-    if args.board not in BOARDS:
-        raise CommandError("--board %s: use one of %s" % (args.board, ", ".join(BOARDS)))
-    try:
-        board_txt(args.board, args.sensor, args.led, args.motor, args.cpu_mhz, args.sleep)  # bad options: no board
-    except DeployError as e:
-        raise CommandError(str(e)) from e
-    port = _repl_port(args)
-    try:
-        Deployer(port).deploy(args.board, args.sensor, args.led, args.motor, cpu_mhz=args.cpu_mhz, sleep=args.sleep,
-                              accel=args.accel)
-    except (DeployError, FileNotFoundError) as e:
-        raise CommandError(str(e)) from e
-    return 0
-
-
-def do_doctor(args):
-    from .deploy import DeployError, Deployer, doctor_report
-
-    port = _repl_port(args)
-    print("checking the board on %s with mpremote (up to a minute)..." % port, file=sys.stderr, flush=True)
-    try:
-        res = Deployer(port).doctor()
-    except (DeployError, FileNotFoundError) as e:
-        raise CommandError(str(e)) from e
-    lines, problems = doctor_report(res)
-    for line in lines:
-        print(line)
-    return 1 if problems else 0
-
-
-def do_soak(args):
-    from .soak import SoakError, format_soak, run_soak
-
-    if not math.isfinite(args.days) or args.days <= 0:
-        raise CommandError("--days %s: give a number of days above 0, e.g. --days 7" % args.days)
-    try:
-        r = run_soak(args.days, heapsize=args.heapsize, progress=_report_progress("simulated seconds"))
-    except SoakError as e:
-        raise CommandError(str(e)) from e
-    print(format_soak(r))
-    return 0 if r["ok"] else 1
-
-
-def _add_range(p, day=True):
-    p.add_argument("--db", help="SQLite database (default: ~/.local/share/soothe/soothe.db)")
-    p.add_argument("--device", help="device id (default: the one synced last)")
-    if day:
-        p.add_argument("--day", metavar="DATE", help="one local day, e.g. 2026-01-05")
-    p.add_argument("--from", dest="from_", metavar="DATE", help="first local day (inclusive)")
-    p.add_argument("--to", metavar="DATE", help="last local day (inclusive)")
-
-
-def do_replay(args):
-    import json
-
-    from .replay import ReplayError, format_text, run_replay
-
-    try:
-        result = run_replay(args.file, args.rate, args.column, adc_bits=args.adc_bits)
-    except ReplayError as e:
-        raise CommandError(str(e)) from e
-    if args.json:
-        json.dump(result, sys.stdout, separators=(",", ":"))
-        sys.stdout.write("\n")
-    else:
-        format_text(result, sys.stdout)
-    return 0
-
-
-def do_bench(args):
-    try:
-        from . import bench
-    except ImportError as e:
-        raise CommandError("bench needs the bench extra (%s): run `make bench`" % e) from e
-    sections = args.only.split(",") if args.only else list(bench.SECTIONS)
-    unknown = [s for s in sections if s not in bench.SECTIONS]
-    if unknown:
-        raise CommandError("--only %s: choose from %s" % (",".join(unknown), ",".join(bench.SECTIONS)))
-    missing = [m for m in ("heartpy", "neurokit2", "scipy") if importlib.util.find_spec(m) is None]
-    if missing and "accuracy" in sections:  # the peer detectors; the other sections run without them  # checked up front: the peers are imported deep inside the accuracy section
-        raise CommandError("bench needs the bench extra (missing: %s): run `make bench`, or "
-                           "`pip install -e '.[bench]'`" % ", ".join(missing))
-    if not sys.stderr.isatty():
-        bench.run(sections, quick=args.quick)
-        return 0
-    from rich.console import Console
-
-    # A spinner naming the running section; the figures print above it as they come.
-    with Console(stderr=True).status("") as status:
-        for i, name in enumerate(sections):
-            status.update("bench: %s (%d of %d)..." % (name, i + 1, len(sections)))
-            bench.run([name], quick=args.quick, out=sys.stdout)
-    return 0
-
-
-def build_parser():
-    parser = Parser(prog="soothe", description="Soothe: compassion-focused HRV biofeedback wearable, host tool.")
-    parser.add_argument("--version", action="version", version="soothe %s" % _version())
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-
-    p = sub.add_parser("sim", help="run the real firmware on the simulated board; prints `port: /dev/pts/N`")
-    _parse_sim_common(p)
-    p.set_defaults(func=do_sim)
-
-    p = sub.add_parser("sync", help="sync the device's log to the local database and set its clock")
-    p.add_argument("--port", help="serial port (default: auto-detect an ESP32 by USB VID:PID)")
-    p.add_argument("--db", help="SQLite database (default: ~/.local/share/soothe/soothe.db)")
-    p.set_defaults(func=do_sync)
-
-    p = sub.add_parser("replay", help="run a PPG recording (CSV) through the firmware's beat and HRV engine")
+def _build_replay(p):
     p.add_argument("file", metavar="FILE", help="CSV: one sample per row, or columns with a header row")
     p.add_argument("--rate", type=int, required=True, metavar="HZ", help="sample rate of the recording, 25..500")
     p.add_argument("--column", metavar="NAME", help="column to read (header name, or 0-based index without a header)")
     p.add_argument("--adc-bits", type=int, default=0, metavar="N",
                    help="the sensor's range in bits, 8..24 (default: inferred from the data)")
     p.add_argument("--json", action="store_true", help="one JSON object: beats, windows, summary (see README)")
-    p.set_defaults(func=do_replay)
 
-    p = sub.add_parser("bench", help="print accuracy, cost, log and wire figures against the targets")
+
+def _build_bench(p):
     p.add_argument("--only", metavar="SECTIONS", help="comma-separated sections to run (default: all)")
     p.add_argument("--quick", action="store_true", help="fewer cases and shorter runs")
-    p.set_defaults(func=do_bench)
 
-    p = sub.add_parser("sessions", help="list the synced days and breathing sessions")
-    _add_range(p)
-    p.set_defaults(func=do_sessions)
 
+def _build_export(p):
     from .export import FORMATS, TABLES
 
-    p = sub.add_parser("export", help="export RR intervals and summaries (csv, json, or Kubios RR text)")
     p.add_argument("--format", required=True, choices=FORMATS,
                    help="kubios: one RR (ms) per line, ok beats only; kubios-time: time_s,rr_ms keeping gaps")
     p.add_argument("--table", choices=TABLES, help="beats, minutes or sessions (csv default: beats; json default: all)")
     p.add_argument("--out", metavar="FILE", help="write here (created 0600) instead of stdout")
-    _add_range(p)
-    p.set_defaults(func=do_export)
+    add_range(p)
 
-    p = sub.add_parser("report", help="write an HTML report (phone and desktop, SVG plots) for a day or a range")
-    _add_range(p)
+
+def _build_report(p):
+    add_range(p)
     p.add_argument("--out", default="soothe-report", metavar="DIR", help="folder for index.html and plots")
-    p.set_defaults(func=do_report)
 
-    p = sub.add_parser("summary", help="key figures per day as a terminal table (default: the last day)")
-    _add_range(p)
-    p.set_defaults(func=do_summary)
 
-    from .marks import TAGS
-
-    p = sub.add_parser("mark", help="list the moments marked with a double press; `mark tag ID TAG` tags one")
-    p.add_argument("action", nargs="?", default="list", choices=("list", "tag"))
-    p.add_argument("id", nargs="?", metavar="ID", help="the mark's id (first column of `soothe mark`)")
-    p.add_argument("tag", nargs="?", metavar="TAG", help="one of: %s" % ", ".join(TAGS))
-    p.add_argument("--note", metavar="TEXT", help="your own words for the moment (kept on this computer only)")
-    p.add_argument("--clear", action="store_true", help="remove the mark's tag and note")
-    p.add_argument("--json", action="store_true", help="JSON instead of a table (see README)")
-    _add_range(p)
-    p.set_defaults(func=do_mark)
-
-    p = sub.add_parser("programme", help="the two-week view: practice, marks, resting RMSSD trend, before/after")
-    _add_range(p, day=False)
-    p.add_argument("--json", action="store_true", help="JSON instead of tables (see README)")
-    p.set_defaults(func=do_programme)
-
-    p = sub.add_parser("monitor", help="live HR, RMSSD, state and pacer phase from the device")
-    p.add_argument("--port", help="serial port (default: auto-detect)")
+def _build_monitor(p):
+    add_port(p)
     p.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl-C)")
-    p.set_defaults(func=do_monitor)
 
-    p = sub.add_parser("config", help="read or change the device's settings (validated before sending)")
+
+def _build_config(p):
     p.add_argument("action", choices=("get", "set"))
     p.add_argument("key", nargs="?", metavar="KEY")
     p.add_argument("value", nargs="?", metavar="VALUE")
-    p.add_argument("--port", help="serial port (default: auto-detect)")
-    p.set_defaults(func=do_config)
+    add_port(p)
 
-    p = sub.add_parser("finder", help="start (or --abort) the resonance-breathing finder on the device")
+
+def _build_finder(p):
     p.add_argument("--abort", action="store_true", help="stop the finder or a breathing session")
-    p.add_argument("--port", help="serial port (default: auto-detect)")
-    p.set_defaults(func=do_finder)
+    add_port(p)
 
-    p = sub.add_parser("deploy", help="compile the firmware with mpy-cross and copy it with mpremote (keeps /data)")
-    p.add_argument("--port", help="serial port (default: auto-detect)")
+
+def _build_deploy(p):
+    add_port(p)
     p.add_argument("--board", default="esp32-devkitc", help="esp32-devkitc (default) or xiao-esp32s3")
     p.add_argument("--sensor", default="analog", choices=("analog", "max30102"))
     p.add_argument("--led", default="pwm-cathode", choices=("pwm-cathode", "pwm-anode", "ws2812"))
@@ -818,23 +153,71 @@ def build_parser():
                    help="light sleep between MAX30102 bursts (default: light with max30102, else none)")
     p.add_argument("--accel", choices=("auto", "lis2dh12", "none"),
                    help="LIS2DH12 wrist accelerometer on the I2C bus (default auto: used when it answers)")
-    p.set_defaults(func=do_deploy)
 
-    p = sub.add_parser("doctor", help="check a connected board: MicroPython, flash, RAM, sensor, LED and motor")
-    p.add_argument("--port", help="serial port (default: auto-detect)")
-    p.set_defaults(func=do_doctor)
 
-    p = sub.add_parser("soak", help="days of wearing on the simulated board from the .mpy image on a small heap")
+def _build_soak(p):
     p.add_argument("--days", type=float, default=7.0, help="simulated days (default 7)")
     p.add_argument("--heapsize", default="200k", help="MicroPython heap (default 200k, see soak.py)")
-    p.set_defaults(func=do_soak)
 
-    p = sub.add_parser("demo", help="simulate a stretch of wearing, sync it and print what arrived")
+
+def _build_demo(p):
     p.add_argument("--duration", default="60m", help="how much wearing to simulate (default 60m)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", default="out/demo", help="folder for the flash image and database")
-    p.set_defaults(func=do_demo)
 
+
+def _build_mark(p):
+    from .marks import TAGS
+
+    p.add_argument("action", nargs="?", default="list", choices=("list", "tag"),
+                   help="list (default) or tag one mark")
+    p.add_argument("id", nargs="?", metavar="ID", help="the mark's id (first column of `soothe mark`)")
+    p.add_argument("tag", nargs="?", metavar="TAG", help="one of: %s" % ", ".join(TAGS))
+    p.add_argument("--note", metavar="TEXT", help="your own words for the moment (kept on this computer only)")
+    p.add_argument("--clear", action="store_true", help="remove the mark's tag and note")
+    p.add_argument("--json", action="store_true", help="JSON instead of a table (see README)")
+    add_range(p)
+
+
+def _build_programme(p):
+    add_range(p, day=False)
+    p.add_argument("--json", action="store_true", help="JSON instead of tables (see README)")
+
+
+# ---- the table: name -> (handler, builder, help); its order is the order in `soothe --help` ----
+
+COMMANDS = {
+    "sim": (c.do_sim, _build_sim, "run the real firmware on the simulated board; prints `port: /dev/pts/N`"),
+    "sync": (c.do_sync, _build_sync, "sync the device's log to the local database and set its clock"),
+    "replay": (c.do_replay, _build_replay, "run a PPG recording (CSV) through the firmware's beat and HRV engine"),
+    "bench": (c.do_bench, _build_bench, "print accuracy, cost, log and wire figures against the targets"),
+    "sessions": (c.do_sessions, add_range, "list the synced days and breathing sessions"),
+    "export": (c.do_export, _build_export, "export RR intervals and summaries (csv, json, or Kubios RR text)"),
+    "report": (c.do_report, _build_report,
+               "write an HTML report (phone and desktop, SVG plots) for a day or a range"),
+    "summary": (c.do_summary, add_range, "key figures per day as a terminal table (default: the last day)"),
+    "mark": (marks.do_mark, _build_mark, "list the moments marked with a double press; `mark tag ID TAG` tags one"),
+    "programme": (programme.do_programme, _build_programme,
+                  "the two-week view: practice by kind, marks by tag, resting-RMSSD trend, before/after change"),
+    "monitor": (c.do_monitor, _build_monitor, "live HR, RMSSD, state and pacer phase from the device"),
+    "config": (c.do_config, _build_config, "read or change the device's settings (validated before sending)"),
+    "finder": (c.do_finder, _build_finder, "start (or --abort) the resonance-breathing finder on the device"),
+    "deploy": (c.do_deploy, _build_deploy,
+               "compile the firmware with mpy-cross and copy it with mpremote (keeps /data)"),
+    "doctor": (c.do_doctor, add_port, "check a connected board: MicroPython, flash, RAM, sensor, LED and motor"),
+    "soak": (c.do_soak, _build_soak, "days of wearing on the simulated board from the .mpy image on a small heap"),
+    "demo": (c.do_demo, _build_demo, "simulate a stretch of wearing, sync it and print what arrived"),
+}
+
+
+def build_parser():
+    parser = Parser(prog="soothe", description="Soothe: compassion-focused HRV biofeedback wearable, host tool.")
+    parser.add_argument("--version", action="version", version="soothe %s" % _version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for name, (handler, builder, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text)
+        builder(p)
+        p.set_defaults(func=handler)
     return parser
 
 
@@ -847,6 +230,24 @@ def _version():
         return "unknown"
 
 
+def _one_line(e):
+    """The one line (without the `soothe: error: ` prefix) and the exit code for a failure."""
+    if isinstance(e, CommandError):
+        return str(e), EXIT_USAGE
+    if isinstance(e, subprocess.TimeoutExpired):
+        return ("%s did not finish within %d s: is the board answering? unplug and replug it"
+                % (os.path.basename(str(e.cmd[0])), e.timeout)), EXIT_USAGE
+    if isinstance(e, (StoreError, DeviceError)):
+        return str(e), 1
+    if isinstance(e, sqlite3.Error):
+        return "the database cannot be read (%s): check --db, or move it aside and sync again" % e, 1
+    if isinstance(e, OSError):
+        where = " (%s)" % e.filename if getattr(e, "filename", None) else ""
+        return "%s%s" % (e.strerror or e, where), 1
+    # the last resort: one line, never a traceback
+    return "unexpected %s: %s (please report this)" % (type(e).__name__, str(e)[:200]), 1
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -855,36 +256,18 @@ def main(argv=None):
         return EXIT_USAGE
     try:
         return args.func(args) or 0
-    except CommandError as e:
-        print("soothe: error: %s" % e, file=sys.stderr)
-        return EXIT_USAGE
     except BrokenPipeError:
         # `soothe export ... | head`: the reader has gone; stop quietly (Python docs, "Note on SIGPIPE").
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
-    except subprocess.TimeoutExpired as e:
-        print("soothe: error: %s did not finish within %d s: is the board answering? unplug and replug it"
-              % (os.path.basename(str(e.cmd[0])), e.timeout), file=sys.stderr)
-        return EXIT_USAGE
-    except (StoreError, DeviceError) as e:
-        print("soothe: error: %s" % e, file=sys.stderr)
-        return 1
-    except sqlite3.Error as e:
-        print("soothe: error: the database cannot be read (%s): check --db, or move it aside and sync again"
-              % e, file=sys.stderr)
-        return 1
-    except OSError as e:
-        where = " (%s)" % e.filename if getattr(e, "filename", None) else ""
-        print("soothe: error: %s%s" % (e.strerror or e, where), file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("soothe: interrupted", file=sys.stderr)
         return 130
-    except Exception as e:  # noqa: BLE001 - the last resort: one line, never a traceback
-        print("soothe: error: unexpected %s: %s (please report this)" % (type(e).__name__, str(e)[:200]),
-              file=sys.stderr)
-        return 1
+    except Exception as e:  # noqa: BLE001 - every failure is one line (see _one_line)
+        message, code = _one_line(e)
+        print("soothe: error: %s" % message, file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

@@ -65,49 +65,19 @@ except Exception:
 print('INVENTORY ' + json.dumps({'files': out, 'dirs': dirs, 'free': free}))
 """
 
-# Runs on the board: versions, free flash and RAM, sensor presence, an LED and motor pattern.
+# Runs on the board: versions, free flash and RAM, then the firmware's own self-test
+# (soothe_fw/hw/selftest.py), which builds the board from /board.txt as the app does and
+# drives its sensor, accelerometer, LED and motor, whatever board.txt chose.
 DOCTOR = """
-import sys, os, gc, json, time
+import sys, os, gc, json
 res = {'version': sys.version, 'impl': list(sys.implementation.version), 'machine': os.uname().machine}
 st = os.statvfs('/')
 res['flash_free'] = st[0] * st[3]
 gc.collect()
 res['ram_free'] = gc.mem_free()
 try:
-    import machine
-    from soothe_fw.hw import board
-    from soothe_fw.hw import esp32 as board_esp32
-    try:
-        name, opts = board.parse_board_txt(open('board.txt').read())
-    except OSError:
-        name, opts = 'esp32-devkitc', {}
-    res['board'] = name
-    res['options'] = opts
-    pins = board_esp32.PINS[name]
-    i2c = machine.I2C(0, sda=machine.Pin(pins[6]), scl=machine.Pin(pins[7]))
-    res['i2c'] = i2c.scan()
-    if opts.get('accel', 'auto') != 'none':
-        try:
-            from soothe_fw.hw import lis2dh12
-            res['accel'] = lis2dh12.check(i2c, time.sleep_ms)
-        except ImportError:
-            pass
-    adc = machine.ADC(machine.Pin(pins[0]))
-    adc.atten(machine.ADC.ATTN_11DB)
-    v = []
-    for _ in range(200):
-        v.append(adc.read_u16() >> 4)
-        time.sleep_ms(5)
-    res['adc_min'], res['adc_max'] = min(v), max(v)
-    led = board_esp32.PwmLED(pins[1], pins[2], pins[3], opts.get('led') == 'pwm-anode')
-    for rgb in ((40, 0, 0), (0, 40, 0), (0, 0, 40), (0, 0, 0)):
-        led.set_rgb(*rgb)
-        time.sleep_ms(300)
-    motor = board_esp32.PwmMotor(pins[4])
-    motor.set(60)
-    time.sleep_ms(200)
-    motor.set(0)
-    res['pattern'] = 'red, green, blue, one buzz'
+    from soothe_fw.hw import selftest
+    res.update(selftest.run())
 except Exception as e:
     res['error'] = repr(e)
 print('DOCTOR ' + json.dumps(res))
@@ -250,8 +220,16 @@ def doctor_report(res):
         add(False, "hardware check stopped: %s (deploy the firmware first?)" % res["error"])
         return lines, problems
     opts = res.get("options", {})
+    if "board_error" in res:  # the board as board.txt describes it does not start: the app would not either
+        add(False, "the board (%s, board.txt %s) does not start: %s" % (
+            res.get("board", "?"), " ".join("%s=%s" % kv for kv in sorted(opts.items())) or "defaults",
+            res["board_error"]))
+        return lines, problems
     if opts.get("sensor") == "max30102":
         add(0x57 in res.get("i2c", []), "MAX30102 on I2C at 0x57 (found %s)" % [hex(a) for a in res.get("i2c", [])])
+        if "fifo_samples" in res:
+            add(res["fifo_samples"] > 0, "MAX30102 FIFO: %d samples in 1 s (none means check the sensor's supply)"
+                % res["fifo_samples"])
     else:
         lo, hi = res.get("adc_min", 0), res.get("adc_max", 0)
         add(8 < hi - lo and hi < 4095 and lo > 0, "PulseSensor on the ADC: readings %d..%d (flat or railed means "
@@ -259,5 +237,7 @@ def doctor_report(res):
     if str(opts.get("motor", "")).startswith("drv2605"):
         add(0x5A in res.get("i2c", []), "DRV2605L on I2C at 0x5A")
     _doctor_accel(res, opts, add, lines)
-    lines.append("look: the LED should have shown %s" % res.get("pattern", "nothing"))
+    what = {"Ws2812Led": "the WS2812 pixel", "PwmLED": "the RGB LED"}.get(res.get("led"), "the LED")
+    motor = {"Drv2605": " (DRV2605)", "PwmMotor": ""}.get(res.get("motor"), "")
+    lines.append("look: %s should have shown %s%s" % (what, res.get("pattern", "nothing"), motor))
     return lines, problems

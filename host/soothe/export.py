@@ -117,8 +117,7 @@ def print_sessions(db, r, out, width=None):
     console.print(t)
     console.print("HR and RMSSD here are means of the device's per-minute figures; `soothe summary` and the "
                   "report analyse the beats themselves.", style="dim")
-    undated = db.execute("SELECT COUNT(*) FROM minutes WHERE device_id=? AND unix_s<946684800",
-                         (r.device_id,)).fetchone()[0]
+    undated = query.undated_minutes(db, r.device_id)
     if undated:
         console.print("\n%d undated minute(s): logged in a boot whose clock was never set by a sync (not shown above)"
                       % undated)

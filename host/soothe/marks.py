@@ -27,30 +27,21 @@ class MarkError(Exception):
 
 
 
-MARK_COLUMNS = ("seq", "unix_ms", "state_at_mark", "before_hr", "before_rmssd", "before_state", "before_ok_pct",
-                "after_hr", "after_rmssd", "after_state", "after_ok_pct")
-
-
 def marks(db, device_id, start_s=None, end_s=None):
     """Every mark of a log (optionally within [start_s, end_s)), oldest first, each a dict:
     id, seq, unix_ms, time (local), state_at_mark, before/after {hr_bpm, rmssd_ms, state,
     ok_pct} (None = no evidence), tag, note."""
-    rows = db.execute(
-        "SELECT %s, t.tag, t.note FROM marks m LEFT JOIN mark_tags t ON t.device_id=m.device_id AND t.seq=m.seq "
-        "WHERE m.device_id=? ORDER BY m.seq" % ", ".join("m." + c for c in MARK_COLUMNS), (device_id,)).fetchall()
     out = []
-    for i, row in enumerate(rows):
-        d = dict(zip(MARK_COLUMNS + ("tag", "note"), row))
-        m = {"id": i + 1, "seq": d["seq"], "unix_ms": d["unix_ms"],
-             "time": query.local_time(d["unix_ms"] // 1000), "state_at_mark": d["state_at_mark"],
-             "before": {"hr_bpm": d["before_hr"], "rmssd_ms": d["before_rmssd"], "state": d["before_state"],
-                        "ok_pct": d["before_ok_pct"]},
-             "after": {"hr_bpm": d["after_hr"], "rmssd_ms": d["after_rmssd"], "state": d["after_state"],
-                       "ok_pct": d["after_ok_pct"]},
-             "tag": d["tag"], "note": d["note"]}
-        if start_s is not None and not start_s * 1000 <= m["unix_ms"] < end_s * 1000:
+    for i, d in enumerate(query.marks(db, device_id)):
+        if start_s is not None and not start_s * 1000 <= d["unix_ms"] < end_s * 1000:
             continue
-        out.append(m)
+        out.append({"id": i + 1, "seq": d["seq"], "unix_ms": d["unix_ms"],
+                    "time": query.local_time(d["unix_ms"] // 1000), "state_at_mark": d["state_at_mark"],
+                    "before": {"hr_bpm": d["before_hr"], "rmssd_ms": d["before_rmssd"], "state": d["before_state"],
+                               "ok_pct": d["before_ok_pct"]},
+                    "after": {"hr_bpm": d["after_hr"], "rmssd_ms": d["after_rmssd"], "state": d["after_state"],
+                              "ok_pct": d["after_ok_pct"]},
+                    "tag": d["tag"], "note": d["note"]})
     return out
 
 
@@ -91,66 +82,58 @@ def check_note(note):
 
 def find(db, device_id, mark_id):
     """The mark with this id (1-based) in a log, or MarkError naming the ids there are."""
-    n = db.execute("SELECT COUNT(*) FROM marks WHERE device_id=?", (device_id,)).fetchone()[0]
-    if n == 0:
+    ms = marks(db, device_id)
+    if not ms:
         raise MarkError("no marks stored for %s yet: double-press the button to mark a moment, then sync"
                         % device_id)
-    if not 1 <= mark_id <= n:
-        raise MarkError("no mark %d for %s: ids run from 1 to %d (`soothe mark` lists them)" % (mark_id, device_id, n))
-    return marks(db, device_id)[mark_id - 1]
+    if not 1 <= mark_id <= len(ms):
+        raise MarkError("no mark %d for %s: ids run from 1 to %d (`soothe mark` lists them)"
+                        % (mark_id, device_id, len(ms)))
+    return ms[mark_id - 1]
 
 
-def set_tag(db, device_id, mark_id, tag=None, note=None, clear=False, now=None):
+def set_tag(store, device_id, mark_id, tag=None, note=None, clear=False, now=None):
     """Tags mark `mark_id`: a tag from TAGS and/or a note in the wearer's own words.  Given
     only one of them, the other is kept.  clear=True removes both.  Returns the mark."""
     import time
 
-    m = find(db, device_id, mark_id)
+    m = find(store.db, device_id, mark_id)
     if clear:
         if tag is not None or note is not None:
             raise MarkError("--clear removes the tag and note: give it alone")
-        with db:
-            db.execute("DELETE FROM mark_tags WHERE device_id=? AND seq=?", (device_id, m["seq"]))
-        return find(db, device_id, mark_id)
+        store.tag_mark(device_id, m["seq"], None, None, None)
+        return find(store.db, device_id, mark_id)
     tag, note = check_tag(tag), check_note(note)
     if tag is None and note is None:
         raise MarkError("give a tag (%s) or --note \"your own words\" (or --clear)" % ", ".join(TAGS))
-    new_tag = tag if tag is not None else m["tag"]
-    new_note = note if note is not None else m["note"]
-    with db:
-        db.execute("INSERT INTO mark_tags VALUES (?,?,?,?,?) ON CONFLICT(device_id, seq) DO UPDATE SET "
-                   "tag=excluded.tag, note=excluded.note, tagged_unix=excluded.tagged_unix",
-                   (device_id, m["seq"], new_tag, new_note, time.time() if now is None else now))
-    return find(db, device_id, mark_id)
+    store.tag_mark(device_id, m["seq"], tag if tag is not None else m["tag"], note if note is not None else m["note"],
+                   time.time() if now is None else now)
+    return find(store.db, device_id, mark_id)
 
 
 # ---- what the body showed before a mark ---------------------------------------------------
 def _state_timeline(db, device_id, start_ms, end_ms):
     """[(from_ms, to_ms, state)] covering [start_ms, end_ms) from the device's state events
-    (each names the state from then on); the stretch before the first known event is None.
-    Without state events the stored minutes stand in (a minute's state for its 60 s)."""
-    rows = db.execute("SELECT unix_ms, data FROM events WHERE device_id=? AND kind='state' AND unix_ms<? "
-                      "AND unix_ms>=? ORDER BY unix_ms, seq", (device_id, end_ms, start_ms - 6 * 3600 * 1000)).fetchall()
-    if not rows:
-        mins = db.execute("SELECT unix_s, state FROM minutes WHERE device_id=? AND unix_s*1000<? AND unix_s*1000>=? "
-                          "ORDER BY unix_s", (device_id, end_ms, start_ms - 60000)).fetchall()
+    (each names the state from then on; the last one up to 6 h earlier gives the state at
+    start_ms, None when there is none).  Without state events the stored minutes stand in
+    (a minute's state for its 60 s)."""
+    changes = query.state_changes(db, device_id, start_ms, end_ms, start_ms - 6 * 3600 * 1000)
+    if not changes:
         out = []
-        for t_s, state in mins:
+        for t_s, state in query.minute_states(db, device_id, start_ms, end_ms):
             a, b = max(start_ms, t_s * 1000), min(end_ms, t_s * 1000 + 60000)
             if b > a:
                 out.append((a, b, state))
         return out
     out = []
     cur_t, cur = start_ms, None
-    for t, data in rows:
-        state = bytes(data).decode(errors="replace")
+    for t, state in changes:
         if t <= start_ms:
             cur = state
             continue
         out.append((cur_t, t, cur))
         cur_t, cur = t, state
     out.append((cur_t, end_ms, cur))
-    # A stretch the device logged no minute for (unworn, switched off) holds no state.
     return out
 
 
@@ -273,3 +256,44 @@ def marks_json(db, r):
 def dump_json(obj, out):
     json.dump(obj, out, indent=1)
     out.write("\n")
+
+
+# ---- `soothe mark`: the command (registered in cli.COMMANDS) ------------------------------
+def do_mark(args):
+    """`soothe mark [list]` lists the marked moments; `soothe mark tag ID [TAG] [--note TEXT]
+    [--clear]` tags one (kept on this computer only)."""
+    import sys
+
+    from .commands import CommandError, StoreFor, open_store
+
+    if args.action == "list":
+        if args.id is not None or args.tag is not None or args.note is not None or args.clear:
+            raise CommandError("`soothe mark` lists marks; to tag one: soothe mark tag ID TAG [--note \"...\"]")
+        with StoreFor(args) as (store, r):
+            if args.json:
+                dump_json(marks_json(store.db, r), sys.stdout)
+            else:
+                print_marks(store.db, r, sys.stdout)
+        return 0
+    if args.id is None:
+        raise CommandError("give the mark's id (the first column of `soothe mark`), e.g. soothe mark tag 3 anxious")
+    try:
+        mark_id = int(args.id)
+    except ValueError:
+        raise CommandError("mark id %r: use the number in the first column of `soothe mark`" % args.id) from None
+    if args.day or args.from_ or args.to:
+        raise CommandError("`soothe mark tag` takes a mark id, not a date range")
+    store = open_store(args.db)
+    try:
+        try:
+            m = set_tag(store, query.pick_device(store.db, args.device), mark_id, args.tag, args.note,
+                        clear=args.clear)
+        except (MarkError, query.QueryError) as e:
+            raise CommandError(str(e)) from e
+    finally:
+        store.close()
+    if args.json:
+        dump_json(m, sys.stdout)
+    else:
+        print("mark %d (%s): %s" % (m["id"], m["time"], label(m) or "no tag"))
+    return 0

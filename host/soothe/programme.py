@@ -365,3 +365,27 @@ def print_programme(view, out, width=None):
         console.print(pt)
     for line in view["words"]:
         console.print(line)
+
+
+# ---- `soothe programme`: the command (registered in cli.COMMANDS) ---------------------------
+def do_programme(args):
+    import json
+    import sys
+
+    from .commands import CommandError, open_store
+
+    store = open_store(args.db)
+    try:
+        try:
+            r = default_range(store.db, args.device, args.from_, args.to)
+        except query.QueryError as e:
+            raise CommandError(str(e)) from e
+        view = build(store.db, r)
+    finally:
+        store.close()
+    if args.json:
+        json.dump(view, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print_programme(view, sys.stdout)
+    return 0

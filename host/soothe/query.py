@@ -6,6 +6,8 @@ Dates are calendar days in this computer's local time zone; `--to` is inclusive.
 import datetime as dt
 import time
 
+from .store import UNDATED_BEFORE_S
+
 
 class QueryError(Exception):
     """A range or device the user asked for that the store cannot answer."""
@@ -129,6 +131,25 @@ def minutes(db, r):
         (r.device_id, r.start, r.end)).fetchall()
 
 
+def all_minutes(db, device_id):
+    """Every stored minute of a device, undated ones included, in time order:
+    (unix_s, state, quality_pct, hr_bpm, rmssd_ms, sdnn_ms, coherence, beats)."""
+    return db.execute("SELECT unix_s, state, quality_pct, hr_bpm, rmssd_ms, sdnn_ms, coherence, beats "
+                      "FROM minutes WHERE device_id=? ORDER BY unix_s", (device_id,)).fetchall()
+
+
+def beat_counts(db, device_id):
+    """(all stored beats, clean beats) of a device."""
+    n, clean = db.execute("SELECT COUNT(*), SUM(flag=0) FROM beats WHERE device_id=?", (device_id,)).fetchone()
+    return n or 0, clean or 0
+
+
+def undated_minutes(db, device_id):
+    """Minutes from a boot whose clock was never set by a sync (before 2000): never shown as 1970."""
+    return db.execute("SELECT COUNT(*) FROM minutes WHERE device_id=? AND unix_s<?",
+                      (device_id, UNDATED_BEFORE_S)).fetchone()[0]
+
+
 def beats(db, r):
     """[(t_unix_ms, rr_ms, flag)] in time order."""
     return db.execute(
@@ -185,3 +206,31 @@ def lost_records(db, device_id):
         t = db.execute("SELECT MAX(unix_s) FROM minutes WHERE device_id=? AND seq<?", (device_id, first)).fetchone()
         out.append((first, count, reason, t[0] if t else None))
     return out
+
+
+MARK_COLUMNS = ("seq", "unix_ms", "state_at_mark", "before_hr", "before_rmssd", "before_state", "before_ok_pct",
+                "after_hr", "after_rmssd", "after_state", "after_ok_pct", "tag", "note")
+
+
+def marks(db, device_id):
+    """Every mark of a log with its tag and note (None when untagged), oldest first: [dict]
+    with MARK_COLUMNS as keys."""
+    rows = db.execute(
+        "SELECT m.seq, m.unix_ms, m.state_at_mark, m.before_hr, m.before_rmssd, m.before_state, m.before_ok_pct, "
+        "m.after_hr, m.after_rmssd, m.after_state, m.after_ok_pct, t.tag, t.note FROM marks m "
+        "LEFT JOIN mark_tags t ON t.device_id=m.device_id AND t.seq=m.seq WHERE m.device_id=? ORDER BY m.seq",
+        (device_id,)).fetchall()
+    return [dict(zip(MARK_COLUMNS, row)) for row in rows]
+
+
+def state_changes(db, device_id, start_ms, end_ms, since_ms):
+    """[(unix_ms, state name)] of the device's state events in [since_ms, end_ms), in order."""
+    rows = db.execute("SELECT unix_ms, data FROM events WHERE device_id=? AND kind='state' AND unix_ms>=? "
+                      "AND unix_ms<? ORDER BY unix_ms, seq", (device_id, since_ms, end_ms)).fetchall()
+    return [(t, bytes(d).decode(errors="replace")) for t, d in rows]
+
+
+def minute_states(db, device_id, start_ms, end_ms):
+    """[(unix_s, state)] of the minutes overlapping [start_ms, end_ms)."""
+    return db.execute("SELECT unix_s, state FROM minutes WHERE device_id=? AND unix_s*1000<? AND unix_s*1000+60000>? "
+                      "ORDER BY unix_s", (device_id, end_ms, start_ms)).fetchall()

@@ -281,6 +281,16 @@ class Store:
                 except (ValueError, IndexError, KeyError, struct.error):
                     continue  # kept raw in `records`, as before
 
+    def tag_mark(self, device_id, seq, tag, note, now):
+        """Sets the wearer's tag and note for a mark (host only; None clears one)."""
+        with self.db:
+            if tag is None and note is None:
+                self.db.execute("DELETE FROM mark_tags WHERE device_id=? AND seq=?", (device_id, seq))
+            else:
+                self.db.execute("INSERT INTO mark_tags VALUES (?,?,?,?,?) ON CONFLICT(device_id, seq) DO UPDATE SET "
+                                "tag=excluded.tag, note=excluded.note, tagged_unix=excluded.tagged_unix",
+                                (device_id, seq, tag, note, now))
+
     def redate(self, device_id, from_seq, to_seq, offset_ms):
         """Moves the undated rows (device clock never set: before 2000) with seq in
         [from_seq, to_seq) by offset_ms onto the host's timeline.  Dated rows never move."""
@@ -301,6 +311,22 @@ class Store:
     def undated_minutes(self, device_id):
         return self.db.execute("SELECT COUNT(*) FROM minutes WHERE device_id=? AND unix_s<?",
                                (device_id, UNDATED_BEFORE_S)).fetchone()[0]
+
+    def last_seq_of_type(self, device_id, rtype):
+        """The newest stored record of this type (e.g. records.BOOT: where this boot began), or 0."""
+        return self.db.execute("SELECT MAX(seq) FROM records WHERE device_id=? AND type=?",
+                               (device_id, rtype)).fetchone()[0] or 0
+
+    def dated_days_from(self, device_id, first_seq):
+        """Local days ('2026-01-05') holding dated minutes from record `first_seq` on."""
+        rows = self.db.execute(
+            "SELECT DISTINCT date(unix_s, 'unixepoch', 'localtime') FROM minutes WHERE device_id=? AND seq>=? "
+            "AND unix_s>=? ORDER BY 1", (device_id, first_seq, UNDATED_BEFORE_S)).fetchall()
+        return [r[0] for r in rows]
+
+    def event_count(self, device_id, kind):
+        return self.db.execute("SELECT COUNT(*) FROM events WHERE device_id=? AND kind=?",
+                               (device_id, kind)).fetchone()[0]
 
     def seqs(self, device_id):
         return [r[0] for r in self.db.execute("SELECT seq FROM records WHERE device_id=? ORDER BY seq", (device_id,))]

@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass, field
 
 from .device import DeviceError
-from .store import UNDATED_BEFORE_S
 from soothe_fw.log import records
 
 
@@ -183,8 +182,7 @@ def sync(device, store, batch_bytes=8192, progress=None, set_clock=True):
     if set_clock and not hello["clock_set"]:
         # This boot's clock was unset until now: date what it logged with the offset just applied
         # (the device's time_set event says the same when it arrives with the next sync).
-        boot = store.db.execute("SELECT MAX(seq) FROM records WHERE device_id=? AND type=?",
-                                (dev_id, records.BOOT)).fetchone()[0] or 0
+        boot = store.last_seq_of_type(dev_id, records.BOOT)
         with store.db:
             store.redate(dev_id, boot, 1 << 62, -result.clock_offset_ms)
     result.undated_minutes = store.undated_minutes(dev_id)
@@ -193,14 +191,10 @@ def sync(device, store, batch_bytes=8192, progress=None, set_clock=True):
     result.bytes = device.bytes_in - bytes_before
     result.seconds = time.monotonic() - t0
     if first_new is not None:
-        rows = store.db.execute(
-            "SELECT DISTINCT date(unix_s, 'unixepoch', 'localtime') FROM minutes WHERE device_id=? AND seq>=? "
-            "AND unix_s>=? ORDER BY 1", (dev_id, first_new, UNDATED_BEFORE_S)).fetchall()
-        result.days = [r[0] for r in rows]
+        result.days = store.dated_days_from(dev_id, first_new)
     result.gaps += [g for g in store.gaps(dev_id) if g not in result.gaps]
     result.lost = store.lost(dev_id)
-    gap_events = store.db.execute("SELECT COUNT(*) FROM events WHERE device_id=? AND kind=?",
-                                  (dev_id, records.TYPE_NAMES[records.GAP])).fetchone()[0] - len(result.lost)
+    gap_events = store.event_count(dev_id, records.TYPE_NAMES[records.GAP]) - len(result.lost)
     if gap_events:
         result.gaps.append(("device reported", gap_events))
     return result

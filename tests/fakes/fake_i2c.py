@@ -14,6 +14,10 @@ class FakeI2C:
         self.fifo_addr = 0x57
         self.chips = {}  # addr -> a chip model with its own register protocol (fake_lis2dh12)
 
+    def scan(self):
+        """The addresses that answer, as machine.I2C.scan() lists them."""
+        return sorted(set(self.regs) | set(self.chips))
+
     def attach(self, chip):
         self.chips[chip.addr] = chip
 

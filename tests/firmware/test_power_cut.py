@@ -12,7 +12,7 @@ import pytest
 
 from conftest import run_snippet
 
-from soothe.faults import POWER_CUT_SWEEP as SWEEP  # noqa: E402 - the sweep is shared with `make faults`
+from soothe_tools.faults import POWER_CUT_SWEEP as SWEEP  # noqa: E402 - the sweep is shared with `make faults`
 
 
 

@@ -11,7 +11,8 @@ import subprocess
 
 import pytest
 
-from soothe import cli, faults
+from soothe import cli
+from soothe_tools import faults
 from soothe.store import Store
 
 SAMPLE_DAY = "2026-01-05"  # faults.START_S is in it

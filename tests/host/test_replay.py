@@ -113,7 +113,7 @@ def test_bench_unknown_section_is_a_one_line_error(soothe_cmd):
     proc = subprocess.run(soothe_cmd + ["bench", "--only", "accuracy,speed"], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 2
-    from soothe import bench
+    from soothe_tools import bench
 
     assert proc.stderr.strip() == "soothe: error: --only speed: choose from %s" % ",".join(bench.SECTIONS)
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import FIRMWARE, run_snippet
-from soothe.bench_log import FixedClock
+from soothe_tools.bench_log import FixedClock
 from soothe.device import Device, DeviceError, open_port
 from soothe_fw.log import records
 from soothe_fw.link import wire
@@ -24,7 +24,7 @@ from soothe.sync import sync
 
 def _reference(sim):
     """Every flushed record on the device, read with GET and never acknowledged."""
-    from soothe.faults import _reference as reference
+    from soothe_tools.faults import _reference as reference
 
     return reference(sim.port)
 
@@ -109,7 +109,7 @@ class FaultyLink:
         self.cut_after = cut_after  # bytes read before the cable is pulled
         self.seen = 0
         self.faults = 0
-        if mangle is not None:  # e.g. soothe.faults.Mangler: faults per byte, not per chunk
+        if mangle is not None:  # e.g. soothe_tools.faults.Mangler: faults per byte, not per chunk
             self._mangle = mangle
 
     def _mangle(self, data):

@@ -1,6 +1,6 @@
 """Issue 15: the log survives its own damage, sync never skips, logs have an identity,
 and the wire has sessions.  Device code runs in-process (firmware/soothe_fw/link/handler.py and
-logstore.py under CPython) behind soothe.faults' loopback; the same code runs under
+logstore.py under CPython) behind soothe_tools.faults' loopback; the same code runs under
 MicroPython in the tests at the bottom and through the simulator in test_faults.py."""
 import asyncio
 import json
@@ -12,7 +12,7 @@ import struct
 import pytest
 
 from conftest import run_snippet
-from soothe import faults
+from soothe_tools import faults
 from soothe.device import Device
 from soothe_fw.log import records
 from soothe_fw.link import wire

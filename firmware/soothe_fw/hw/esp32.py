@@ -231,6 +231,7 @@ class Esp32Board:
         i2c = None
         if sensor == "max30102" or motor.startswith("drv2605") or accel == "lis2dh12":
             i2c = machine.I2C(0, sda=machine.Pin(sda), scl=machine.Pin(scl), freq=400000)
+        self.i2c = i2c  # None unless a chip on board.txt needs the bus (the doctor's scan uses it)
         self.clock = Clock(time.ticks_ms)
         fifo = Max30102Sensor(i2c) if sensor == "max30102" else None
         self.sensor = fifo or AnalogPulseSensor(adc)

@@ -12,7 +12,7 @@
   deleted or changed without the session's nonce.
 The device side runs in this process (firmware/soothe_fw/link/handler.py + logstore.py under CPython,
 the same code as on the device) behind a pyserial-like loopback, so a sweep of
-10^5 cases takes minutes, not days.  Slow sweeps: `python -m soothe.faults`.
+10^5 cases takes minutes, not days.  Slow sweeps: `python -m soothe_tools.faults`.
 """
 import asyncio
 import os
@@ -26,11 +26,11 @@ import time
 
 import serial
 
-from .device import Device, DeviceError
+from soothe.device import Device, DeviceError
 from soothe_fw.log import records
 from soothe_fw.link import wire
-from .store import Store
-from .sync import sync
+from soothe.store import Store
+from soothe.sync import sync
 
 from soothe_fw.link import handler as fw_link  # noqa: E402
 from soothe_fw.log import logstore  # noqa: E402
@@ -149,7 +149,7 @@ def power_cut_sweep(work, n=160, tear=11, erases=True, cuts=None):
     import json
     import subprocess
 
-    from .fw import micropython_binary, micropython_env
+    from soothe.fw import micropython_binary, micropython_env
 
     code = POWER_CUT_SWEEP % {"img": os.path.join(work, "pc.img"), "n": n, "cuts": repr(cuts), "tear": tear,
                               "erases": erases}
@@ -606,7 +606,7 @@ def run(out=sys.stdout, quick=False, skip=()):
 # ---- zeroed blocks of a real littlefs image, booted by the real firmware -----------------
 def _reference(port):
     """Every flushed record on a simulated device, read with GET and never acknowledged."""
-    from .device import open_port
+    from soothe.device import open_port
 
     dev = Device(open_port(port))
     try:
@@ -628,8 +628,8 @@ def sim_block_sweep(work, duration="2h", boot="3m", blocks=None, seed=3, out=Non
     firmware ran to the end), logging (the new boot's minutes reached the host), sync
     (no error, no hole) and loss exact (what the host lacks of the undamaged log is
     exactly what the device declared lost, and nothing stored differs from it)."""
-    from .device import open_port
-    from .simulator import Simulator
+    from soothe.device import open_port
+    from soothe.simulator import Simulator
 
     clean = os.path.join(work, "clean.img")
     sim = Simulator(clean, seed=seed, duration=duration)
@@ -691,8 +691,8 @@ def app_cut_sweep(work, duration="1h", cuts=60, seed=5, out=None):
     byte-identical, the seqs run without a hole (lost ones declared) and the reboot follows."""
     import re
 
-    from .device import open_port
-    from .simulator import Simulator
+    from soothe.device import open_port
+    from soothe.simulator import Simulator
 
     ref_sim = Simulator(os.path.join(work, "ref.img"), seed=seed, duration=duration)
     with ref_sim:

@@ -17,12 +17,12 @@ import re
 import tempfile
 import time
 
-from .device import Device, open_port
+from soothe.device import Device, open_port
 from soothe_fw.log import records
 from soothe_fw.link import wire
-from .simulator import Simulator
-from .store import Store
-from .sync import sync
+from soothe.simulator import Simulator
+from soothe.store import Store
+from soothe.sync import sync
 
 BAUD = 115200
 TURNAROUND_S = 0.010

@@ -29,11 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis import rmssd_ms
+from soothe.analysis import rmssd_ms
 from .bench_log import bench_log
 from .bench_state import bench_state
-from .fw import FIRMWARE_DIR, TOOLS_DIR, compile_firmware, host_arch, image_sources, micropython_binary, micropython_env
-from .replay import run_replay
+from soothe.fw import FIRMWARE_DIR, TOOLS_DIR, compile_firmware, host_arch, image_sources, micropython_binary, micropython_env
+from soothe.replay import run_replay
 
 ROOT_DIR = FIRMWARE_DIR.parent
 
@@ -580,7 +580,7 @@ def engine_heap(seconds, heapsize="64k"):
 
 def sim_heap(duration, heapsize):
     """Runs the simulated device for `duration` and returns its stop-time stats line."""
-    from .simulator import Simulator
+    from soothe.simulator import Simulator
 
     with tempfile.TemporaryDirectory() as work:
         t0 = time.time()
@@ -608,7 +608,7 @@ def steady_instructions_per_second(script, modes, short_s, long_s, *extra):
 def device_instructions(duration_s, heapsize="160k"):
     """Callgrind instructions of the whole device (App on the simulated board, .mpy) for
     `duration_s` of simulated wear (stopped with SIGTERM once the clock has stopped)."""
-    from .simulator import Simulator
+    from soothe.simulator import Simulator
 
     valgrind = shutil.which("valgrind")
     if not valgrind:
@@ -655,7 +655,7 @@ def device_day_heap(hours, sample_min, bits):
     """The App's day (tools/probes/bench_device.py) from .mpy on the 32-bit WebAssembly port
     (bits=32) or the 64-bit unix port: (device modules' bytes, live heap peak of the App
     over the day with the bench's own signal tables taken out, allocation report)."""
-    from .fw import mpy_cross_binary
+    from soothe.fw import mpy_cross_binary
 
     with tempfile.TemporaryDirectory() as work:
         mpy = os.path.join(work, "mpy")

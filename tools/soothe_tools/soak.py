@@ -17,11 +17,11 @@ import re
 import tempfile
 import time
 
-from .device import Device, open_port
+from soothe.device import Device, open_port
 from soothe_fw.log import records
-from .simulator import Simulator
-from .store import Store
-from .sync import sync
+from soothe.simulator import Simulator
+from soothe.store import Store
+from soothe.sync import sync
 
 
 class SoakError(Exception):
