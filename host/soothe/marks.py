@@ -125,15 +125,30 @@ def _state_timeline(db, device_id, start_ms, end_ms):
             if b > a:
                 out.append((a, b, state))
         return out
-    out = []
+    spans = []
     cur_t, cur = start_ms, None
     for t, state in changes:
         if t <= start_ms:
             cur = state
             continue
-        out.append((cur_t, t, cur))
+        spans.append((cur_t, t, cur))
         cur_t, cur = t, state
-    out.append((cur_t, end_ms, cur))
+    spans.append((cur_t, end_ms, cur))
+    # A state holds only while the device logged minutes: a stretch switched off (no
+    # minute) between two events carries no state.
+    covered = []
+    for t_s, _ in query.minute_states(db, device_id, start_ms, end_ms):
+        a, b = t_s * 1000, t_s * 1000 + 60000
+        if covered and a <= covered[-1][1]:
+            covered[-1][1] = max(covered[-1][1], b)
+        else:
+            covered.append([a, b])
+    out = []
+    for a, b, state in spans:
+        for c, d in covered:
+            lo, hi = max(a, c), min(b, d)
+            if hi > lo:
+                out.append((lo, hi, state))
     return out
 
 
@@ -142,14 +157,14 @@ def body_before(db, device_id, unix_ms, lookback_s=LOOKBACK_S):
 
     Returns {"shown": "threat" | "no threat" | "no evidence", "threat_s": seconds of threat
     in the look-back, "threat_began_s": seconds from the start of the threat stretch in force
-    at the mark to the mark (None when threat was not in force at the press), "reading_s":
-    seconds with a classified state, "lookback_s"}."""
+    at the mark to the mark (None when threat was not in force at the press; lookback_s when
+    it began before the look-back), "reading_s": seconds with a classified state, "lookback_s"}."""
     start = unix_ms - lookback_s * 1000
     spans = _state_timeline(db, device_id, start, unix_ms)
     threat_ms = sum(b - a for a, b, s in spans if s == "threat")
     reading_ms = sum(b - a for a, b, s in spans if s in CLASSIFIED)
     began = None
-    if spans and spans[-1][2] == "threat":
+    if spans and spans[-1][2] == "threat" and spans[-1][1] >= unix_ms - 1000:
         began = spans[-1][0]
         for a, b, s in reversed(spans[:-1]):
             if s != "threat" or b != began:
@@ -176,6 +191,9 @@ def body_words(b):
     early or late is not a score, and the readings are a heuristic."""
     look = _mins(b["lookback_s"]).replace("about ", "")
     if b["shown"] == "threat":
+        if b["threat_began_s"] is not None and b["threat_began_s"] >= b["lookback_s"]:
+            return ("Your heart readings had shown threat for %s or more before you marked this moment."
+                    % _mins(b["lookback_s"]).replace("about ", ""))
         if b["threat_began_s"] is not None and b["threat_began_s"] >= 60:
             return ("Your heart readings had shown threat for %s before you marked this moment."
                     % _mins(b["threat_began_s"]))
