@@ -193,8 +193,11 @@ def session_words(sess):
     e = html.escape
     if _practice(sess) == "breathing":
         parts = ["%s, %s session, %d s at %.1f breaths/min%s." % (
-            query.local_time(sess["unix_s"], "%H:%M"), e(sess["kind"]), sess["duration_s"], sess["rate_bpm"],
+            query.local_time(sess["unix_s"], "%H:%M"),
+            "breathing" if sess["kind"] == "mark" else e(sess["kind"]), sess["duration_s"], sess["rate_bpm"],
             "" if sess["completed"] else " (stopped early)")]
+        if sess["kind"] == "mark":
+            parts[0] = parts[0][:-1] + ", offered after you marked a moment."
     else:
         from .programme import PRACTICE_WORDS
 
@@ -242,8 +245,20 @@ def paragraph(a):
         s = a["sessions"]
         up = sum(1 for x in s if _num(x["during_rmssd"]) and _num(x["before_rmssd"])
                  and x["during_rmssd"] > x["before_rmssd"])
-        out.append("You took %d breathing session%s; in %d of them RMSSD was higher during the session than "
-                   "before it." % (n, "" if n == 1 else "s", up))
+        if all(_practice(x) == "breathing" for x in s):
+            out.append("You took %d breathing session%s; in %d of them RMSSD was higher during the session than "
+                       "before it." % (n, "" if n == 1 else "s", up))
+        else:
+            from .programme import PRACTICE_WORDS
+
+            kinds = []
+            for x in s:
+                if PRACTICE_WORDS.get(_practice(x), _practice(x)) not in kinds:
+                    kinds.append(PRACTICE_WORDS.get(_practice(x), _practice(x)))
+            out.append("You did %d practice%s (%s); in %d of them RMSSD was higher during the practice than "
+                       "before it." % (n, "" if n == 1 else "s", ", ".join(kinds), up))
+    if a.get("marks"):
+        out.append("You marked %d moment%s." % (len(a["marks"]), "" if len(a["marks"]) == 1 else "s"))
     p = a["prompts"]
     if p.get("offered"):
         out.append("Soothe offered %d prompt%s: %d accepted, %d snoozed, %d let pass. All three are fine answers."
@@ -663,10 +678,9 @@ def _day_html(a, files):
            % (_states_html(a), _fmt_min(a["longest_threat_min"])),
            "<div><h3>HRV (host analysis of clean beats)</h3>%s</div>" % table(rows, "hrv"),
            "<div><h3>Data quality</h3>%s</div></div>" % table(quality, "quality")]
-    if a["sessions"] and all(_practice(x) == "breathing" for x in a["sessions"]):
-        out.append("<h3>Breathing sessions</h3>")
-    elif a["sessions"]:
-        out.append("<h3>Practices</h3>")
+    if a["sessions"]:
+        breathing = all(_practice(x) == "breathing" for x in a["sessions"])
+        out.append("<h3>Breathing sessions</h3>" if breathing else "<h3>Practices</h3>")
         for sess, (img, img_n) in zip(a["sessions"], files["sessions"]):
             out.append("<p class=session>%s</p><figure>%s</figure>" % (
                 session_words(sess), _picture(img, img_n, "heart rate through the session, and RMSSD and "
@@ -682,7 +696,7 @@ def mark_words(m):
     """A marked moment in plain words: when, the wearer's tag, the 60 s before and after, and
     what the body showed before it.  Describes; never grades the noticing."""
     tag = marks_mod.label(m)
-    head = "%s%s." % (query.local_time(m["unix_ms"] // 1000, "%H:%M"),
+    head = "%s (mark %d)%s." % (query.local_time(m["unix_ms"] // 1000, "%H:%M"), m["id"],
                       ", tagged “%s”" % tag if tag else ", not tagged yet")
     b, a = m["before"], m["after"]
 
