@@ -58,10 +58,12 @@ CREATE TABLE IF NOT EXISTS lost (
     device_id TEXT NOT NULL, first_seq INTEGER NOT NULL, count INTEGER NOT NULL, reason TEXT,
     PRIMARY KEY (device_id, first_seq));
 """,
-    # 2: issue 19.  Marked moments (MARK records; NULL = the device had no evidence), the
-    # wearer's tags for them (kept on this computer only, never sent to a device), and the
-    # practice of each session (sessions from before it were breathing).
-    2: """
+    # 2: issue 19 (see _issue19), a function so that it can run again safely.
+    2: lambda db: _issue19(db),
+}
+SCHEMA_VERSION = len(MIGRATIONS)
+
+ISSUE19_TABLES = """
 CREATE TABLE IF NOT EXISTS marks (
     device_id TEXT NOT NULL, seq INTEGER NOT NULL, unix_ms INTEGER NOT NULL, state_at_mark TEXT,
     before_hr REAL, before_rmssd REAL, before_state TEXT, before_ok_pct INTEGER,
@@ -70,10 +72,19 @@ CREATE TABLE IF NOT EXISTS mark_tags (
     device_id TEXT NOT NULL, seq INTEGER NOT NULL, tag TEXT, note TEXT, tagged_unix REAL,
     PRIMARY KEY (device_id, seq));
 CREATE INDEX IF NOT EXISTS marks_time ON marks (device_id, unix_ms);
-ALTER TABLE sessions ADD COLUMN practice TEXT NOT NULL DEFAULT 'breathing';
-""",
-}
-SCHEMA_VERSION = len(MIGRATIONS)
+"""
+
+
+def _issue19(db):
+    """Marked moments (MARK records; NULL = the device had no evidence), the wearer's tags
+    for them (kept on this computer only, never sent to a device), and the practice of each
+    session (sessions from before it were breathing).  Idempotent: a database whose version
+    number was taken by another build's step still ends up with these."""
+    for stmt in ISSUE19_TABLES.split(";"):
+        if stmt.strip():
+            db.execute(stmt)
+    if "practice" not in {r[1] for r in db.execute("PRAGMA table_info(sessions)")}:
+        db.execute("ALTER TABLE sessions ADD COLUMN practice TEXT NOT NULL DEFAULT 'breathing'")
 # A device clock that was never set counts from 0 (1970): rows before this are undated.
 UNDATED_BEFORE_S = 946684800  # 2000-01-01
 
@@ -149,7 +160,14 @@ class Store:
         for v in range(version, SCHEMA_VERSION):
             # One transaction per step, the version bump inside it: a migration cut short
             # (power, Ctrl-C) leaves the database at the old version, never half-altered.
-            self.db.executescript("BEGIN;\n%s\nPRAGMA user_version=%d;\nCOMMIT;" % (MIGRATIONS[v], v + 1))
+            step = MIGRATIONS[v]
+            if callable(step):
+                self.db.execute("BEGIN")
+                step(self.db)
+                self.db.execute("PRAGMA user_version=%d" % (v + 1))
+                self.db.commit()
+            else:
+                self.db.executescript("BEGIN;\n%s\nPRAGMA user_version=%d;\nCOMMIT;" % (step, v + 1))
         if version < SCHEMA_VERSION:
             self._backfill()
         # A database from before versions, or hand-edited: every table must have its columns.
