@@ -746,6 +746,9 @@ def how_to_read():
             "active; it varies by about 10 %% from minute to minute even at rest, so small changes mean little.</p>"
             "<p><b>Data quality</b>: HRV is computed on clean beats only. Five-minute stretches with too few "
             "beats (unworn) or more than 5 %% irregular beats are left out rather than guessed.</p>"
+            "<p><b>Marked moments</b> (a double press) are dashed lines with a diamond on the day's plot; "
+            "under each day, the minute before and after each one, and what the heart readings showed in the "
+            "10 minutes before it. Tag them with <code>soothe mark tag</code>.</p>"
             "<p>All times are local time (%s).</p></details>"
             % (items, COHERENCE_BASIC, COHERENCE_VERY_GOOD, e(query.zone_label())))
 
