@@ -158,11 +158,13 @@ def body_before(db, device_id, unix_ms, lookback_s=LOOKBACK_S):
     Returns {"shown": "threat" | "no threat" | "no evidence", "threat_s": seconds of threat
     in the look-back, "threat_began_s": seconds from the start of the threat stretch in force
     at the mark to the mark (None when threat was not in force at the press; lookback_s when
-    it began before the look-back), "reading_s": seconds with a classified state, "lookback_s"}."""
+    it began before the look-back), "reading_s": seconds with a classified state, "learning_s":
+    seconds while the baseline was still learnt, "lookback_s"}."""
     start = unix_ms - lookback_s * 1000
     spans = _state_timeline(db, device_id, start, unix_ms)
     threat_ms = sum(b - a for a, b, s in spans if s == "threat")
     reading_ms = sum(b - a for a, b, s in spans if s in CLASSIFIED)
+    learning_ms = sum(b - a for a, b, s in spans if s == "learning")
     began = None
     if spans and spans[-1][2] == "threat" and spans[-1][1] >= unix_ms - 1000:
         began = spans[-1][0]
@@ -177,6 +179,7 @@ def body_before(db, device_id, unix_ms, lookback_s=LOOKBACK_S):
     else:
         shown = "no evidence"
     return {"shown": shown, "threat_s": round(threat_ms / 1000), "reading_s": round(reading_ms / 1000),
+            "learning_s": round(learning_ms / 1000),
             "threat_began_s": None if began is None else round((unix_ms - began) / 1000),
             "lookback_s": lookback_s}
 
@@ -204,6 +207,9 @@ def body_words(b):
     if b["shown"] == "no threat":
         return ("Your heart readings did not show threat in the %s before this moment: you noticed it without "
                 "the body pointing to it." % look)
+    if b.get("learning_s", 0) * 2 >= b["lookback_s"]:
+        return ("Soothe was still learning your baseline in the %s before this moment, so it cannot yet say "
+                "what the body showed." % look)
     return "There was too little heart reading in the %s before this moment to say what the body showed." % look
 
 
@@ -241,7 +247,7 @@ def print_marks(db, r, out, width=None):
                  "RMSSD ms": _pair(m, "rmssd_ms", "%.0f"),
                  "state": "%s > %s" % (_short(m["before"]["state"]), _short(m["after"]["state"])),
                  "threat first": {"threat": "yes, %d min" % max(1, round(b["threat_s"] / 60.0)), "no threat": "no",
-                                  "no evidence": "no reading"}[b["shown"]],
+                                  "no evidence": "not known"}[b["shown"]],
                  "tag": label(m) or "-"}
         t.add_row(*[cells[c] for c in cols])
     console.print(t)

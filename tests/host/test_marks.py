@@ -267,3 +267,21 @@ def test_no_database_and_no_marks_say_so(tmp_path, capsys):
     store.close()
     assert cli.main(["mark", "tag", "1", "kind", "--db", str(tmp_path / "s.db")]) == 2
     assert "no marks stored for prog-1 yet" in capsys.readouterr().err
+
+
+def test_a_baseline_still_being_learnt_is_said_as_such(tmp_path):
+    """The first days: a reading, but no state yet; the words say why nothing is known."""
+    import random
+
+    rng = random.Random(3)
+    w = pl.LogWriter()
+    for i in range(12):
+        t = pl.local(pl.START_DAY, 8, i)
+        if i == 0:
+            w.event(t * 1000, records.EV_STATE, b"learning")
+        w.minute(t, "learning", 35.0, rng)
+    store = _store_with(tmp_path, w.batch)
+    b = marks.body_before(store.db, pl.DEVICE, pl.local(pl.START_DAY, 8, 11) * 1000)
+    assert b["shown"] == "no evidence" and b["learning_s"] == 600 and b["reading_s"] == 0
+    assert "still learning your baseline" in marks.body_words(b)
+    store.close()
