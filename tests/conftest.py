@@ -120,3 +120,19 @@ def mp32():
 @pytest.fixture
 def soothe_cmd():
     return [str(BIN / "soothe")]
+
+
+def motor_changes(plan, length_ms):
+    """[(ms from the start, motor duty)] at each change of a haptic plan (pacer.BreathPlan,
+    practice.PracticePlan, practice.Cue) up to length_ms, ending at 0: the schedule a
+    simulator trace is checked against."""
+    out = []
+    t = 0
+    while t < length_ms:
+        plan.at(t)
+        if not out or out[-1][1] != plan.duty:
+            out.append((t, plan.duty))
+        t = plan.next_ms
+    if out[-1][1] != 0:
+        out.append((length_ms, 0))
+    return out

@@ -22,7 +22,7 @@ from soothe_fw.log.settings import Settings
 from soothe_fw.feedback.state import Baseline, StateMachine, NO_READING, THREAT
 from soothe_fw.feedback import coach as coach_mod
 from soothe_fw.feedback.guide import Guide
-from soothe_fw.feedback.ui import Ui
+from soothe_fw.feedback.ui import Ui, UI_IDLE_MS
 
 _METRICS_MS = 5000
 _MINUTE_MS = 60000
@@ -33,7 +33,6 @@ _GAP_MS = 200
 # How long a minute's record stays open after its end for beats the detector still
 # holds (seen up to ~4.8 s while the pulse evidence builds).
 _LATE_MS = 5000  # 65 s at most: the first beat's u16 offset (65535 ms) still holds it
-_UI_IDLE_MS = 5000  # the ui wakes at least this often (feedback/ui.py)
 _WDT_CHECK_MS = 1000  # the watchdog is fed at most this often, and only if sense and ui ran
 _BASELINE_SAVE_MS = 600000
 
@@ -55,10 +54,10 @@ class App:
                                   sensor.flat_range, sensor.adc_max)
         self.minute = records.MinuteBuilder()
         self.scratch = bytearray(records.MAX_PAYLOAD)
-        self.link = Link(board.serial.write, self.log, self.clock, self.settings,
-                         board.device_id, on_event=self.event, on_session=self.host_session)
         wake = asyncio.Event()  # the actuator: a cue or a session to play
         self.guide = Guide(self.settings, self.hrv, self.clock, self.log, self.event, wake.set, board.pacer_rate)
+        self.link = Link(board.serial.write, self.log, self.clock, self.settings,
+                         board.device_id, on_event=self.event, on_session=self.guide.host)
         self.ui = Ui(board, self.settings, self.guide, wake, self.event)
         self.link.can_send = getattr(board.serial, "ready", None)  # LIVE never blocks on a full port
         self.block = zeros("i", sensor.block)
@@ -71,7 +70,6 @@ class App:
         self.alive_sense = 0
         self.local_hour = 0  # from the minute records' wall clock, kept once a minute
         self.running = True
-        self.errors = 0
 
     def start(self):
         self.board.fs_mount()
@@ -180,8 +178,7 @@ class App:
 
     def _metrics_step(self, now):
         hrv = self.hrv
-        guide = self.guide
-        guide.session_window(now)  # a session's figures come from its own span
+        self.guide.session_window(now)  # a session's figures come from its own span
         beats = hrv.window(now, _MINUTE_MS)
         hrv.coherence(now)
         sm = self.states
@@ -190,11 +187,10 @@ class App:
                      self.motion.level_pct,  # share of the last 60 s with measured movement
                      hrv.resonance_mhz):
             self._show_state()
-        # The hour comes from the minute's wall clock (kept once a minute): unix seconds
-        # are a heap-allocated long int on the ESP32, not something to touch every 5 s.
-        # A prompt needs threat evidenced at this very step, not only a red LED still dwelling.
+        # A prompt needs threat evidenced at this very step, not only a red LED still dwelling;
+        # the hour is the minute's (unix seconds are a long int on the ESP32: not every 5 s).
         threat_now = THREAT if self.state == THREAT and sm.evidence == THREAT else NO_READING
-        guide.step(now, self.state, threat_now, sm.activity or sm.recovering, self.local_hour)
+        self.guide.step(now, self.state, threat_now, sm.activity or sm.recovering, self.local_hour)
         if ticks_diff(now, self._baseline_tick) >= _BASELINE_SAVE_MS:
             self._baseline_tick = now
             self.baseline.save()
@@ -203,9 +199,6 @@ class App:
         self.guide.on_stop()
         self.log.flush()
         self.baseline.save()
-
-    def host_session(self, op):
-        return self.guide.host(op)
 
     def _close_minute(self, next_tick):
         hrv = self.hrv
@@ -248,10 +241,10 @@ class App:
         seen_sense = seen_ui = -1
         while self.running:
             await asyncio.sleep_ms(_WDT_CHECK_MS)
-            # The ui sleeps up to _UI_IDLE_MS between events: alive if it woke since.
+            # The ui sleeps up to UI_IDLE_MS between events: alive if it woke since.
             ui = self.ui
-            ui_ok = ui.alive != seen_ui or ticks_diff(self.clock.ticks_ms(), ui.tick) <= _UI_IDLE_MS + _WDT_CHECK_MS
-            if self.alive_sense != seen_sense and ui_ok:
+            if self.alive_sense != seen_sense and (
+                    ui.alive != seen_ui or ticks_diff(self.clock.ticks_ms(), ui.tick) <= UI_IDLE_MS + _WDT_CHECK_MS):
                 self.board.wdt_feed()
             seen_sense, seen_ui = self.alive_sense, ui.alive
 
@@ -262,7 +255,6 @@ class App:
                 await coro_fn()
                 return
             except Exception as e:  # noqa: BLE001 - fail soft, the watchdog is the last resort
-                self.errors += 1
                 self.event(records.EV_TASK_ERROR, ("%s: %s" % (name, e)).encode()[:60])
                 self.board.report_error(name, e)
                 await asyncio.sleep_ms(100)

@@ -14,7 +14,7 @@ def run(seq, single=False):
             t += 20
             g = b.update(pressed, 20, single)
             if g:
-                out.append([t, B.GESTURE_NAMES[g], b.presses])
+                out.append([t, B.GESTURE_NAMES[g], b.presses, b.age_ms])
     return out, b.reading()
 print(json.dumps([
     run([(1, 200), (0, 1000)]),                          # short
@@ -31,13 +31,14 @@ print(json.dumps([
 
 def test_button_gestures(interp):
     r = interp(BUTTON)
-    assert r[0] == [[[600, "short", 1]], False]  # released at 200: complete after 400 ms quiet
-    assert r[1] == [[[1240, "long", 1]], False]
-    assert r[2] == [[[800, "double", 2]], False]
-    assert r[3] == [[[1100, "double", 3]], False]
+    # [completed at, gesture, presses, ms since its first press began]
+    assert r[0] == [[[600, "short", 1, 600]], False]  # released at 200: complete after 400 ms quiet
+    assert r[1] == [[[1240, "long", 1, 1240]], False]
+    assert r[2] == [[[800, "double", 2, 800]], False]
+    assert r[3] == [[[1100, "double", 3, 1100]], False]
     assert r[4] == [[], False]
-    assert r[5] == [[[600, "short", 1], [1300, "short", 1]], False]
-    assert r[6] == [[[160, "short", 1], [440, "short", 1]], False]
+    assert r[5] == [[[600, "short", 1, 600], [1300, "short", 1, 600]], False]
+    assert r[6] == [[[160, "short", 1, 160], [440, "short", 1, 160]], False]
     assert r[7] == [[], True]
 
 

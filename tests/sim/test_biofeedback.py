@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import FIRMWARE
+from conftest import FIRMWARE, motor_changes
 from soothe.device import Device, open_port
 from soothe.simulator import Simulator
 from soothe.store import Store
@@ -106,17 +106,6 @@ def test_threat_for_3_min_offers_a_prompt_that_is_ignored(day):
                                 (p0 + 1200, 0)]
 
 
-def _pacer(plan, length_ms):
-    out = []
-    t = 0
-    while t < length_ms:
-        plan.at(t)
-        if not out or out[-1][1] != plan.duty:
-            out.append((t, plan.duty))
-        t = plan.next_ms
-    return out
-
-
 def test_short_press_plays_the_breathing_pacer_on_time(day):
     lines, con = day
     motor = [(int(t), int(v[0])) for t, dev, *v in lines if dev == "motor" and 100000 <= int(t) < 230000]
@@ -125,16 +114,9 @@ def test_short_press_plays_the_breathing_pacer_on_time(day):
     # would be a mark), then the 2.5 s lead-in in which presses would pick another practice.
     assert 103000 < t0 < 103300
     plan = PracticePlan(BREATHING, 120000, 60, 4, 6, 60)  # the pacer, then the end cue
-    expected = []
-    t = 0
-    while t < plan.length_ms:
-        plan.at(t)
-        if not expected or expected[-1][1] != plan.duty:
-            expected.append((t, plan.duty))
-        t = plan.next_ms
-    if expected[-1][1] != 0:
-        expected.append((plan.length_ms, 0))
-    assert [d for t, d in expected if t < 120000] == [d for t, d in _pacer(BreathPlan(60, 4, 6, 60), 120000)]
+    expected = motor_changes(plan, plan.length_ms)
+    pacer = motor_changes(BreathPlan(60, 4, 6, 60), 120000)
+    assert [c for c in expected if c[0] < 120000] == pacer  # breathing keeps its pacing
     got = [(t - t0, d) for t, d in motor]
     assert [d for _, d in got] == [d for _, d in expected]
     jitter = max(abs(a[0] - b[0]) for a, b in zip(got, expected))

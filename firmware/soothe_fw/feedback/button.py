@@ -27,6 +27,7 @@ class Button:
         self.quiet_ms = 0  # since the last release
         self.count = 0  # short presses in the burst read so far
         self.presses = 0  # of the last completed gesture
+        self.age_ms = 0  # how long ago the gesture's first press began (when it completes)
 
     def reading(self):
         """True while a gesture is being read (the ui polls instead of sleeping)."""
@@ -35,9 +36,14 @@ class Button:
     def update(self, pressed, step_ms, single=False):
         """One poll; returns NONE or the completed gesture (its presses in .presses)."""
         if pressed:
+            if self.pressed_ms == 0 and self.count == 0:
+                self.age_ms = 0  # a new gesture
+            self.age_ms += step_ms
             self.pressed_ms += step_ms
             self.quiet_ms = 0
             return NONE
+        if self.pressed_ms or self.count:
+            self.age_ms += step_ms
         if self.pressed_ms:
             self.quiet_ms += step_ms
             if self.quiet_ms < DEBOUNCE_MS:

@@ -64,8 +64,9 @@ class Guide:
         self.wake()
 
     # ---- the wearer's presses and the host's requests ---------------------------
-    def gesture(self, now, long, double, presses, state):
-        """A completed button gesture; True when the ui should acknowledge it itself."""
+    def gesture(self, now, long, double, presses, state, age_ms=0):
+        """A completed button gesture (its first press began age_ms before now); True when
+        the ui should acknowledge it itself."""
         s = self.session
         if s.leading_in() and not long:
             s.pick(now, presses)  # n presses before the first cue pick the n-th practice
@@ -86,15 +87,15 @@ class Guide:
             s.stop = True
             self.wake()
         elif action == coach_mod.MARK:
-            self.mark(now, state)
+            self.mark(now, state, age_ms)
         return action == coach_mod.NONE or action == coach_mod.SNOOZE
 
-    def mark(self, now, state):
-        """A double press: the wearer noticed a moment (their inner critic, a threat)."""
+    def mark(self, now, state, age_ms=0):
+        """A double press (age_ms ago): the wearer noticed a moment (their inner critic, a threat)."""
         marks = self.marks
         if marks.pending:
             self._write_mark(now)  # the earlier mark's 'after' is partial
-        marks.begin(now, self.clock.unix_ms(), state, self.hrv)
+        marks.begin(now, self.clock.unix_ms() - age_ms, state, self.hrv)
         self.event(records.EV_MARK, b"mark")
         offer = self.coach.offer_mark(now, self.busy()) == coach_mod.OFFER
         if offer:
@@ -185,6 +186,8 @@ class Guide:
                 return left
             self._go(now)
         plan = s.plan
+        if plan is None:
+            return -1
         el = ticks_diff(now, s.start)
         f = self.finder
         if s.stop or el >= s.length_ms:

@@ -119,6 +119,19 @@ class StagePlan:
             self.inhaling = self.duty > 0
 
 
+def _body(practice, body_ms, rate_x10, inhale, exhale, intensity_pct):
+    """The timeline between the start and end cues (a BreathPlan or a StagePlan)."""
+    if practice == BREATHING:
+        return BreathPlan(rate_x10, inhale, exhale, intensity_pct)
+    if practice == IMAGERY:
+        return StagePlan(body_ms, 3, STAGE_CUE, 600000 // rate_x10, intensity_pct)
+    if practice == BODY_SCAN:
+        return StagePlan(body_ms, 6, REGION_CUE, 0, intensity_pct)
+    if practice == SAFE_PLACE:
+        return StagePlan(body_ms, 3, STAGE_CUE, _SAFE_PULSE_MS, intensity_pct)
+    return StagePlan(body_ms, 3, STAGE_CUE, 0, intensity_pct)  # compassion_break
+
+
 class PracticePlan:
     """Start cue, the practice's body, end cue; length_ms is the whole timeline."""
 
@@ -126,19 +139,9 @@ class PracticePlan:
         self.practice = practice
         self.intensity = intensity_pct
         self.rate_x10 = rate_x10 if practice in (BREATHING, IMAGERY) else 0
-        if practice == BREATHING:
-            self.lead_ms = 0  # its first inhale pulse is its start cue
-            self.body = BreathPlan(rate_x10, inhale, exhale, intensity_pct)
-        else:
-            self.lead_ms = cue_ms(START_CUE)
-            if practice == IMAGERY:
-                self.body = StagePlan(body_ms, 3, STAGE_CUE, 600000 // rate_x10, intensity_pct)
-            elif practice == BODY_SCAN:
-                self.body = StagePlan(body_ms, 6, REGION_CUE, 0, intensity_pct)
-            elif practice == SAFE_PLACE:
-                self.body = StagePlan(body_ms, 3, STAGE_CUE, _SAFE_PULSE_MS, intensity_pct)
-            else:
-                self.body = StagePlan(body_ms, 3, STAGE_CUE, 0, intensity_pct)
+        # breathing: its first inhale pulse is its start cue
+        self.lead_ms = 0 if practice == BREATHING else cue_ms(START_CUE)
+        self.body = _body(practice, body_ms, rate_x10, inhale, exhale, intensity_pct)
         self.body_end = self.lead_ms + body_ms
         self.length_ms = self.body_end + cue_ms(END_CUE)
         self.duty = 0

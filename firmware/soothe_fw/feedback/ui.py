@@ -14,7 +14,7 @@ from soothe_fw.feedback.button import Button, NONE, LONG, DOUBLE
 from soothe_fw.feedback.display import Display
 
 _UI_MS = const(20)  # button poll while a gesture is being read (debounce, long, double)
-_UI_IDLE_MS = const(5000)  # otherwise the ui wakes on events, at its next LED change, or after this
+UI_IDLE_MS = const(5000)  # otherwise the ui wakes on events, at its next LED change, or after this
 
 
 class Ui:
@@ -54,7 +54,7 @@ class Ui:
     async def buttons(self):
         """Event-driven: sleeps until a button edge, a new state, the actuator handing
         back, or its own next LED change (the no-reading blink, the end of a buzz); at
-        most _UI_IDLE_MS.  Only while a gesture is being read does it poll every 20 ms.
+        most UI_IDLE_MS.  Only while a gesture is being read does it poll every 20 ms.
         A short buzz acknowledges a press that starts nothing."""
         pin = self.pin
         button = self.button
@@ -72,14 +72,14 @@ class Ui:
             g = button.update(pin.pressed(), _UI_MS, guide.session.active)
             if g != NONE:
                 self.event(records.EV_BUTTON, b"long" if g == LONG else (b"double" if g == DOUBLE else b"short"))
-                if guide.gesture(now, g == LONG, g == DOUBLE, button.presses, self.state):
+                if guide.gesture(now, g == LONG, g == DOUBLE, button.presses, self.state, button.age_ms):
                     self.display.buzz(now)
             wait = self.show(now)
             if button.reading() or watch is None:
                 await asyncio.sleep_ms(_UI_MS)  # reading a gesture (or a button without edges)
                 continue
-            if wait < 0 or wait > _UI_IDLE_MS:
-                wait = _UI_IDLE_MS
+            if wait < 0 or wait > UI_IDLE_MS:
+                wait = UI_IDLE_MS
             try:
                 await asyncio.wait_for_ms(flag.wait(), wait)
             except asyncio.TimeoutError:

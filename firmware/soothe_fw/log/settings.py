@@ -82,7 +82,7 @@ def _coerce(key, value):
     if key not in SCHEMA:
         raise ConfigError("unknown setting %r (known: %s)" % (key, ", ".join(sorted(SCHEMA))))
     kind, lo, hi, _ = SCHEMA[key]
-    if kind is str:
+    if kind is str and isinstance(lo, tuple) and isinstance(hi, int):
         words = str(value).replace(" ", "").split(",")
         if not words or len(words) > hi or any(w not in lo for w in words) or len(set(words)) < len(words):
             raise ConfigError("%s must be %s of: %s" % (key, "one" if hi == 1 else "a comma list (no repeats)",
