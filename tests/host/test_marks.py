@@ -285,3 +285,19 @@ def test_a_baseline_still_being_learnt_is_said_as_such(tmp_path):
     assert b["shown"] == "no evidence" and b["learning_s"] == 600 and b["reading_s"] == 0
     assert "still learning your baseline" in marks.body_words(b)
     store.close()
+
+
+def test_a_mark_logged_before_the_clock_was_set_is_dated_with_its_boot(tmp_path):
+    """A boot that never met a host counts from 1970; its time_set event dates what it logged,
+    marks included (they are never shown as 1970)."""
+    w = pl.LogWriter()
+    n = records.encode_boot(w.buf, 5, False, records.FIRMWARE_VERSION, "sim")
+    w.put(records.BOOT, n)
+    w.mark(1200 * 1000 + 250, "balanced", (70.0, 30.0, "balanced", 99), (70.0, 31.0, "balanced", 99))
+    offset_ms = (pl.local(pl.START_DAY, 9) - 1000) * 1000
+    w.event(1300 * 1000, records.EV_TIME_SET, struct.pack("<q", offset_ms))
+    store = _store_with(tmp_path, w.batch)
+    (unix_ms,) = store.db.execute("SELECT unix_ms FROM marks").fetchone()
+    assert unix_ms == 1200 * 1000 + 250 + offset_ms  # 09:03:20.250 on the first day
+    assert marks.marks(store.db, pl.DEVICE)[0]["time"] == query.local_time(pl.local(pl.START_DAY, 9, 3, 20))
+    store.close()
