@@ -40,14 +40,18 @@ AFTER_PRACTICE_S = 120
 TREND_MIN_DAYS = 5
 PREPOST_MIN_N = 3
 
-# Two-sided 95 % Student t quantiles, df 1..30 (any statistics table); beyond: 2.0 (df 60).
+# Two-sided 95 % Student t quantiles, df 1..30 (any statistics table); beyond 30 the value
+# for the next tabulated df below (40: 2.021, 60: 2.000, 120: 1.980), so an interval is
+# never narrower than it should be.
 _T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
         2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
         2.045, 2.042)
 
 
 def t95(df):
-    return _T95[df - 1] if df <= len(_T95) else 2.0
+    if df <= len(_T95):
+        return _T95[df - 1]
+    return 2.042 if df < 40 else 2.021 if df < 60 else 2.000 if df < 120 else 1.980
 
 
 def _median(xs):

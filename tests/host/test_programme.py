@@ -226,3 +226,30 @@ def test_soothe_programme_prints_the_same_numbers_and_json(prog, soothe_cmd):
     r = subprocess.run(soothe_cmd + ["programme", "--db", str(db), "--from", "2026-13-01"], capture_output=True,
                        text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+
+
+def test_t_quantiles_against_numpy_sampling_and_the_table_tail():
+    """The table's values are Student's t; beyond it the next lower df's value (never narrower)."""
+    import numpy as np
+
+    assert programme.t95(1) == 12.706 and programme.t95(12) == 2.179 and programme.t95(30) == 2.042
+    assert programme.t95(35) == 2.042 and programme.t95(59) == 2.021 and programme.t95(500) == 1.980
+    # Monte Carlo: for df 5, |t| exceeds t95 about 5 % of the time
+    rng = np.random.default_rng(1)
+    t = rng.standard_t(5, size=200000)
+    assert abs(np.mean(np.abs(t) > programme.t95(5)) - 0.05) < 0.003
+
+
+@pytest.mark.parametrize("n", [6, 7, 10, 21, 40])
+def test_the_median_interval_covers_95_percent(n):
+    """Order-statistic interval of a median: its coverage is at least 95 % (simulated)."""
+    import numpy as np
+
+    rng = np.random.default_rng(n)
+    hits = 0
+    for _ in range(4000):
+        x = rng.lognormal(3.4, 0.3, size=n)  # a skewed RMSSD-like sample; true median e^3.4
+        _, lo, hi = programme.median_interval(list(x))
+        hits += lo <= math.exp(3.4) <= hi
+    assert hits / 4000 >= 0.94
+    assert programme.median_interval([1.0] * 5)[1] is None  # n < 6: no such interval, none made up
