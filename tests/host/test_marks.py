@@ -301,3 +301,33 @@ def test_a_mark_logged_before_the_clock_was_set_is_dated_with_its_boot(tmp_path)
     assert unix_ms == 1200 * 1000 + 250 + offset_ms  # 09:03:20.250 on the first day
     assert marks.marks(store.db, pl.DEVICE)[0]["time"] == query.local_time(pl.local(pl.START_DAY, 9, 3, 20))
     store.close()
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_part = st.tuples(st.one_of(st.none(), st.integers(0, 0xFFFE)), st.one_of(st.none(), st.integers(0, 0xFFFE)),
+                  st.integers(0, len(records.STATE_NAMES) - 1), st.integers(0, 100))
+
+
+@settings(max_examples=60, deadline=None)
+@given(unix_s=st.integers(946684800, 2 ** 32 - 1), ms=st.integers(0, 999),
+       state=st.integers(0, len(records.STATE_NAMES) - 1), before=_part, after=_part)
+def test_any_mark_the_device_can_write_is_stored_as_it_was_meant(tmp_path_factory, unix_s, ms, state, before, after):
+    """Property: the store holds each field of any MARK payload, NULL exactly where the
+    device said no evidence (0xFFFF), figures in their units."""
+    buf = bytearray(records.MAX_PAYLOAD)
+
+    def raw(p):
+        hr, rmssd, st_, ok = p
+        return (records.NO_EVIDENCE if hr is None else hr, records.NO_EVIDENCE if rmssd is None else rmssd, st_, ok)
+
+    n = records.encode_mark(buf, unix_s, ms, state, raw(before), raw(after))
+    store = Store(tmp_path_factory.mktemp("prop") / "p.db")
+    store.add_batch("d", [(1, records.MARK, bytes(buf[:n]))])
+    row = store.db.execute("SELECT * FROM marks").fetchone()
+    store.close()
+    want = ("d", 1, unix_s * 1000 + ms, records.STATE_NAMES[state])
+    for hr, rmssd, st_, ok in (before, after):
+        want += (None if hr is None else hr / 100.0, None if rmssd is None else rmssd / 10.0,
+                 records.STATE_NAMES[st_], ok)
+    assert row == want
