@@ -253,3 +253,16 @@ def test_the_median_interval_covers_95_percent(n):
         hits += lo <= math.exp(3.4) <= hi
     assert hits / 4000 >= 0.94
     assert programme.median_interval([1.0] * 5)[1] is None  # n < 6: no such interval, none made up
+
+
+def test_soothe_sessions_names_each_practice_within_80_columns(prog, soothe_cmd):
+    db, con, view, truth = prog
+    r = subprocess.run(soothe_cmd + ["sessions", "--db", str(db), "--from", "2026-03-02", "--to", "2026-03-04"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "Practices (5)" in r.stdout and max(len(ln) for ln in r.stdout.splitlines()) <= 80
+    rows = [ln.split() for ln in r.stdout.splitlines() if ln.startswith("2026-03-0") and "/" in ln.split()[-1]]
+    got = [(ln[2] if ln[2] != "compassion" else "compassion_break") for ln in rows]
+    want = [p for (p,) in con.execute("SELECT practice FROM sessions WHERE unix_s < ? ORDER BY unix_s",
+                                      (pl.local(pl.START_DAY + dt.timedelta(days=3), 0),))]
+    assert got == want
