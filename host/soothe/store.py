@@ -75,6 +75,11 @@ CREATE INDEX IF NOT EXISTS marks_time ON marks (device_id, unix_ms);
 """
 
 
+def _has_issue19(db):
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    return {"marks", "mark_tags"} <= tables and "practice" in {r[1] for r in db.execute("PRAGMA table_info(sessions)")}
+
+
 def _issue19(db):
     """Marked moments (MARK records; NULL = the device had no evidence), the wearer's tags
     for them (kept on this computer only, never sent to a device), and the practice of each
@@ -168,6 +173,13 @@ class Store:
                 self.db.commit()
             else:
                 self.db.executescript("BEGIN;\n%s\nPRAGMA user_version=%d;\nCOMMIT;" % (step, v + 1))
+        if not _has_issue19(self.db):
+            # The version says the step ran, but its tables are missing: the number was taken
+            # by another build's step (a development database).  It is idempotent: run it.
+            self.db.execute("BEGIN")
+            _issue19(self.db)
+            self.db.commit()
+            version = -1
         if version < SCHEMA_VERSION:
             self._backfill()
         # A database from before versions, or hand-edited: every table must have its columns.
