@@ -187,6 +187,7 @@ def build(db, r):
             if dr.start * 1000 <= m["unix_ms"] < dr.end * 1000:
                 label = marks_mod.tag_label(m)
                 by_tag[label] = by_tag.get(label, 0) + 1
+        by_tag = dict(sorted(by_tag.items(), key=_tag_order))
         prompted = sum(n for k, n in starts.items() if k in PROMPTED_STARTS)
         days.append({
             "day": dr.label, "index": i, "worn_min": worn,
@@ -218,8 +219,8 @@ def build(db, r):
         prepost[k] = entry
     pts = [(d["index"], d["resting_rmssd"]["ms"]) for d in days if d["resting_rmssd"]["ms"] is not None]
     view = {"device_id": r.device_id, "range": r.label, "days": days, "trend": trend(pts), "prepost": prepost,
-            "marks_by_tag": _sum_dicts(d["marks"] for d in days),
-            "practice_min": _sum_dicts(d["practice_min"] for d in days),
+            "marks_by_tag": dict(sorted(_sum_dicts(d["marks"] for d in days).items(), key=_tag_order)),
+            "practice_min": dict(sorted(_sum_dicts(d["practice_min"] for d in days).items(), key=_kind_order)),
             "method": {"resting": "median of 5 min block medians of worn minutes with >= %d %% clean beats, "
                                   "not drive, not in a practice or the %d s after; 95 %% order-statistic interval; "
                                   ">= %d blocks a day" % (REST_MIN_QUALITY_PCT, AFTER_PRACTICE_S, DAY_MIN_BLOCKS),
@@ -234,6 +235,12 @@ def build(db, r):
 def _kind_order(item):
     k = item[0]
     return (PRACTICES.index(k) if k in PRACTICES else len(PRACTICES), k)
+
+
+def _tag_order(item):
+    """The tags in the order the wearer is offered them, then own words, then untagged."""
+    order = marks_mod.TAGS + ("own words", "untagged")
+    return (order.index(item[0]) if item[0] in order else len(order), item[0])
 
 
 def _sum_dicts(ds):
