@@ -46,10 +46,16 @@ def marks(db, device_id, start_s=None, end_s=None):
 
 
 def marks_in(db, r):
-    """The marks of a query.Range, each with `body_before` (see body_before)."""
+    """The marks of a query.Range, each with `body_before` (see body_before) and
+    `practice_after`: the practice started within the minute after the press (its record
+    cut the mark's `after` short, so a missing figure there has that reason), or None."""
     out = marks(db, r.device_id, r.start, r.end)
+    sessions = query.sessions(db, query.Range(r.device_id, r.start, r.end + 120, r.label))
     for m in out:
         m["body_before"] = body_before(db, r.device_id, m["unix_ms"])
+        t_s = m["unix_ms"] / 1000.0
+        m["practice_after"] = next((s.get("practice") or "breathing" for s in sessions
+                                    if t_s <= s["unix_s"] < t_s + 60), None)
     return out
 
 

@@ -706,7 +706,14 @@ def mark_words(m):
         return "HR %s, RMSSD %s, %s" % (_f(p["hr_bpm"], "%.0f bpm"), _f(p["rmssd_ms"], "%.0f ms"),
                                         state_label(p["state"] or "no-reading"))
 
-    return "%s The minute before: %s; the minute after: %s. %s" % (head, fig(b), fig(a),
+    after = fig(a)
+    if m.get("practice_after"):
+        from .programme import PRACTICE_WORDS
+
+        practice = PRACTICE_WORDS.get(m["practice_after"], m["practice_after"])
+        after = ("no reading, as you began %s straight away" % practice if after == "no reading"
+                 else after + " (you began %s within it)" % practice)
+    return "%s The minute before: %s; the minute after: %s. %s" % (head, fig(b), after,
                                                                    marks_mod.body_words(m["body_before"]))
 
 

@@ -345,3 +345,20 @@ def test_any_mark_the_device_can_write_is_stored_as_it_was_meant(tmp_path_factor
         want += (None if hr is None else hr / 100.0, None if rmssd is None else rmssd / 10.0,
                  records.STATE_NAMES[st_], ok)
     assert row == want
+
+
+def test_a_practice_begun_at_once_explains_a_missing_minute_after(tmp_path):
+    from soothe import report
+
+    w = pl.LogWriter()
+    t = pl.local(pl.START_DAY, 10)
+    w.mark(t * 1000, "threat", (80.0, 18.0, "threat", 95), (None, None, "soothe", 20))
+    w.session(t + 3, 300, "mark", "imagery", True, 18.0, 25.0)
+    w.mark((t + 900) * 1000, "balanced", (70.0, 30.0, "balanced", 95), (None, None, "no-reading", 0))
+    store = _store_with(tmp_path, w.batch)
+    ms = marks.marks_in(store.db, query.Range(pl.DEVICE, t - 3600, t + 3600, "x"))
+    assert [m["practice_after"] for m in ms] == ["imagery", None]
+    words = [report.mark_words(m) for m in ms]
+    assert "the minute after: no reading, as you began compassionate-self imagery straight away" in words[0]
+    assert "the minute after: no reading." in words[1]
+    store.close()

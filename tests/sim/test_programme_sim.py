@@ -122,6 +122,8 @@ def test_fourteen_simulated_days_tagged_and_viewed(programme_db, soothe_cmd):
         "--to", (FIRST + dt.timedelta(days=DAYS - 1)).isoformat(), "--out", str(tmp / "rep"))
     page = (tmp / "rep" / "index.html").read_text()
     assert page.count("<li data-mark=") == DAYS
+    # the offered breathing began within the minute after each third mark: said, not left blank
+    assert page.count("began soothing-rhythm breathing") == 5
     assert "self-critical" in page and "before the exam" in page and "Your programme" in page
     assert (tmp / "rep" / "programme.svg").exists() and (tmp / "rep" / "programme-narrow.svg").exists()
     con.close()
