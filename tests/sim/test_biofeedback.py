@@ -128,7 +128,7 @@ def test_short_press_plays_the_breathing_pacer_on_time(day):
     assert exhale == [0, 60, 0, 60, 0]
     row = con.execute("SELECT kind, rate_bpm, duration_s, completed, before_hr, during_hr, after_hr "
                       "FROM sessions").fetchone()
-    assert row[:4] == ("manual", 6.0, 121, 1)  # 120 s of pacing and the 1 s end cue
+    assert row[:4] == ("manual", 6.0, 120, 1)  # 120 s of pacing (the 1 s end cue is not counted)
     assert all(50 < hr < 80 for hr in row[4:])
 
 

@@ -220,11 +220,13 @@ class Guide:
         s = self.session
         self.event(records.EV_SESSION, b"stop" if completed else b"abort")
         f = self.finder
+        plan = s.plan
+        most_ms = -1 if plan is None or f.running else plan.body_end  # the end cue is no practice time
         if f.running:
             if completed:
                 self._finder_choose()
             f.stop()
-        s.end(now, completed)
+        s.end(now, completed, most_ms)
         self.pacer_rate(0)
 
     def _finder_choose(self):

@@ -102,11 +102,13 @@ class Session:
             s[4] += resonance_mhz
             s[5] += 1
 
-    def end(self, now, completed):
-        """Ends it (at once); the record follows AFTER_MS later with the 'after' figures."""
+    def end(self, now, completed, most_ms=-1):
+        """Ends it (at once); the record follows AFTER_MS later with the 'after' figures.
+        Its duration counts at most most_ms (a practice's end cue is not practice time)."""
         started = self.plan is not None
         self.completed = completed and started
-        self.dur_s = ticks_diff(now, self.start) // 1000 if started else 0
+        el = ticks_diff(now, self.start) if started else 0
+        self.dur_s = (el if most_ms < 0 or el < most_ms else most_ms) // 1000
         self.active = False
         self.plan = None
         self.after_pending = True
