@@ -835,7 +835,8 @@ def build_report(db, r, out_dir, progress=None):
         plot_programme(view, out_dir / "programme-narrow.svg", narrow=True)
         parts.append(programme_html(view))
     else:
-        parts.append("<p>Trends across days appear once the range covers two days, and so does the programme view (<code>soothe programme</code> shows it in the terminal).</p>")
+        parts.append("<p>Trends across days appear once the range covers two days, and so does the programme "
+                     "view (<code>soothe programme</code> shows it in the terminal).</p>")
     parts += [_day_html(a, a["files"]) for a in days]
     lost = query.lost_records(db, r.device_id)
     if lost:
