@@ -217,3 +217,34 @@ def test_practice_timelines(interp):
     # body scan: six regions, one soft tap each
     assert [t for t, d in r["body_scan"][3] if d == 21] == [600 + 10000 * i for i in range(6)]
     assert r["prompt"] == [1500, [[0, 30], [200, 0], [500, 30], [700, 0], [1000, 30], [1200, 0], [1500, 0]]]
+
+
+def test_button_reads_any_burst_of_presses_as_one_gesture():
+    """Property: presses 60-300 ms long, 100-300 ms apart inside a burst and 500+ ms between
+    bursts, polled every 20 ms: one gesture per burst with its press count (and its age)."""
+    from hypothesis import given, settings, strategies as st
+
+    from soothe_fw.feedback import button as B
+
+    burst = st.lists(st.tuples(st.integers(3, 15), st.integers(5, 15)), min_size=1, max_size=4)  # (press, gap) x20 ms
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.tuples(burst, st.integers(25, 60)), min_size=1, max_size=5))
+    def check(bursts):
+        b = B.Button()
+        want = []
+        got = []
+        seq = []
+        for presses, pause in bursts:
+            for i, (on, gap) in enumerate(presses):
+                seq += [True] * on + [False] * (gap if i < len(presses) - 1 else pause)
+            n = len(presses)
+            length = sum(on + gap for on, gap in presses[:-1]) + presses[-1][0]
+            want.append(("short" if n == 1 else "double", n, length * 20 + B.DOUBLE_GAP_MS))
+        for pressed in seq:
+            g = b.update(pressed, 20)
+            if g:
+                got.append((B.GESTURE_NAMES[g], b.presses, b.age_ms))
+        assert got == want and not b.reading()
+
+    check()

@@ -4,17 +4,15 @@ The real firmware runs under MicroPython; the synthetic wearer's HR/HRV follow a
 the test sets, and LED/motor commands are read back from the trace with virtual times.
 """
 import sqlite3
-import sys
 
 import pytest
 
-from conftest import FIRMWARE, motor_changes
+from conftest import motor_changes
 from soothe.device import Device, open_port
 from soothe.simulator import Simulator
 from soothe.store import Store
 from soothe.sync import sync
 
-sys.path.insert(0, str(FIRMWARE))
 from soothe_fw.feedback.pacer import BreathPlan  # noqa: E402
 from soothe_fw.feedback.practice import PracticePlan, BREATHING  # noqa: E402
 
