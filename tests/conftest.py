@@ -12,6 +12,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE = ROOT / "firmware"
 FAKES = ROOT / "tests" / "fakes"
+# MicroPython-side test code as real files (linted, tracebacks with file and line): scripts run
+# by interp.script(name, *args) / run_script, and helper modules any snippet can import.
+MP_TESTS = ROOT / "tests" / "firmware" / "mp"
 PROBES = ROOT / "tools" / "probes"  # the MicroPython bench probes
 BIN = Path(sys.executable).parent
 
@@ -34,12 +37,17 @@ def mp32_missing():
     return None
 
 
+def run_script(interpreter, name, *args, **kw):
+    """Runs tests/firmware/mp/<name> under `interpreter` (sys.argv[1:] = args); returns its stdout."""
+    return run_snippet(interpreter, None, script=name, args=args, **kw)
+
+
 def run_mp32(chunks, timeout=300, dirs=None):
     """Runs code chunks (each its own top-level call) under the 32-bit MicroPython, with
     firmware/ (its packages), tools/probes and tests/fakes importable (or `dirs`: {port path: host dir}, first on sys.path)."""
     if isinstance(chunks, str):
         chunks = [chunks]
-    dirs = dirs or {"/fakes": str(FAKES), "/fw": str(FIRMWARE), "/probes": str(PROBES)}
+    dirs = dirs or {"/fakes": str(FAKES), "/mp": str(MP_TESTS), "/fw": str(FIRMWARE), "/probes": str(PROBES)}
     job = {"dirs": dirs, "path": list(dirs), "chunks": list(chunks)}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(job, f)
@@ -53,19 +61,24 @@ def run_mp32(chunks, timeout=300, dirs=None):
     return proc.stdout
 
 
-def run_snippet(interpreter, code, timeout=120, heapsize=None):
-    """Runs `code` with firmware/ importable; returns its stdout (raises on failure)."""
+def run_snippet(interpreter, code, timeout=120, heapsize=None, script=None, args=()):
+    """Runs `code` with firmware/ importable; returns its stdout (raises on failure).
+    With script=<file in tests/firmware/mp> (code None) that file runs instead, `args` in sys.argv[1:]."""
     if interpreter == "mp32":
+        if script is not None:  # imported by name, so tracebacks name the file
+            code = ["import sys\nsys.argv[:] = %r" % ([script] + [str(a) for a in args]),
+                    "import %s" % script[:-3]]
         return run_mp32(code, timeout=max(timeout, 300))
+    run = ["-c", code] if script is None else [str(MP_TESTS / script)] + [str(a) for a in args]
     if interpreter == "micropython":
         cmd = [micropython_binary()]
         if heapsize:
             cmd += ["-X", "heapsize=%s" % heapsize]
-        cmd += ["-c", code]
-        env = dict(os.environ, MICROPYPATH=".frozen:%s:%s:%s" % (FAKES, FIRMWARE, PROBES))
+        cmd += run
+        env = dict(os.environ, MICROPYPATH=".frozen:%s:%s:%s:%s" % (FAKES, MP_TESTS, FIRMWARE, PROBES))
     else:
-        cmd = [sys.executable, "-c", code]
-        env = dict(os.environ, PYTHONPATH="%s:%s:%s" % (FAKES, FIRMWARE, PROBES))
+        cmd = [sys.executable] + run
+        env = dict(os.environ, PYTHONPATH="%s:%s:%s:%s" % (FAKES, MP_TESTS, FIRMWARE, PROBES))
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, cwd=str(ROOT))
     if proc.returncode != 0:
         raise AssertionError("%s failed (%s):\n%s\n%s" % (interpreter, proc.returncode, proc.stdout, proc.stderr))
@@ -98,8 +111,15 @@ def interp(request):
         made.append(d)
         return d
 
+    def script(name, *args, **kw):
+        """Runs tests/firmware/mp/<name> (args in sys.argv[1:]) -> parsed JSON of its last line."""
+        if made:
+            raise AssertionError("interp.script with interp.tmpdir: pass the folder as an argument instead")
+        return json.loads(run_script(request.param, name, *args, **kw).strip().splitlines()[-1])
+
     run.name = request.param
     run.tmpdir = tmpdir
+    run.script = script
     return run
 
 
@@ -133,6 +153,54 @@ def _own_data_home(tmp_path_factory):
 @pytest.fixture
 def soothe_cmd():
     return [str(BIN / "soothe")]
+
+
+def sim_sync(flash, db, cli=False, set_clock=False, timeout=300, **sim_kw):
+    """Starts the simulated device (the real firmware on the unix port) on the flash image
+    `flash`, lets it run its `duration`, syncs it into the SQLite store `db` and stops it.
+
+    cli=True syncs through the installed `soothe sync` (which sets the device clock) and
+    returns the CompletedProcess, asserting exit 0; otherwise the library's sync() runs, with
+    set_clock as given, and its SyncResult is returned.  sim_kw go to Simulator (seed, plan,
+    duration, start, presses, trace, ...).  The same device can be synced again by calling
+    this once more with the same flash and db."""
+    from soothe.simulator import Simulator
+
+    with Simulator(flash, **sim_kw) as sim:
+        sim.wait_stopped(timeout=timeout)
+        if cli:
+            out = subprocess.run([str(BIN / "soothe"), "sync", "--port", sim.port, "--db", str(db)],
+                                 capture_output=True, text=True, timeout=120)
+            assert out.returncode == 0, out.stderr
+            return out
+        return sync_device(sim.port, db, set_clock=set_clock)
+
+
+def sync_device(port, db, set_clock=False):
+    """The library's sync of the device on `port` into the store `db` -> SyncResult."""
+    from soothe.device import Device, open_port
+    from soothe.store import Store
+    from soothe.sync import sync
+
+    dev = Device(open_port(port))
+    store = Store(db)
+    try:
+        return sync(dev, store, set_clock=set_clock)
+    finally:
+        dev.close()
+        store.close()
+
+
+@pytest.fixture
+def synced_sim(tmp_path):
+    """synced_sim(name, **sim_kw) -> (SyncResult, db path): a simulated device run and synced
+    into tmp_path/<name>.db (see sim_sync; module-scoped fixtures call sim_sync directly)."""
+
+    def run(name="sim", **kw):
+        db = tmp_path / (name + ".db")
+        return sim_sync(tmp_path / (name + ".img"), db, **kw), db
+
+    return run
 
 
 def motor_changes(plan, length_ms):

@@ -12,10 +12,7 @@ import asyncio
 
 from soothe_fw.log import records
 from soothe_fw.compat import zeros, ticks_add, ticks_diff
-from soothe_fw.sense.beats import BeatDetector, OK, EXTRA
-from soothe_fw.sense.hrv import RollingHRV
-from soothe_fw.sense.motion import MotionMeter
-from soothe_fw.sense.contact import ContactGate
+from soothe_fw.sense.pipeline import Pipeline, METRICS_MS as _METRICS_MS
 from soothe_fw.link.handler import Link, FIRMWARE_VERSION
 from soothe_fw.log.logstore import RecordLog
 from soothe_fw.log.settings import Settings
@@ -24,17 +21,13 @@ from soothe_fw.feedback import coach as coach_mod
 from soothe_fw.feedback.guide import Guide
 from soothe_fw.feedback.ui import Ui, UI_IDLE_MS
 
-_METRICS_MS = 5000
 _MINUTE_MS = 60000
-# A beat later than the last logged one plus its RR by more than this: upstrokes in
-# between were left out (records.MinuteBuilder.gap).  The shortest beat is 250 ms;
-# rounding of the two clocks is a few ms.
-_GAP_MS = 200
 # How long a minute's record stays open after its end for beats the detector still
 # holds (seen up to ~4.8 s while the pulse evidence builds).
 _LATE_MS = 5000  # 65 s at most: the first beat's u16 offset (65535 ms) still holds it
 _WDT_CHECK_MS = 1000  # the watchdog is fed at most this often, and only if sense and ui ran
 _BASELINE_SAVE_MS = 600000
+_STATE_BYTES = tuple(name.encode() for name in records.STATE_NAMES)  # event data, made once
 
 
 class App:
@@ -42,16 +35,18 @@ class App:
         self.board = board
         self.clock = board.clock
         self.settings = Settings(board.data_dir + "/config.json")
-        self.log = RecordLog(board.data_dir, unix_s=self.clock.unix_s)
+        self.log = RecordLog(board.data_dir, unix_s=self.clock.unix_s, clock=self.clock)
         sensor = board.sensor
-        self.detector = BeatDetector(sensor.rate_hz, adc_max=sensor.adc_max, flat_range=sensor.flat_range)
-        self.hrv = RollingHRV()
         # Motion: from the accelerometer read after each PPG block, or (board.accel is
         # None: a PulseSensor on a DevKit) from the PPG block itself.
         self.accel = getattr(board, "accel", None)
         self.accel_buf = zeros("h", 96) if self.accel is not None else None
-        self.motion = MotionMeter(self.accel.rate_hz if self.accel is not None else 0, sensor.rate_hz,
-                                  sensor.flat_range, sensor.adc_max)
+        # samples -> beats -> HRV -> metrics, contact steadied (sense/pipeline.py)
+        self.pipe = pipe = Pipeline(sensor.rate_hz, adc_max=sensor.adc_max, flat_range=sensor.flat_range,
+                                    accel_rate_hz=self.accel.rate_hz if self.accel is not None else 0)
+        self.detector = pipe.detector
+        self.hrv = pipe.hrv
+        self.motion = pipe.motion
         self.minute = records.MinuteBuilder()
         self.scratch = bytearray(records.MAX_PAYLOAD)
         wake = asyncio.Event()  # the actuator: a cue or a session to play
@@ -62,8 +57,6 @@ class App:
         self.link.can_send = getattr(board.serial, "ready", None)  # LIVE never blocks on a full port
         self.block = zeros("i", sensor.block)
         self.contact = False
-        self.gate = ContactGate()  # the detector's contact, steadied (walks, bursts, flicker)
-        self._gate_tick = 0
         self.state = NO_READING
         self.baseline = Baseline(board.data_dir + "/baseline.json")
         self.states = StateMachine(self.settings, self.baseline)
@@ -81,83 +74,64 @@ class App:
         self.log.append(records.BOOT, self.scratch, plen)
         self.log.flush()
         self._minute_tick = self.clock.ticks_ms()
-        self._beat_tick = self._minute_tick  # time of the last logged beat (not EXTRA)
         self._end_state = -1  # state at the end of a minute still open for held beats
-        self.minute.reset(self.clock.unix_s())
-        self._metrics_tick = self._minute_tick
+        self._reset_minute(self._minute_tick)
+        self.pipe.start(self._minute_tick)
         self.guide.boot = self.ui.display.boot = self.ui.tick = self._minute_tick
         self._set_local_hour()
         self._baseline_tick = self._minute_tick
 
     def event(self, kind, data=b""):
-        unix_ms = self.clock.unix_ms()
-        plen = records.encode_event(self.scratch, unix_ms // 1000, unix_ms % 1000, kind, data)
-        self.log.append(records.EVENT, self.scratch, plen)
+        """Logs an event now.  Allocates nothing, on a 32-bit port too: the wall time is
+        packed from the clock's small-int limbs (a unix time is a long int there), and the
+        record's header carries the uptime (issue 15 #5)."""
+        clock = self.clock
+        clock.at(clock.ticks_ms())
+        plen = records.encode_event(self.scratch, 0, 0, kind, data)
+        clock.pack_wall(self.scratch, 0)  # the payload's u32 unix_s + u16 ms
+        self.log.append(records.EVENT, self.scratch, plen, clock.at_s, clock.at_ms)
 
     # ---- tasks ---------------------------------------------------------------
     async def sense(self):
         sensor = self.board.sensor
-        det = self.detector
-        hrv = self.hrv
+        pipe = self.pipe
+        det = pipe.detector
+        hrv = pipe.hrv
         clock = self.clock
         buf = self.block
-        rate = sensor.rate_hz
-        motion = self.motion
         accel = self.accel
         abuf = self.accel_buf
+        # A sensor that can say when its block is due is slept for (asyncio's sleep_ms
+        # allocates nothing) and read; otherwise its read_block() coroutine is awaited.
+        wait_ms = getattr(sensor, "wait_ms", None)
         while self.running:
-            count = await sensor.read_block(buf)
+            if wait_ms is not None:
+                await asyncio.sleep_ms(wait_ms())
+                count = sensor.read(buf)
+            else:
+                count = await sensor.read_block(buf)
             self.alive_sense += 1
             if count <= 0:
                 continue
             end_tick = clock.ticks_ms()
-            if accel is not None:  # the accelerometer's FIFO, in the same burst cadence
-                motion.feed_accel(abuf, accel.read_fifo(abuf))
-                motion.clean(buf, count)  # while moving: the artefact that follows the arm
-            else:
-                motion.feed_ppg(buf, count)
-            # Worn and moving (the accelerometer says so): beats no pulse claims are a moving
-            # wrist's, flagged below, not an empty wrist's to drop.
-            det.worn = accel is not None and self.gate.moved_recently()
-            det.process(buf, count)
-            while det.available():
-                i = det.pop()
-                # Beat time from its age in 1/32 samples at the end of the block.
-                age32 = (det.n - det.beat_n[i]) * 32 - det.beat_off32[i]
-                age_ms = (age32 * 1000) // (32 * rate)
-                t_ms = ticks_add(end_tick, -age_ms)
-                rr_ms = (det.beat_rr_us[i] + 500) // 1000
-                # A beat inside measured motion is MOTION, never OK (nor fed to HRV as one).
-                flag = motion.flag(det.beat_flag[i], age_ms, rr_ms)
-                hrv.add_beat(t_ms, rr_ms, flag == OK)
-                minute = self.minute
-                if minute.count:
-                    # The log rebuilds beat times from the RRs: a gap (beats the
-                    # detector dropped) is written down, or what follows reads early.
-                    gap_ms = ticks_diff(t_ms, self._beat_tick) - rr_ms
-                    if gap_ms > _GAP_MS and not minute.gap(gap_ms):
-                        self._close_minute(t_ms)
-                if not minute.add(ticks_diff(t_ms, self._minute_tick), rr_ms, flag):
-                    self._close_minute(t_ms)
-                    minute.add(0, rr_ms, flag)
-                if flag != EXTRA:  # an EXTRA beat's interval is merged into the next
-                    self._beat_tick = t_ms
+            # the accelerometer's FIFO, in the same burst cadence
+            pipe.feed(buf, count, end_tick, abuf, accel.read_fifo(abuf) if accel is not None else 0)
+            while pipe.next_beat():
+                if not pipe.to_minute(self.minute, self._minute_tick):
+                    self._close_minute(pipe.t_ms)
+                    pipe.to_minute(self.minute, self._minute_tick)
                 if self.link.live:
                     plan = self.guide.session.plan
-                    await self.link.send_live(clock.unix_ms(), rr_ms, flag, self.state,
+                    await self.link.send_live(pipe.t_ms, pipe.rr_ms, pipe.flag, self.state,
                                               hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.coherence_x100,
                                               0 if plan is None else (1 if plan.inhaling else 2),
                                               0 if plan is None else plan.rate_x10)
-            step = ticks_diff(end_tick, self._gate_tick)
-            self._gate_tick = end_tick
-            if self.gate.update(step if 0 < step < 10000 else 0, det.contact, det.live(),
-                                accel is not None and motion.moving):
-                self.contact = c = self.gate.contact
+            if pipe.contact_changed:
+                self.contact = c = pipe.contact
                 self.event(records.EV_CONTACT_BACK if c else records.EV_CONTACT_LOST)
                 if not c and self.states.lose_contact():
                     self._show_state()  # at once, not at the next 5 s step
-            if ticks_diff(end_tick, self._metrics_tick) >= _METRICS_MS:
-                self._metrics_tick = ticks_add(self._metrics_tick, _METRICS_MS)
+            if pipe.metrics_due(end_tick):
                 self._metrics_step(end_tick)
             late = ticks_diff(end_tick, self._minute_tick) - _MINUTE_MS
             # A beat the detector still holds may belong to the minute now ending: the
@@ -173,14 +147,13 @@ class App:
     def _show_state(self):
         """Takes the state machine's new state for the LED, and logs it."""
         self.state = self.ui.state = self.states.state
-        self.event(records.EV_STATE, records.STATE_NAMES[self.state].encode())
+        self.event(records.EV_STATE, _STATE_BYTES[self.state])
         self.ui.flag.set()
 
     def _metrics_step(self, now):
         hrv = self.hrv
         self.guide.session_window(now)  # a session's figures come from its own span
-        beats = hrv.window(now, _MINUTE_MS)
-        hrv.coherence(now)
+        beats = self.pipe.metrics(now)  # the 60 s window and coherence
         sm = self.states
         if sm.update(_METRICS_MS, self.contact, beats, hrv.artefacts, hrv.hr_bpm_x100, hrv.rmssd_ms_x10,
                      hrv.coherence_x100,
@@ -211,11 +184,21 @@ class App:
         else:
             plen = self.minute.finish(state, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.sdnn_ms_x10,
                                       hrv.coherence_x100, hrv.resonance_mhz, self.log.keep_rr)
-        self.log.append(records.MINUTE, self.minute.buf, plen)
+        self.log.append(records.MINUTE, self.minute.buf, plen, self._minute_up_s, self._minute_up_ms)
         # From the clock, not the previous minute + 60 s: after a sync sets the clock the
         # next minute follows it (issue 15 #9); minutes already logged keep their time.
-        self.minute.reset(self.clock.unix_ms_at(next_tick) // 1000)
+        self._reset_minute(next_tick)
         self._minute_tick = next_tick
+
+    def _reset_minute(self, tick):
+        """A minute from `tick`: its wall start in s + ms (the record's first_ms counts from
+        the whole second: no beat reads early), its uptime for the record's header, and
+        the local hour the coach uses."""
+        clock = self.clock
+        ms = clock.unix_ms_at(tick)  # once a minute (a long int on 32-bit: not per beat)
+        self._minute_up_s = clock.at_s  # unix_ms_at set them to the uptime of `tick`
+        self._minute_up_ms = clock.at_ms
+        self.minute.reset(ms // 1000, ms % 1000)
         self._set_local_hour()
 
     def _set_local_hour(self):

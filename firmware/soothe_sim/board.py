@@ -12,6 +12,7 @@
 Arguments: [--ppg FILE --rate HZ | --synthetic --seed N --plan P] [--flash IMG]
                [--speed X | --fast] [--duration D] [--trace FILE] [--press T:short|long|double|pickN]
                [--plan-file FILE] [--device-id ID] [--start UNIX_S] [--cut-after-writes N] [--no-accel]
+               [--loop-source SECONDS]  (the generator run once, then looped: see loopsource.py)
 """
 import gc
 import sys
@@ -209,12 +210,27 @@ class SimSensor:
         # minute, and the lowest free heap seen just before it.
         self.heap_live_peak = 0
         self.heap_free_min = 1 << 30
+        # Measuring the device's cost (--loop-source): no collect of the board's own making.
+        self.heap_stats = not getattr(source, "cost_free", False)
 
     async def read_block(self, buf):
         if self.hang_at >= 0 and self.vt.elapsed_ms() >= self.hang_at:
             await asyncio.Event().wait()  # a sensor that never answers again (--hang-sense-at)
+        await asyncio.sleep_ms(self.wait_ms())
+        return self.read(buf)
+
+    # As the ESP32's analog sensor: App.sense sleeps wait_ms() (asyncio's singleton, nothing
+    # allocated) and then reads, instead of a read_block() coroutine per block.
+    def wait_ms(self):
+        if self.hang_at >= 0 and self.vt.elapsed_ms() >= self.hang_at:
+            return 1 << 29  # a sensor that never answers again (--hang-sense-at)
+        return (((self.blocks + 1) * self.block * 1000) // self.rate_hz) - self.vt.elapsed_ms()
+
+    def read(self, buf):
+        if self.hang_at >= 0 and self.vt.elapsed_ms() >= self.hang_at:
+            return 0
         self.blocks += 1
-        if self.blocks % 240 == 0:
+        if self.blocks % 240 == 0 and self.heap_stats:
             free = gc.mem_free()
             if free < self.heap_free_min:
                 self.heap_free_min = free
@@ -222,8 +238,6 @@ class SimSensor:
             live = gc.mem_alloc()
             if live > self.heap_live_peak:
                 self.heap_live_peak = live
-        due = (self.blocks * self.block * 1000) // self.rate_hz
-        await asyncio.sleep_ms(due - self.vt.elapsed_ms())
         n = 0 if self.exhausted else self.source.fill(buf, self.block)
         if n < self.block:
             # Recording finished: the sensor sees no skin (flat, as in no contact).
@@ -350,7 +364,7 @@ class SimButton:
 def _parse_args(argv):
     opts = {"ppg": None, "rate": 100, "seed": 1, "plan": None, "flash": "soothe-flash.img",
             "speed": 0.0, "duration": None, "trace": None, "press": [], "device_id": None,
-            "start": 1767600000, "cut": -1, "invert": False, "hang": -1, "accel": True,
+            "start": 1767600000, "cut": -1, "loop": 0, "invert": False, "hang": -1, "accel": True,
             "progress": False}  # type: dict
     i = 0
     while i < len(argv):
@@ -386,6 +400,8 @@ def _parse_args(argv):
             opts["start"] = int(val)
         elif a == "--hang-sense-at":
             opts["hang"] = ppg_synth.parse_duration_ms(val)
+        elif a == "--loop-source":
+            opts["loop"] = int(val)  # seconds of the generator made once, then looped (cost-free)
         elif a == "--cut-after-writes":
             opts["cut"] = int(val)
         elif a in ("--fast", "--synthetic", "--invert", "--no-accel", "--progress"):
@@ -407,7 +423,12 @@ def _make_source(o):
 
         return csvsource.CSVSamples(o["ppg"])
     plan = ppg_synth.parse_plan(o["plan"]) if o["plan"] else None
-    return ppg_synth.SyntheticPPG(o["rate"], plan, seed=o["seed"], inverted=o["invert"], record_beats=False)
+    g = ppg_synth.SyntheticPPG(o["rate"], plan, seed=o["seed"], inverted=o["invert"], record_beats=False)
+    if o["loop"]:
+        from soothe_sim.loopsource import LoopSource
+
+        return LoopSource(g, o["loop"], max(1, o["rate"] // 4))
+    return g
 
 
 class SimWatchdog:

@@ -1,13 +1,14 @@
-"""Replay a recording through the device's signal engine (BeatDetector -> RollingHRV).
+"""Replay a recording through the device's signal pipeline (soothe_fw.sense.pipeline).
 
 Run by `soothe replay` under the `micropython` binary, so the figures are the ones
 the device computes.  Output is one line per item, space separated, for the host:
   B <t_us> <rr_us> <flag>        a beat (time since the first sample, sub-sample)
   W <t_ms> <span_ms> <hr_x100> <rmssd_x10> <sdnn_x10> <pnn50_x10> <beats> <coh_x100> <res_mhz> <motion_pct>
-  C <t_ms> <0|1>                 contact lost / back
+  C <t_ms> <0|1>                 contact lost / back (the detector's)
   S <samples> <beats> <artefacts> <n_diff> <sum_rr_us> <sum_rr2_ms2> <sum_d2_ms2> <nn50>
   E <message>                    the recording cannot be read (exit status 1)
-Window metrics come every 5 s, for the 60 s and 5 min spans, as on the device;
+Window metrics come every 5 s, for the 60 s span as on the device and the 5 min span (a
+host figure: the device keeps no 5 min window, see sense/pipeline.py);
 motion_pct is the share of the last 60 s with movement, from the signal alone
 (a recording has no accelerometer), and beats inside it are flagged MOTION.
 """
@@ -15,13 +16,12 @@ import sys
 
 from soothe_fw.compat import zeros
 
-from soothe_fw.sense.beats import BeatDetector, OK
+from soothe_fw.sense.beats import OK
 from soothe_sim.csvsource import CSVError, CSVSamples
-from soothe_fw.sense.hrv import RollingHRV, CAPACITY_5MIN
-from soothe_fw.sense.motion import MotionMeter
+from soothe_fw.sense.hrv import CAPACITY_5MIN
+from soothe_fw.sense.pipeline import Pipeline, WINDOW_MS
 
-METRICS_MS = 5000
-SPANS_MS = (60000, 300000)
+SPAN_5MIN_MS = 300000
 BLOCK = 32
 
 
@@ -65,14 +65,17 @@ def replay(path, rate_hz, column=None, write=print, adc_bits=0):
     else:
         head = src._head
         adc_min, adc_max, bits = adc_range(int(min(head)), int(max(head)), adc_bits)
-    det = BeatDetector(rate_hz, adc_max=adc_max, flat_range=flat_range_for(bits), adc_min=adc_min)
+    # A recording has no accelerometer: movement is judged from the signal.  The ring
+    # holds 5 min of beats: the 5 min window is a host figure.
+    pipe = Pipeline(rate_hz, adc_max=adc_max, flat_range=flat_range_for(bits), adc_min=adc_min,
+                    capacity=CAPACITY_5MIN)
+    pipe.start(0)  # the recording's own clock: ms of samples since its first
+    det = pipe.detector
+    hrv = pipe.hrv
+    motion = pipe.motion
     check = not src.scaled
-    hrv = RollingHRV(CAPACITY_5MIN)  # the 5 min window is a host figure
-    # A recording has no accelerometer: movement is judged from the signal.
-    motion = MotionMeter(0, rate_hz, det.flat_range, adc_max)
     buf = zeros("i", BLOCK)
     samples = 0
-    next_metrics_ms = METRICS_MS
     contact = False
     n_diff = 0
     sum_rr_us = 0
@@ -100,22 +103,20 @@ def replay(path, rate_hz, column=None, write=print, adc_bits=0):
                 det.adc_min, det.adc_max, bits = adc_range(min(lo, det.adc_min), max(hi, det.adc_max))
                 det.flat_range = motion.flat_range = flat_range_for(bits)
                 motion.adc_max = det.adc_max
-        motion.feed_ppg(buf, count)
-        det.process(buf, count)
         samples += count
-        while det.available():
-            i = det.pop()
-            pos32 = det.beat_n[i] * 32 + det.beat_off32[i]
-            t_us = (pos32 * 1000000) // (32 * rate_hz)
-            rr_us = det.beat_rr_us[i]
-            flag = motion.flag(det.beat_flag[i], (samples * 1000) // rate_hz - t_us // 1000, (rr_us + 500) // 1000)
+        now_ms = (samples * 1000) // rate_hz
+        pipe.feed(buf, count, now_ms)
+        while pipe.next_beat():
+            # The beat's place in the recording to the µs, from its age in 1/32 samples.
+            t_us = ((samples * 32 - pipe.age32) * 1000000) // (32 * rate_hz)
+            rr_us = pipe.rr_us
+            flag = pipe.flag
             ok = flag == OK
-            hrv.add_beat(t_us // 1000, (rr_us + 500) // 1000, ok)
             write("B %d %d %d" % (t_us, rr_us, flag))
             if ok:
                 n_ok += 1
                 sum_rr_us += rr_us
-                rr_ms = (rr_us + 500) // 1000
+                rr_ms = pipe.rr_ms
                 sum_rr2 += rr_ms * rr_ms
                 if prev_ok_us >= 0:
                     d = (rr_us - prev_ok_us + 500) // 1000
@@ -126,22 +127,26 @@ def replay(path, rate_hz, column=None, write=print, adc_bits=0):
                 prev_ok_us = rr_us
             else:
                 prev_ok_us = -1
-        now_ms = (samples * 1000) // rate_hz
+        # The detector's contact, not the wearer-facing ContactGate's (which holds a moving
+        # wrist and delays a regain): the recording's own evidence, as replay always showed.
         if det.contact != contact:
             contact = det.contact
             write("C %d %d" % (now_ms, 1 if contact else 0))
-        while now_ms >= next_metrics_ms:
+        while pipe.metrics_due(now_ms):
+            t_ms = pipe.metrics_ms  # on the 5 s grid of the recording's clock
             if contact:
-                for span in SPANS_MS:
-                    beats = hrv.window(next_metrics_ms, span)
-                    if span == SPANS_MS[0]:
-                        hrv.coherence(next_metrics_ms)
-                    write("W %d %d %d %d %d %d %d %d %d %d" % (
-                        next_metrics_ms, span, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.sdnn_ms_x10,
-                        hrv.pnn50_x10, beats, hrv.coherence_x100, hrv.resonance_mhz, motion.level_pct))
-            next_metrics_ms += METRICS_MS
+                beats = pipe.metrics(t_ms)
+                _window_line(write, t_ms, WINDOW_MS, hrv, beats, motion)
+                beats = hrv.window(t_ms, SPAN_5MIN_MS)
+                _window_line(write, t_ms, SPAN_5MIN_MS, hrv, beats, motion)
     write("S %d %d %d %d %d %d %d %d" % (samples, n_ok, det.artefacts, n_diff, sum_rr_us,
                                          sum_rr2, sum_d2, nn50))
+
+
+def _window_line(write, t_ms, span_ms, hrv, beats, motion):
+    write("W %d %d %d %d %d %d %d %d %d %d" % (
+        t_ms, span_ms, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.sdnn_ms_x10, hrv.pnn50_x10, beats,
+        hrv.coherence_x100, hrv.resonance_mhz, motion.level_pct))
 
 
 def main(argv):

@@ -1,2 +1,2 @@
 """Soothe host tool: simulator control, sync, store, analysis and reports."""
-__version__ = "0.3.0"
+__version__ = "0.4.0"

@@ -157,7 +157,7 @@ def _build_deploy(p):
 
 def _build_soak(p):
     p.add_argument("--days", type=float, default=7.0, help="simulated days (default 7)")
-    p.add_argument("--heapsize", default="216k", help="MicroPython heap (default 216k, see tools/soothe_tools/soak.py)")
+    p.add_argument("--heapsize", default="240k", help="MicroPython heap (default 240k, see tools/soothe_tools/soak.py)")
 
 
 def _build_demo(p):

@@ -41,8 +41,10 @@ def _make_sim(args, progress=False):
         for p in args.press:
             at, _, kind = p.partition(":")
             ppg_synth.parse_duration_ms(at)
-            if kind not in ("short", "long"):
-                raise ValueError("--press %s: use T:short or T:long" % p)
+            if kind not in ("short", "long", "double", "mark") and not (
+                    kind[:4] == "pick" and kind[4:].isdigit() and 0 < int(kind[4:]) <= 9):
+                raise ValueError("--press %s: use T:short, T:long, T:double (a mark) or T:pickN (start a practice, "
+                                 "pick the N-th)" % p)
     except ValueError as e:
         raise CommandError(str(e)) from e
     start = parse_start(args.start) if args.start else int(time.time())

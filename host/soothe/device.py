@@ -225,13 +225,13 @@ class Device:
                 if op == wire.LIVE | wire.RESPONSE:
                     self.live_frames.append(body)
                 elif op == wire.DATA | wire.RESPONSE and len(body) >= 5:
-                    for rtype, seq, payload in records.iter_records(body[5:]):
+                    for rtype, seq, payload, boot, up_ms in records.iter_framed(body[5:]):
                         if seq < expect:
                             continue  # already have it (a duplicate, or an older answer's frame)
                         if seq > expect or hole:
                             hole = True  # later than asked and not declared: never stored
                             break
-                        out.append((seq, rtype, bytes(payload)))
+                        out.append((seq, rtype, bytes(payload), boot, up_ms))
                         expect = seq + max(1, records.declared_lost(rtype, seq, payload))
                 elif op == wire.END | wire.RESPONSE and len(body) >= 9:
                     next_seq, newest = struct.unpack_from("<II", body, 1)

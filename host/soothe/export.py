@@ -20,7 +20,7 @@ apply to every format.
 import csv
 import json
 
-from . import query
+from . import dating, query
 from soothe_fw.sense import beats as fw_beats
 from soothe_fw.log import records
 
@@ -121,6 +121,10 @@ def print_sessions(db, r, out, width=None):
     if undated:
         console.print("\n%d undated minute(s): logged in a boot whose clock was never set by a sync (not shown above)"
                       % undated)
+    placed, bound_s = dating.placed_minutes(db, r.device_id)
+    if placed:
+        console.print("\n%d minute(s) dated by their neighbours: a boot that never met a host, placed between "
+                      "the boots before and after it (each within %d s)" % (placed, bound_s))
     lost = query.lost_records(db, r.device_id)
     if lost:
         console.print("\nRecords the device lost (%d, declared at sync)" % sum(n for _, n, _, _ in lost))

@@ -12,6 +12,11 @@ mistaken for a replay of it.  Seqs the device declared lost (GAP_DAMAGED) are
 in `lost` and count as present for resuming.  Marks (issue 19) are in `marks`; the
 wearer's tags for them in `mark_tags`, which only this computer holds.  The schema version is PRAGMA
 user_version; a newer database is refused with the version it needs.
+
+Time.  A record of format 0.4 keeps its boot counter and uptime (records.boot,
+records.up_ms; NULL for records synced from 0.3 firmware, whose payloads still
+decode).  `boots` says how each boot of a log is dated (dating.py): by its clock,
+by its neighbours (with a bound), or not at all, and why.
 """
 import errno
 import fcntl
@@ -58,8 +63,16 @@ CREATE TABLE IF NOT EXISTS lost (
     device_id TEXT NOT NULL, first_seq INTEGER NOT NULL, count INTEGER NOT NULL, reason TEXT,
     PRIMARY KEY (device_id, first_seq));
 """,
-    # 2: issue 19 (see _issue19), a function so that it can run again safely.
-    2: lambda db: _issue19(db),
+    2: """
+ALTER TABLE records ADD COLUMN boot INTEGER;
+ALTER TABLE records ADD COLUMN up_ms INTEGER;
+CREATE TABLE IF NOT EXISTS boots (
+    device_id TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, boot INTEGER,
+    span_ms INTEGER, dating TEXT, start_unix_ms INTEGER, bound_ms INTEGER, why TEXT,
+    PRIMARY KEY (device_id, first_seq));
+""",
+    # 3: issue 19 (see _issue19), a function so that it can run again safely.
+    3: lambda db: _issue19(db),
 }
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -185,6 +198,7 @@ class Store:
         # A database from before versions, or hand-edited: every table must have its columns.
         for table, column in (("records", "payload"), ("minutes", "beats"), ("beats", "flag"),
                               ("events", "data"), ("sessions", "resonance_hz"), ("devices", "version"),
+                              ("records", "up_ms"), ("boots", "why"),
                               ("sessions", "practice"), ("marks", "after_ok_pct"), ("mark_tags", "note")):
             cols = {r[1] for r in self.db.execute("PRAGMA table_info(%s)" % table)}
             if column not in cols:
@@ -246,12 +260,15 @@ class Store:
                 (device_id, version, now, now))
 
     def add_batch(self, device_id, batch):
-        """Stores [(seq, type, payload)] in one transaction; returns how many were new."""
+        """Stores [(seq, type, payload[, boot, up_ms])] in one transaction; returns how many
+        were new.  Without boot and uptime (0.3 records, tests) those columns stay NULL."""
         new = 0
         with self.db:
-            for seq, rtype, payload in batch:
-                cur = self.db.execute("INSERT OR IGNORE INTO records VALUES (?,?,?,?)",
-                                      (device_id, seq, rtype, payload))
+            for rec in batch:
+                seq, rtype, payload = rec[:3]
+                boot, up_ms = rec[3:5] if len(rec) >= 5 else (None, None)
+                cur = self.db.execute("INSERT OR IGNORE INTO records (device_id, seq, type, payload, boot, up_ms) "
+                                      "VALUES (?,?,?,?,?,?)", (device_id, seq, rtype, payload, boot, up_ms))
                 if cur.rowcount == 0:
                     continue
                 new += 1
@@ -323,20 +340,21 @@ class Store:
 
     def redate(self, device_id, from_seq, to_seq, offset_ms):
         """Moves the undated rows (device clock never set: before 2000) with seq in
-        [from_seq, to_seq) by offset_ms onto the host's timeline.  Dated rows never move."""
-        off_s = offset_ms // 1000
+        [from_seq, to_seq) by offset_ms onto the host's timeline.  Dated rows never move.
+        Rows in ms move by the whole offset; rows in whole seconds by its seconds
+        (a minute's beats keep their own ms)."""
         cut_s = UNDATED_BEFORE_S
         args = (device_id, from_seq, to_seq)
-        self.db.execute("UPDATE minutes SET unix_s=unix_s+? WHERE device_id=? AND seq>=? AND seq<? AND unix_s<?",
-                        (off_s,) + args + (cut_s,))
-        self.db.execute("UPDATE sessions SET unix_s=unix_s+? WHERE device_id=? AND seq>=? AND seq<? AND unix_s<?",
-                        (off_s,) + args + (cut_s,))
+        for table, col in (("minutes", "unix_s"), ("sessions", "unix_s")):
+            # A whole-second start moved by a fractional offset: its beats (in ms) say the rest.
+            self.db.execute("UPDATE %s SET %s=(%s*1000+?)/1000 WHERE device_id=? AND seq>=? AND seq<? AND %s<?"
+                            % (table, col, col, col), (offset_ms,) + args + (cut_s,))
         self.db.execute("UPDATE beats SET t_unix_ms=t_unix_ms+? WHERE device_id=? AND seq>=? AND seq<? "
-                        "AND t_unix_ms<?", (off_s * 1000,) + args + (cut_s * 1000,))
+                        "AND t_unix_ms<?", (offset_ms,) + args + (cut_s * 1000,))
         self.db.execute("UPDATE events SET unix_ms=unix_ms+? WHERE device_id=? AND seq>=? AND seq<? AND unix_ms<?",
-                        (off_s * 1000,) + args + (cut_s * 1000,))
+                        (offset_ms,) + args + (cut_s * 1000,))
         self.db.execute("UPDATE marks SET unix_ms=unix_ms+? WHERE device_id=? AND seq>=? AND seq<? AND unix_ms<?",
-                        (off_s * 1000,) + args + (cut_s * 1000,))
+                        (offset_ms,) + args + (cut_s * 1000,))
 
     def undated_minutes(self, device_id):
         return self.db.execute("SELECT COUNT(*) FROM minutes WHERE device_id=? AND unix_s<?",

@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from . import dating
 from .device import DeviceError
 from soothe_fw.log import records
 
@@ -34,6 +35,17 @@ class SyncResult:
     undated_minutes: int = 0  # from boots that never met a host: kept, shown as undated, never as 1970
     batch_bytes: int = 0
     local_time: dict = field(default_factory=dict)
+    boots: list = field(default_factory=list)  # dating.place rows of the log
+    placed_minutes: int = 0  # dated by their neighbours (boots that never met a host)
+    placed_bound_s: int = 0  # the widest bound among them
+
+    def undated_why(self):
+        """Why the undated boots stay undated (newest reasons first, at most two)."""
+        out = []
+        for b in reversed(self.boots):
+            if b[4] == "undated" and b[7] and b[7] not in out:
+                out.append(b[7])
+        return out[:2]
 
     def summary_line(self):
         days = ", ".join(self.days) if self.days else "none"
@@ -44,8 +56,14 @@ class SyncResult:
                 sum(n for _, n, _ in self.lost),
                 ", ".join("%d-%d" % (s, s + n - 1) if n > 1 else str(s) for s, n, _ in self.lost[:5]))
         log = "" if self.log_id in ("", self.hello["device_id"]) else " (new log %s)" % self.log_id
-        undated = "; %d undated minute(s) (a boot that never met a host)" % self.undated_minutes \
-            if self.undated_minutes else ""
+        undated = ""
+        if self.placed_minutes:
+            undated = "; %d minute(s) dated by their neighbours (within %d s)" % (
+                self.placed_minutes, self.placed_bound_s)
+        if self.undated_minutes:
+            why = self.undated_why()
+            undated += "; %d undated minute(s) (a boot that never met a host%s)" % (
+                self.undated_minutes, ": " + "; ".join(why) if why else "")
         from .query import zone_label
 
         # Two lines, each under 80 columns when nothing was lost; days are local days, zone named.
@@ -125,7 +143,8 @@ def set_local_time(device, now_s=None):
     return values
 
 
-def sync(device, store, batch_bytes=8192, progress=None, set_clock=True):
+def sync(device, store, batch_bytes=8192, progress=None, set_clock=True, host_clock=None):
+    """host_clock: the host's time in s (time.time; a test's own timeline for a simulated device)."""
     t0 = time.monotonic()
     hello = device.hello()
     fmt = ".".join(hello["version"].split(".")[:2])
@@ -138,10 +157,11 @@ def sync(device, store, batch_bytes=8192, progress=None, set_clock=True):
     dev_id = store.log_id(hello["device_id"], hello.get("epoch", 0))
     result.log_id = dev_id
     if set_clock:
-        now_ms = int(time.time() * 1000)
+        now_s = (host_clock or time.time)()
+        now_ms = int(now_s * 1000)
         before = device.set_time(now_ms)
         result.clock_offset_ms = before - now_ms
-        result.local_time = set_local_time(device)
+        result.local_time = set_local_time(device, now_s)
     store.note_device(dev_id, hello["version"], time.time())
     stored = store.max_seq(dev_id)
     if hello["acked_seq"] < stored <= hello["newest_seq"]:
@@ -185,6 +205,9 @@ def sync(device, store, batch_bytes=8192, progress=None, set_clock=True):
         boot = store.last_seq_of_type(dev_id, records.BOOT)
         with store.db:
             store.redate(dev_id, boot, 1 << 62, -result.clock_offset_ms)
+    # Boots that never met a host, placed by their neighbours where that is proven.
+    result.boots = dating.place(store, dev_id)
+    result.placed_minutes, result.placed_bound_s = dating.placed_minutes(store.db, dev_id)
     result.undated_minutes = store.undated_minutes(dev_id)
     if progress:
         progress.done()

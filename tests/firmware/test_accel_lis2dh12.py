@@ -4,7 +4,7 @@ check, the register writes, FIFO reads scaled to mg with the right sign, allocat
 reads, the setters' errors, and the board and doctor paths that build it."""
 import json
 
-from conftest import run_snippet
+from conftest import run_script, run_snippet
 
 HEAD = """
 import json
@@ -190,65 +190,8 @@ print(json.dumps([lis2dh12.check(chip, sleep_ms), lis2dh12.check(FakeLis2dh12(ad
     assert r[2] == 0  # powered down again afterwards
 
 
-ESP32 = """
-import sys, json
-from array import array
-import fake_machine
-sys.modules["machine"] = fake_machine
-from soothe_fw.hw import esp32 as board_esp32
-from fake_lis2dh12 import FakeLis2dh12
-log = fake_machine.log
-bus = fake_machine.bus
-bus.device(0x57, {0xFF: 0x15})
-def board(name, opts):
-    try:
-        b = board_esp32.Esp32Board(name, opts)
-    except (OSError, ValueError) as e:
-        return None, "%s: %s" % (type(e).__name__, e)
-    return b, ""
-out = {}
-BODY
-print(json.dumps(out))
-"""
-
-
 def test_esp32_board_builds_the_accelerometer_on_the_sensor_bus():
-    out = run_snippet("micropython", ESP32.replace("BODY", """
-# wearable: MAX30102 and the LIS2DH12 share the I2C bus on D9/D10
-chip = FakeLis2dh12()
-bus.attach(chip)
-log.clear()
-b, err = board("xiao-esp32s3", {"sensor": "max30102"})
-out["wearable"] = [type(b.accel).__name__, b.accel.rate_hz, b.accel.addr, err,
-                   [e for e in log if e[0] == "i2c"]]
-chip.push(0, 0, 125 << 6)
-buf = array("h", [0] * 96)
-out["read"] = [b.accel.read_fifo(buf), list(buf[:3])]
-for i in range(6):  # 240 ms at 25 Hz: the FIFO level, then bursts of 4 and 2 samples
-    chip.push(i << 6, 0, 125 << 6)
-bus.log.clear()
-out["six"] = [b.accel.read_fifo(buf), [buf[3 * i] for i in range(6)], [e[2:] for e in bus.log]]
-b.deinit()
-out["off"] = chip.regs[0x20]
-# auto with no chip answering: no accelerometer, the reason kept for the doctor
-del bus.chips[0x19]
-b, err = board("xiao-esp32s3", {"sensor": "max30102"})
-out["absent"] = [b.accel is None, b.accel_error]
-# the analog PulseSensor on a DevKit: no I2C bus unless the accelerometer is declared
-log.clear()
-b, err = board("esp32-devkitc", {})
-out["analog"] = [b.accel is None, [e for e in log if e[0] == "i2c"]]
-b, err = board("esp32-devkitc", {"accel": "lis2dh12"})
-out["declared_missing"] = err
-bus.attach(FakeLis2dh12(addr=0x18))
-log.clear()
-b, err = board("esp32-devkitc", {"accel": "lis2dh12"})
-out["declared"] = [b.accel.addr, [e for e in log if e[0] == "i2c"]]
-b, err = board("xiao-esp32s3", {"sensor": "max30102", "accel": "none"})
-out["none"] = b.accel is None
-b, err = board("xiao-esp32s3", {"accel": "bma400"})
-out["bad"] = err
-"""))
+    out = run_script("micropython", "esp32_accel.py")
     r = json.loads(out.strip().splitlines()[-1])
     assert r["wearable"] == ["Lis2dh12", 25, 0x19, "", [["i2c", 0, 8, 9, 400000]]]
     assert r["read"] == [1, [0, 0, 1000]]

@@ -4,10 +4,10 @@ register writes (checked against the datasheet register maps) and the read paths
 MAX_INIT = """
 import json
 from fake_i2c import FakeI2C
-from soothe_fw.hw import drivers
+from soothe_fw.hw import drv2605, max30102, ws2812
 bus = FakeI2C(fail_first=%(fail)d)
 bus.device(0x57, {0xFF: 0x15})
-s = drivers.Max30102(bus, rate_hz=100)
+s = max30102.Max30102(bus, rate_hz=100)
 writes = [[reg, val] for op, addr, reg, val in bus.log if op == "w"]
 print(json.dumps({"writes": writes, "led": s.led}))
 """
@@ -35,14 +35,14 @@ def test_max30102_missing_or_wrong_part_is_a_clear_error(interp):
     r = interp("""
 import json
 from fake_i2c import FakeI2C
-from soothe_fw.hw import drivers
+from soothe_fw.hw import drv2605, max30102, ws2812
 out = []
 for regs in (None, {0xFF: 0x11}):
     bus = FakeI2C()
     if regs:
         bus.device(0x57, regs)
     try:
-        drivers.Max30102(bus)
+        max30102.Max30102(bus)
     except OSError as e:
         out.append(str(e))
 print(json.dumps(out))
@@ -55,10 +55,10 @@ def test_max30102_fifo_bursts_timestamps_and_led_control(interp):
 import json
 from array import array
 from fake_i2c import FakeI2C
-from soothe_fw.hw import drivers
+from soothe_fw.hw import drv2605, max30102, ws2812
 bus = FakeI2C()
 bus.device(0x57, {0xFF: 0x15})
-s = drivers.Max30102(bus, rate_hz=100)
+s = max30102.Max30102(bus, rate_hz=100)
 out = array("i", [0] * 64)
 bus.log.clear()
 bus.push([100000 + i for i in range(25)])
@@ -91,13 +91,13 @@ def test_drv2605_real_time_playback_and_ws2812(interp):
     r = interp("""
 import json
 from fake_i2c import FakeI2C, FakeNeoPixel
-from soothe_fw.hw import drivers
+from soothe_fw.hw import drv2605, max30102, ws2812
 bus = FakeI2C()
 bus.device(0x5A, {})
-m = drivers.Drv2605(bus, lra=False)
+m = drv2605.Drv2605(bus, lra=False)
 m.set(60); m.set(60); m.set(0)
 np = FakeNeoPixel()
-led = drivers.Ws2812Led(np)
+led = ws2812.Ws2812Led(np)
 led.set_rgb(20, 0, 0); led.set_rgb(20, 0, 0); led.set_rgb(0, 0, 8)
 print(json.dumps({"writes": [[reg, val] for op, a, reg, val in bus.log], "np": np.writes}))
 """)
@@ -126,10 +126,7 @@ print(json.dumps([board.parse_board_txt("xiao-esp32s3\\n# wearable\\nsensor=max3
 
 ESP32 = """
 import sys, json
-import fake_machine
-sys.modules["machine"] = fake_machine
-from soothe_fw.hw import esp32 as board_esp32
-log = fake_machine.log
+from esp32_fake import esp32 as board_esp32, fake_machine, fake_neopixel, log
 %s
 """
 
@@ -153,11 +150,27 @@ for _ in range(25):
     cb(None)
 buf = array("i", [0] * 25)
 n = asyncio.run(b.sensor.read_block(buf))
+# App.sense's path: sleep wait_ms() (asyncio's singleton), then read(), heap locked
+import micropython
+for _ in range(24):
+    cb(None)
+buf2 = array("i", [0] * 25)
+early = [b.sensor.wait_ms(), b.sensor.read(buf2)]
+cb(None)
+due = [-1, -1]
+micropython.heap_lock()
+try:
+    due[0] = b.sensor.wait_ms()
+    due[1] = b.sensor.read(buf2)
+except MemoryError:
+    due = "allocated"
+micropython.heap_unlock()
 b.wdt_feed(); b.wdt_feed()
-print(json.dumps({"setup": setup, "led": led, "n": n, "first": buf[0], "last": buf[24],
+print(json.dumps({"setup": setup, "led": led, "n": n, "first": buf[0], "last": buf[24], "early": early, "due": due,
                   "wdt": [e for e in log if e[0] in ("wdt", "feed")], "id": b.device_id}))
 """)
     r = __import__("json").loads(out.strip().splitlines()[-1])
+    assert r["early"] == [10, 0] and r["due"] == [0, 25]  # one sample short: 10 ms at 100 Hz
     s = r["setup"]
     assert ["freq", 160000000] in s
     assert ["adc", 34] in s and ["atten", 34, 3] in s  # ADC1 pin, 11 dB
@@ -176,8 +189,6 @@ def test_esp32_board_max30102_ws2812_drv2605():
     from conftest import run_snippet
 
     out = run_snippet("micropython", ESP32 % """
-import neo
-sys.modules["neopixel"] = neo
 fake_machine.bus.device(0x57, {0xFF: 0x15})
 fake_machine.bus.device(0x5A, {})
 b = board_esp32.Esp32Board("xiao-esp32s3", {"sensor": "max30102", "led": "ws2812", "motor": "drv2605",
@@ -189,10 +200,9 @@ try:
     err = ""
 except ValueError as e:
     err = str(e)
-print(json.dumps({"i2c": [e for e in log if e[0] in ("i2c", "freq")], "px": neo.last.writes,
+print(json.dumps({"i2c": [e for e in log if e[0] in ("i2c", "freq")], "px": fake_neopixel.made[-1].writes,
                   "rtp": [e[3] for e in fake_machine.bus.log if e[1] == 0x5A and e[2] == 2], "err": err}))
-""".replace("import neo\n", "from fake_i2c import FakeNeoPixel\nclass neo:\n    last = None\n    @staticmethod\n"
-            "    def NeoPixel(pin, n):\n        neo.last = FakeNeoPixel(n)\n        return neo.last\n"))
+""")
     r = __import__("json").loads(out.strip().splitlines()[-1])
     assert ["freq", 80000000] in r["i2c"] and ["i2c", 0, 8, 9, 400000] in r["i2c"]
     assert r["px"] == [[[0, 30, 0]]]
@@ -204,51 +214,9 @@ def test_esp32_light_sleep_between_max30102_bursts_only_when_nothing_needs_the_c
     """With the MAX30102 the CPU light-sleeps between FIFO bursts, but not in the minute
     after boot, a host byte or a button press (the UART/USB stop in light sleep), nor
     while the motor runs or a PWM LED is lit (LEDC stops); the button wakes it."""
-    from conftest import run_snippet
+    from conftest import run_script
 
-    out = run_snippet("micropython", ESP32 % """
-import asyncio
-from array import array
-fake_machine.bus.device(0x57, {0xFF: 0x15})
-now = [0]
-def burst(b):
-    fake_machine.bus.push([50000 + i for i in range(25)])
-    log.clear()
-    asyncio.run(b.sensor.read_block(array("i", [0] * 25)))
-    return [e[1] for e in log if e[0] == "lightsleep"]
-b = board_esp32.Esp32Board("xiao-esp32s3", {"sensor": "max30102", "led": "pwm-cathode", "motor": "pwm"})
-irq = [e for e in log if e[0] == "irq"]
-b.napper.ticks_ms = lambda: now[0]
-b.napper._active = 0
-r = {"irq": irq, "boot": burst(b)}
-now[0] = 61000
-r["idle"] = burst(b)
-b.motor.set(40)
-r["motor"] = burst(b)
-b.motor.set(0)
-b.led.set_rgb(0, 40, 0)
-r["led"] = burst(b)
-b.led.set_rgb(0, 0, 0)
-b.serial.bytes_in += 3
-r["host"] = burst(b)
-now[0] = 122000
-r["host_quiet"] = burst(b)
-b.button.pin.level = 0
-r["press"] = burst(b)
-b.button.pin.level = 1
-now[0] = 150000
-r["after_press"] = burst(b)
-r["naps"] = b.napper.naps
-errors = []
-for opts in ({"sleep": "light"}, {"sensor": "max30102", "sleep": "deep"}):
-    try:
-        board_esp32.Esp32Board("esp32-devkitc", opts)
-    except ValueError as e:
-        errors.append(str(e))
-r["errors"] = errors
-r["analog_napper"] = board_esp32.Esp32Board("esp32-devkitc", {}).napper is None
-print(json.dumps(r))
-""")
+    out = run_script("micropython", "esp32_light_sleep.py")
     r = __import__("json").loads(out.strip().splitlines()[-1])
     assert r["irq"] == [["irq", 6, 4, 2]]  # button pin: level-low wake from light sleep
     assert r["boot"] == []  # the first minute stays awake for a host

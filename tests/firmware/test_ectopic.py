@@ -115,9 +115,17 @@ def _engine(interp, kind, plan, seed):
     return len(res["ect"]), missing, ok_flagged
 
 
-@pytest.mark.xfail(strict=True, reason="engine misses most premature beats (their pulse is 30-60 % smaller) and "
-                   "flags a PAC's pause ok (see notes/issue-13-engine.md, 'Ectopic case (t13-ect)')")
-@pytest.mark.parametrize("kind,plan,seed", [("pvc", "rest:2m", 41), ("pac", "rest:2m", 42)])
+# Known defect (notes/issue-13.md): a premature beat whose pulse is under 5/8 of the last
+# one's upstroke and comes within 3/4 of the usual RR is taken for the diastolic wave and not
+# detected.  Looking for them from half the RR found them all on these seeds, but made beats
+# of motion artefacts (F1 with bursts/gestures -2.6/-1.3 points), so it was left out.  The
+# classification of the premature beats that are found is tested in test_rhythm.py.
+ECTOPIC_SMALL = pytest.mark.xfail(strict=True, reason="premature beats with a small pulse are taken for the "
+                                  "diastolic wave")
+
+
+@pytest.mark.parametrize("kind,plan,seed", [pytest.param("pvc", "rest:2m", 41, marks=ECTOPIC_SMALL),
+                                            pytest.param("pac", "rest:2m", 42, marks=ECTOPIC_SMALL)])
 def test_engine_finds_and_flags_every_ectopic_beat(interp, kind, plan, seed):
     n, missing, ok_flagged = _engine(interp, kind, plan, seed)
     assert n >= 5

@@ -203,70 +203,7 @@ print(json.dumps([d.polarity, lags]))
     assert max(lags) - min(lags) < 0.005
 
 
-# Drives the classifier with beat positions: beat(ms) puts an upstroke ms after the last.
-BEATS_AT = """
-import json
-from soothe_fw.sense import beats
-d = beats.BeatDetector(100)
-d._learned = True
-d.contact = True
-# These tests are about the classifier: the pulse evidence (tests/firmware/test_offwrist.py)
-# would call exact metronome intervals an oscillator, so it is taken as given here.
-d._pulse = d._beat_good = True
-d._pulse_evidence = lambda diff32, rise32, b: None
-pos = [0]
-out = []
-def beat(ms):
-    d._cand_prev = 90; d._cand_max = 100; d._cand_next = 90; d._amp = 100
-    pos[0] += ms
-    d._cand_n = pos[0] // 10
-    d._finish_candidate(0, d._cand_n)  # flat ring: foot a fixed offset
-    d._commit()  # no steeper upstroke follows
-    while d.available():
-        i = d.pop(); out.append((d.beat_rr_us[i] // 1000, d.beat_flag[i]))
-"""
-
-
-def test_rr_artefacts_are_flagged(interp):
-    # Regular 800 ms, then an extra beat (split interval), a missed beat (double)
-    # and an ectopic pair.
-    code = BEATS_AT + """
-for _ in range(10): beat(800)
-beat(300); beat(500)          # extra beat splitting an 800 ms interval
-for _ in range(4): beat(800)
-beat(1600)                    # missed beat
-for _ in range(4): beat(800)
-beat(480); beat(1120)         # premature beat and compensatory pause
-beat(800)
-print(json.dumps(out))
-"""
-    out = interp(code)
-    flags = [f for _, f in out]
-    names = ["ok", "extra", "missed", "ectopic", "short", "noise"]
-    # The first beat has no interval, so 9 regular intervals come first; the very
-    # first has no usual RR and no earlier interval to agree with, so it is not trusted.
-    assert [names[f] for f in flags[:9]] == ["noise"] + ["ok"] * 8
-    assert [names[f] for f in flags[8:11]] == ["ok", "extra", "ok"]
-    assert out[10][0] == 800  # the merged interval
-    assert names[flags[15]] == "missed"
-    assert [names[f] for f in flags[20:22]] == ["ectopic", "ectopic"]
-    assert names[flags[-1]] == "ok"
-    assert len(out) == 23
-
-
-def test_a_run_of_long_intervals_is_a_new_rhythm_not_missed_beats_forever(interp):
-    """HR halves and stays there (or the median was learnt from doubled beats): six
-    consistent long intervals relearn the median, as six short ones already did."""
-    code = BEATS_AT + """
-for _ in range(10): beat(500)
-for _ in range(14): beat(1000 + 10 * (_ % 3))
-print(json.dumps(out))
-"""
-    flags = [f for _, f in interp(code)]
-    names = ["ok", "extra", "missed", "ectopic", "short", "noise"]
-    long_flags = [names[f] for f in flags[9:]]
-    assert long_flags[0] == "missed"  # one long interval is a missed beat
-    assert long_flags[-6:] == ["ok"] * 6  # a run of them is the new rhythm
+# The RR classification rules are tested by feeding RR values: tests/firmware/test_rhythm.py.
 
 
 def test_hrv_metrics_match_hand_computed(interp):

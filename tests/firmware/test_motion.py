@@ -6,41 +6,11 @@ import pytest
 
 from conftest import BIN, run_snippet
 
-# Runs the generator block by block as the simulated board does (250 ms PPG blocks,
-# the accelerometer FIFO read after each) and feeds both meters.
+# motion_feed.run (tests/firmware/mp/motion_feed.py) runs the generator block by block as the
+# simulated board does (250 ms PPG blocks, the accelerometer FIFO read after each) and feeds both meters.
 FEED = """
 import json
-from soothe_sim import ppg_synth
-from soothe_fw.sense import motion
-from array import array
-def run(plan, seed, fs=100, flat=8, keep_from_s=-1):
-    g = ppg_synth.SyntheticPPG(fs, ppg_synth.parse_plan(plan), seed=seed)
-    m = motion.MotionMeter(g.accel_rate_hz, fs)
-    f = motion.MotionMeter(0, fs, flat)
-    blk = fs // 4
-    b = array('i', [0] * blk)
-    ab = array('h', [0] * 96)
-    keep = 0 if keep_from_s < 0 else 3 * 25 * (g.total_ms // 1000 - keep_from_s)
-    xyz = array('h', bytes(2 * keep))  # samples from keep_from_s on
-    nx = 0
-    mag = [1e9, 0.0]  # smallest and largest |a|, mg
-    moved = []  # per block: accel meter saw movement in it; fallback the same
-    for blkno in range(g.total_ms // 250):
-        g.fill(b, blk)
-        n = g.read_accel(ab)
-        for k in range(0, 3 * n, 3):
-            a = (ab[k] ** 2 + ab[k + 1] ** 2 + ab[k + 2] ** 2) ** 0.5
-            mag[0] = min(mag[0], a)
-            mag[1] = max(mag[1], a)
-            if 0 <= keep_from_s * 4 <= blkno:
-                xyz[nx] = ab[k]
-                xyz[nx + 1] = ab[k + 1]
-                xyz[nx + 2] = ab[k + 2]
-                nx += 3
-        m.feed_accel(ab, n)
-        f.feed_ppg(b, blk)
-        moved.append((m._n - m._last_move < n, f._n - f._last_move < blk))
-    return g, m, f, xyz, moved, mag
+from motion_feed import run
 """
 
 
@@ -152,53 +122,7 @@ print(json.dumps(r))
 
 
 def test_clean_removes_the_artefact_that_follows_the_arm(interp):
-    out = interp("""
-import json, math
-from soothe_fw.sense import motion
-from array import array
-m = motion.MotionMeter(25, 100, 8, 4095)
-ab = array('h', [0] * 96)
-b = array('i', [0] * 25)
-rest_same = True
-res = []
-for blk in range(4 * 120):
-    t0 = blk * 0.25
-    moving = 40 <= t0 < 100
-    n = 6 if blk % 4 else 7   # 25 Hz in blocks of 6-7 samples
-    for j in range(n):
-        t = t0 + (j + 1) * 0.25 / n
-        ax = 400 * math.sin(6.283 * 1.3 * t) if moving else 0
-        az = 250 * math.sin(6.283 * 2.1 * t + 1) if moving else 0
-        ab[3 * j] = int(ax)
-        ab[3 * j + 1] = 0
-        ab[3 * j + 2] = 1000 + int(az)
-    art = []
-    for k in range(25):
-        t = t0 + (k + 1) * 0.01
-        pulse = 150 * math.sin(6.283 * 1.1 * t)   # the pulse: not in the accelerometer
-        a = (1.5 * 400 * math.sin(6.283 * 1.3 * t) - 2.0 * 250 * math.sin(6.283 * 2.1 * t + 1)) if moving else 0
-        art.append(a)
-        b[k] = int(2048 + pulse + a)
-    before = list(b)
-    m.feed_accel(ab, n)
-    m.clean(b, 25)
-    if not moving and t0 < 40:
-        rest_same = rest_same and list(b) == before
-    if 80 <= t0 < 100:   # after 40 s of learning: what is left of the artefact
-        for k in range(25):
-            t = t0 + (k + 1) * 0.01
-            res.append((b[k] - 2048 - 150 * math.sin(6.283 * 1.1 * t), art[k]))
-# The detector times beats on the slope (20 ms differences): what is left of the
-# artefact's slope, for arm movement at 1.3 and 2.1 Hz.  (The filter works on the
-# axes and the PPG high-passed at 0.5 Hz, so slower movement stays in part: a
-# wander the detector already rides.)
-left = (sum((res[i + 2][0] - res[i][0]) ** 2 for i in range(len(res) - 2)) / len(res)) ** 0.5
-was = (sum((res[i + 2][1] - res[i][1]) ** 2 for i in range(len(res) - 2)) / len(res)) ** 0.5
-# Rails are left alone, so saturation stays visible to the detector.
-b2 = array('i', [0, 1, 4094, 4095] + [2048] * 21)
-m.clean(b2, 25)
-print(json.dumps([rest_same, was, left, list(b2[:4])]))
-""")
+    out = interp.script("motion_clean.py")
     rest_same, was, left, rails = out
     assert rest_same  # a still wearer's signal is not touched
     assert was > 40 and left < 0.5 * was, (was, left)
@@ -208,30 +132,7 @@ print(json.dumps([rest_same, was, left, list(b2[:4])]))
 def test_real_driver_path_lis2dh12_to_motion_meter(interp):
     # The simulated wrist's movement pushed into the LIS2DH12 model as raw counts, read by
     # the real driver after each PPG block, measured by MotionMeter.
-    out = interp("""
-import json
-from soothe_sim import ppg_synth
-from soothe_fw.sense import motion
-from soothe_fw.hw import lis2dh12
-from array import array
-from fake_lis2dh12 import FakeLis2dh12
-g = ppg_synth.SyntheticPPG(100, ppg_synth.parse_plan('rest:30s,rest/walking:30s'), seed=12)
-chip = FakeLis2dh12()
-a = lis2dh12.Lis2dh12(chip)   # 25 Hz, +-4 g: 8 mg a digit, left-justified by 6 bits
-m = motion.MotionMeter(a.rate_hz, 100)
-b = array('i', [0] * 25)
-src = array('h', [0] * 96)
-buf = array('h', [0] * 96)
-moved = []
-for blk in range(240):
-    g.fill(b, 25)
-    for j in range(g.read_accel(src)):   # the chip samples what the wrist does
-        chip.push(*[((src[3 * j + i] // 8) << 6) & 0xFFFF for i in range(3)])
-    n = a.read_fifo(buf)
-    m.feed_accel(buf, n)
-    moved.append(m._n - m._last_move < n)
-print(json.dumps([m._n, sum(moved[:116]), sum(moved[124:]), m.level_pct]))
-""")
+    out = interp.script("motion_lis2dh12.py")
     samples, still_moving, walking_moving, level = out
     assert 59 * 25 < samples <= 60 * 25  # from the first read on (the model starts then)
     assert still_moving == 0 and walking_moving >= 110  # 116 blocks of walking after 1 s
@@ -336,6 +237,7 @@ import json
 from soothe_sim import ppg_synth
 from soothe_fw.sense import motion
 from soothe_fw.sense import beats
+from soothe_fw.sense.contact import ContactGate
 from array import array
 res = []
 for plan, seed in (('rest:30s,rest/bursts:150s', 21), ('rest:30s,rest/fidget:150s', 22),
@@ -343,6 +245,7 @@ for plan, seed in (('rest:30s,rest/bursts:150s', 21), ('rest:30s,rest/fidget:150
     g = ppg_synth.SyntheticPPG(100, ppg_synth.parse_plan(plan), seed=seed)
     m = motion.MotionMeter(g.accel_rate_hz, 100)
     d = beats.BeatDetector(100)
+    gate = ContactGate()
     b = array('i', [0] * 25)
     ab = array('h', [0] * 96)
     measured = []  # [start, end] ms of blocks with movement, merged within 1 s
@@ -358,11 +261,13 @@ for plan, seed in (('rest:30s,rest/bursts:150s', 21), ('rest:30s,rest/fidget:150
                 measured[-1][1] = k * 250
             else:
                 measured.append([t0, k * 250])
+        d.worn = gate.moved_recently()  # as App.sense: a worn, moving wrist's upstrokes are kept
         d.process(b, 25)
         while d.available():
             i = d.pop()
             age = ((d.n - d.beat_n[i]) * 32 - d.beat_off32[i]) * 1000 // 3200
             out.append((k * 250 - age, m.flag(d.beat_flag[i], age, (d.beat_rr_us[i] + 500) // 1000)))
+        gate.update(250, d.contact, d.live(), m.moving_now, d.pulse_like())
     inside = [f for t, f in out if any(a <= t <= e for a, e in measured)]
     res.append([len(measured), len(inside), inside.count(0), inside.count(6),
                 [f for t, f in out if t < 28000].count(0),
@@ -380,12 +285,10 @@ def test_no_beat_inside_measured_motion_is_ok(interp):
         assert ok == 0  # the requirement: never OK inside measured movement
         assert motion_n >= 0.85 * inside  # the rest are EXTRA (kept: merged into the next)
         assert rest_ok >= 18  # the still start is not touched
-    # Bursts, gestures and exercise leave still spells in which the pulse comes back,
-    # so beats keep coming out (flagged) inside the movement.  A minute of walking
-    # does not: once no pulse has been claimed for 5 s the detector drops the
-    # upstrokes instead of logging them (beats.py, "held beats"), so only the first
-    # seconds of it reach the meter; the pulse must be back once the walk is over.
-    assert res[0][1] >= 20 and res[1][1] >= 20 and res[3][1] >= 20
+    # Beats keep coming out (flagged) inside the movement: in still spells the pulse
+    # comes back, and while the worn wrist moves (ContactGate, as App.sense) the
+    # upstrokes no pulse claims are kept as flagged beats instead of dropped.
+    assert res[0][1] >= 20 and res[1][1] >= 20 and res[2][1] >= 20 and res[3][1] >= 20
     assert res[2][5] >= 15  # walking: OK beats in the still 25 s after it
 
 
@@ -423,23 +326,15 @@ def test_sim_no_ok_beat_inside_a_measured_burst(tmp_path, accel, seed):
     detector across a minute's end (logged early by 2.7 s when the minute closed on
     time) and dropped upstrokes inside a minute (later beats read early without the
     record's gap entry): both put rest beats inside bursts as OK."""
-    from soothe.device import Device, open_port
-    from soothe.simulator import Simulator
-    from soothe.store import Store
-    from soothe.sync import sync
+    import sqlite3
+
+    from conftest import sim_sync
 
     plan = "rest:1m,rest/bursts:4m,rest:1m"
-    sim = Simulator(tmp_path / "f.img", seed=seed, plan=plan, duration="6m", accel=accel)
-    with sim:
-        sim.wait_stopped(timeout=300)
-        dev = Device(open_port(sim.port))
-        store = Store(tmp_path / "f.db")
-        try:
-            sync(dev, store, set_clock=False)
-        finally:
-            dev.close()
-        rows = store.db.execute("SELECT t_unix_ms - 1767600000000, flag FROM beats ORDER BY t_unix_ms").fetchall()
-        store.close()
+    sim_sync(tmp_path / "f.img", tmp_path / "f.db", seed=seed, plan=plan, duration="6m", accel=accel)
+    con = sqlite3.connect(tmp_path / "f.db")
+    rows = con.execute("SELECT t_unix_ms - 1767600000000, flag FROM beats ORDER BY t_unix_ms").fetchall()
+    con.close()
     truth, measured = _measured_bursts(plan, seed)
     assert len(truth) >= 10 and len(measured) >= len(truth) - 2  # bursts < 1 s apart merge
     # The log keeps a minute's beat times as its first beat's offset plus the RRs; a

@@ -39,14 +39,7 @@ def run(plan, seed, rate=100, keep=True):
 """
 
 
-# Known defect (notes/issue-13-engine.md): since issue 14's generator changed the random
-# stream, seed 3 draws a ~2 Hz swing whose upstroke passes for a pulse's (7 ok beats in
-# 8 min).  strict: the test fails as soon as the leak is fixed, so the mark is removed.
-DANGLING_LEAK = pytest.mark.xfail(strict=True, reason="a fast (~2 Hz) swing still passes for a pulse")
-
-
-@pytest.mark.parametrize("kind", [pytest.param(k, marks=DANGLING_LEAK) if k == "offwrist_dangling" else k
-                                  for k in VARIANTS])
+@pytest.mark.parametrize("kind", VARIANTS)
 def test_no_ok_beat_and_no_contact_off_the_wrist(interp, kind):
     code = RUN + """
 res = []

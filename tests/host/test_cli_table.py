@@ -1,6 +1,7 @@
 """Issue 16 #8/#9: the CLI is one table of (handler, builder, help); the developer tools
 (bench, soak, faults) live in tools/soothe_tools, outside the soothe wheel, and `soothe bench`
 / `soothe soak` say in one line how to get them when they are missing."""
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -59,8 +60,15 @@ def test_bench_and_soak_without_the_tools_installed_say_how_to_get_them(argv, to
 
 
 def test_the_wheel_ships_no_developer_tools(tmp_path):
+    # built from a copy of what pyproject.toml packages: a stale build/ in the checkout cannot leak in
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    for name in ("host", "firmware", "tools"):
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                           "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=300)
+                           "-w", str(tmp_path), str(src)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     wheel = next(tmp_path.glob("soothe-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()

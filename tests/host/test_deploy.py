@@ -74,7 +74,7 @@ def test_deploy_compiles_copies_verifies_and_keeps_the_wearers_files(board, tmp_
     res = d.deploy("xiao-esp32s3", sensor="max30102", led="ws2812", motor="drv2605", build_dir=tmp_path)
     names = sorted(res["files"])
     assert "main.py" in names and "board.txt" in names and "soothe_fw/app.mpy" in names
-    assert "soothe_fw/hw/drivers.mpy" in names and "soothe_fw/sense/motion.mpy" in names
+    assert "soothe_fw/hw/max30102.mpy" in names and "soothe_fw/hw/ws2812.mpy" in names and "soothe_fw/sense/motion.mpy" in names
     # the image is the device package and main.py: no simulator, no bench probe
     assert all(n.startswith("soothe_fw/") for n in names if n not in ("main.py", "board.txt")), names
     # the exact operations, in order

@@ -8,47 +8,13 @@ import subprocess
 
 import pytest
 
+from conftest import FAKES, MP_TESTS
 from soothe.deploy import Deployer, board_txt, doctor_report
 from soothe.fw import FIRMWARE_DIR, micropython_binary
 
-FAKES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fakes")
-
-PRELUDE = """
-import sys, json
-import fake_machine, fake_neopixel
-sys.modules["machine"] = fake_machine
-sys.modules["neopixel"] = fake_neopixel
-from fake_lis2dh12 import FakeLis2dh12
-class FakeOs:  # the unix port's os has no uname; a board's flash: 4 KB blocks, 500 free
-    def uname(self):
-        return type("Uname", (), {"machine": "ESP32S3 (fake board)"})()
-    def statvfs(self, path):
-        return (4096, 4096, 1000, 500, 500, 0, 0, 0, 0, 255)
-sys.modules["os"] = FakeOs()
-bus = fake_machine.bus
-fake_machine.ADC.samples = [(1800 + (i % 25) * 40) << 4 for i in range(400)]  # a pulse, 1800..2760
-SETUP
-slept = []
-def sleep_ms(ms):
-    # the sensors keep measuring while the self-test waits: 100 Hz PPG, a wrist at rest (1 g on z)
-    slept.append(ms)
-    if 0x57 in bus.regs:
-        bus.push([60000 + (i % 10) * 500 for i in range(ms // 10)])
-    for chip in bus.chips.values():
-        for _ in range(ms * 25 // 1000):
-            chip.push(0, 0, 125 << 6)
-from soothe_fw.hw import selftest
-_run = selftest.run
-selftest.run = lambda: _run(sleep_ms=sleep_ms)
-"""
-
-POSTLUDE = """
-print("FAKELOG " + json.dumps({
-    "hw": [e for e in fake_machine.log if e[0] in ("pwm", "duty", "i2c", "adc", "freq")],
-    "pixels": [[px.pin, px.writes] for px in fake_neopixel.made],
-    "rtp": [e[3] for e in bus.log if e[0] == "w" and e[1] == 0x5A and e[2] == 0x02],
-    "slept": sum(slept)}))
-"""
+# tests/firmware/mp/doctor_fake.py: the fakes, sensors that measure while the self-test waits
+PRELUDE = "from doctor_fake import bus, FakeLis2dh12\n"
+POSTLUDE = "\nimport doctor_fake\ndoctor_fake.report()\n"
 
 
 def doctor(tmp_path, board_text, setup=""):
@@ -59,8 +25,8 @@ def doctor(tmp_path, board_text, setup=""):
 
     def runner(argv):
         assert argv[:3] == ["connect", "/dev/fake0", "exec"]
-        code = PRELUDE.replace("SETUP", setup) + argv[3] + POSTLUDE
-        env = dict(os.environ, MICROPYPATH=".frozen:%s:%s" % (FAKES, FIRMWARE_DIR))
+        code = PRELUDE + setup + argv[3] + POSTLUDE
+        env = dict(os.environ, MICROPYPATH=".frozen:%s:%s:%s" % (FAKES, MP_TESTS, FIRMWARE_DIR))
         p = subprocess.run([micropython_binary(), "-c", code], cwd=str(tmp_path), capture_output=True, text=True,
                            env=env, timeout=120)
         for line in p.stdout.splitlines():

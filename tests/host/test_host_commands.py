@@ -20,16 +20,12 @@ def run(cmd, *args, timeout=60):
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory):
     """40 min of wearing with a breathing session at 12 min, synced with the CLI."""
-    from conftest import BIN
+    from conftest import BIN, sim_sync
 
     cmd = [str(BIN / "soothe")]
     tmp = tmp_path_factory.mktemp("synced")
     db = tmp / "s.db"
-    sim = Simulator(tmp / "f.img", seed=11, duration="40m", presses=["720s:short"])
-    with sim:
-        sim.wait_stopped(timeout=180)
-        out = run(cmd, "sync", "--port", sim.port, "--db", str(db))
-        assert out.returncode == 0, out.stderr
+    sim_sync(tmp / "f.img", db, cli=True, timeout=180, seed=11, duration="40m", presses=["720s:short"])
     return cmd, db, tmp
 
 
@@ -184,11 +180,10 @@ def test_report_across_two_days_has_trends_and_summary_table(tmp_path, soothe_cm
 
     # 23:20 local time on 5 Jan 2026: an hour of wearing crosses midnight.
     start = int(_time.mktime(dt.datetime(2026, 1, 5, 23, 20).timetuple()))
+    from conftest import sim_sync
+
     db = tmp_path / "two.db"
-    sim = Simulator(tmp_path / "two.img", seed=13, duration="60m", start=start)
-    with sim:
-        sim.wait_stopped(timeout=180)
-        assert run(soothe_cmd, "sync", "--port", sim.port, "--db", str(db)).returncode == 0
+    sim_sync(tmp_path / "two.img", db, cli=True, timeout=180, seed=13, duration="60m", start=start)
     r = run(soothe_cmd, "report", "--db", str(db), "--out", str(tmp_path / "rep"), timeout=180)
     assert r.returncode == 0, r.stderr
     p = _Imgs()

@@ -67,7 +67,8 @@ def _old_database(path):
     t = pl.local(pl.START_DAY, 9)
     w.session(t, 120, "manual", "breathing", True, 30.0, 33.0)
     w.mark(t * 1000 + 5000, "balanced", (70.0, 30.0, "balanced", 99), (69.0, 31.0, "soothe", 97))
-    store.db.executemany("INSERT INTO records VALUES (?,?,?,?)", [(pl.DEVICE,) + r for r in w.batch])
+    store.db.executemany("INSERT INTO records (device_id, seq, type, payload) VALUES (?,?,?,?)",
+                         [(pl.DEVICE,) + r for r in w.batch])
     store._decode_into(pl.DEVICE, *w.batch[0])
     store.db.commit()
     store.close()

@@ -13,7 +13,6 @@ import time
 import pytest
 
 from cdp import CHROMIUM, Browser
-from soothe.simulator import Simulator
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
                                 reason="needs Debian's chromium (`make test` installs it when run as root)")
@@ -27,18 +26,14 @@ def _local(y, mo, d, h, mi):
 def report(tmp_path_factory):
     """Wearing from 23:30 on 1 March past midnight, nothing on 3 March, 40 min on 4 March:
     one flash image (the same device) synced twice, then a report over the four days."""
-    from conftest import BIN
+    from conftest import BIN, sim_sync
 
     tmp = tmp_path_factory.mktemp("browser")
     db, img = tmp / "s.db", tmp / "f.img"
     soothe = str(BIN / "soothe")
     for start, dur, presses in ((_local(2026, 3, 1, 23, 30), "60m", ["900s:short"]),
                                 (_local(2026, 3, 4, 10, 0), "40m", [])):
-        with Simulator(img, seed=21, duration=dur, start=start, presses=presses) as sim:
-            sim.wait_stopped(timeout=300)
-            r = subprocess.run([soothe, "sync", "--port", sim.port, "--db", str(db)], capture_output=True,
-                               text=True, timeout=120)
-            assert r.returncode == 0, r.stderr
+        sim_sync(img, db, cli=True, seed=21, duration=dur, start=start, presses=presses)
     out = tmp / "rep"
     r = subprocess.run([soothe, "report", "--db", str(db), "--from", "2026-03-01", "--to", "2026-03-04",
                         "--out", str(out)], capture_output=True, text=True, timeout=300)

@@ -7,11 +7,7 @@ import sqlite3
 
 import pytest
 
-from conftest import motor_changes
-from soothe.device import Device, open_port
-from soothe.simulator import Simulator
-from soothe.store import Store
-from soothe.sync import sync
+from conftest import motor_changes, sim_sync
 
 from soothe_fw.feedback.pacer import BreathPlan  # noqa: E402
 from soothe_fw.feedback.practice import PracticePlan, BREATHING  # noqa: E402
@@ -20,16 +16,7 @@ from soothe_fw.feedback.practice import PracticePlan, BREATHING  # noqa: E402
 def run_device(tmp_path, name, **kw):
     """Runs the sim to its duration, syncs it; returns (trace lines, sqlite connection)."""
     trace = tmp_path / (name + ".trace")
-    sim = Simulator(tmp_path / (name + ".img"), trace=str(trace), **kw)
-    with sim:
-        sim.wait_stopped(timeout=240)
-        dev = Device(open_port(sim.port))
-        store = Store(tmp_path / (name + ".db"))
-        try:
-            sync(dev, store, set_clock=False)
-        finally:
-            dev.close()
-            store.close()
+    sim_sync(tmp_path / (name + ".img"), tmp_path / (name + ".db"), trace=str(trace), timeout=240, **kw)
     lines = [l.split() for l in trace.read_text().splitlines()]
     return lines, sqlite3.connect(tmp_path / (name + ".db"))
 

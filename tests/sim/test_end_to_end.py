@@ -12,6 +12,7 @@ from soothe.simulator import Simulator
 from soothe.store import Store
 from soothe.sync import sync
 from soothe_fw.log import records
+from conftest import sim_sync
 
 
 def _start_sim_cli(soothe_cmd, tmp_path, *extra):
@@ -52,17 +53,10 @@ def test_sim_and_sync_through_the_cli(soothe_cmd, tmp_path):
 
 
 def _records_of(tmp_path, name, **kw):  # noqa: D401 - returns (SyncResult, rows)
-    sim = Simulator(tmp_path / (name + ".img"), **kw)
-    with sim:
-        sim.wait_stopped(timeout=120)
-        dev = Device(open_port(sim.port))
-        store = Store(tmp_path / (name + ".db"))
-        try:
-            result = sync(dev, store, set_clock=False)
-        finally:
-            dev.close()
-        rows = store.db.execute("SELECT seq, type, payload FROM records ORDER BY seq").fetchall()
-        store.close()
+    result = sim_sync(tmp_path / (name + ".img"), tmp_path / (name + ".db"), timeout=120, **kw)
+    con = sqlite3.connect(tmp_path / (name + ".db"))
+    rows = con.execute("SELECT seq, type, payload FROM records ORDER BY seq").fetchall()
+    con.close()
     return result, rows
 
 

@@ -10,7 +10,6 @@ import subprocess
 
 import pytest
 
-from soothe.simulator import Simulator
 
 PLAN = "rest:6m,offwrist_daylight:5m,rest:4m,offwrist_dangling:5m,rest:3m,offwrist_table:4m,rest:3m"
 OFF = [(6, 11), (15, 20), (23, 27)]  # minutes off the wrist
@@ -22,16 +21,12 @@ def run(cmd, *args):
 
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory):
-    from conftest import BIN
+    from conftest import BIN, sim_sync
 
     cmd = [str(BIN / "soothe")]
     tmp = tmp_path_factory.mktemp("unworn")
     db = tmp / "s.db"
-    sim = Simulator(tmp / "f.img", seed=5, plan=PLAN, duration="30m")
-    with sim:
-        sim.wait_stopped(timeout=300)
-        out = run(cmd, "sync", "--port", sim.port, "--db", str(db))
-        assert out.returncode == 0, out.stderr
+    sim_sync(tmp / "f.img", db, cli=True, seed=5, plan=PLAN, duration="30m")
     con = sqlite3.connect(db)
     t0 = con.execute("SELECT MIN(unix_s) FROM minutes").fetchone()[0]
     return cmd, db, con, t0
@@ -74,7 +69,10 @@ def test_exports_leave_unworn_time_out_or_mark_it(synced):
                          "WHERE m.state = 'no-reading' AND b.t_unix_ms >= m.unix_s * 1000 "
                          "AND b.t_unix_ms < m.unix_s * 1000 + 60000)").fetchone()[0]
     n_all = con.execute("SELECT COUNT(*) FROM beats WHERE flag = 0").fetchone()[0]
-    assert n_kubios == n_worn < n_all  # the unworn stretches are left out of the RR series
+    # The unworn stretches are left out of the RR series.  (The plan leaves and returns on
+    # minute boundaries, so with no ok beat off the wrist (issue 13) every ok beat may be a
+    # worn minute's: n_worn < n_all held only while off-wrist beats leaked as ok.)
+    assert n_kubios == n_worn <= n_all
     assert "without a reading" in out.stderr
     out = run(cmd, "export", "--format", "csv", "--table", "minutes", "--db", str(db))
     assert out.returncode == 0, out.stderr

@@ -77,6 +77,32 @@ print(json.dumps([a, held, b, c, d]))
     assert d[1][0] == 15.25  # a flat / railed second is off the skin, moving or not, at once
 
 
+def test_taken_off_as_the_walk_ends_no_reading_at_once(interp):
+    """The grace after movement holds only while the detector still sees pulse-shaped
+    upstrokes: a sensor taken off as the walk ends (its wave swings or flickers, no
+    pulse's shape) shows no reading within a second of the movement stopping, while a
+    worn wrist whose pulse shows again keeps its contact through the grace."""
+    out = interp(GATE + """
+def run2(seq, step=250):
+    out = []
+    t = 0
+    for secs, det, live, moving, pulse_like in seq:
+        for _ in range(secs * 1000 // step):
+            t += step
+            if g.update(step, det, live, moving, pulse_like):
+                out.append((t / 1000, g.contact))
+    return out
+off = run2([(5, True, True, False, True), (120, False, True, True, False), (10, False, True, False, False)])
+g = contact.ContactGate()
+worn = run2([(5, True, True, False, True), (120, False, True, True, False), (6, False, True, False, True),
+             (10, True, True, False, True)])
+print(json.dumps([off, worn]))
+""")
+    off, worn = out
+    assert off == [[2.0, True], [125.25, False]]  # the first still step without a pulse's shape
+    assert worn == [[2.0, True]]  # held through the grace while the pulse shows, then the detector's
+
+
 def test_moving_with_flagged_beats_is_drive_then_recovery(interp):
     # A walk: contact held, every beat flagged MOTION (artefacts), HRV figures none.
     r = interp("""

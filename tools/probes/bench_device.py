@@ -23,12 +23,13 @@ sys.modules['machine'] = __import__('fake_machine')
 from soothe_sim import ppg_synth
 from soothe_fw.log import records
 from soothe_fw.hw import esp32 as board_esp32
-from soothe_fw.hw import drivers
+from soothe_fw.hw.drv2605 import Drv2605
+from soothe_fw.hw.ws2812 import Ws2812Led
 from soothe_sim import board as board_sim
 from soothe_fw.sense.beats import OK
 from soothe_fw.clock import Clock
 from soothe_fw.compat import ticks_add, ticks_diff, zeros
-from soothe_fw.app import App, _METRICS_MS, _MINUTE_MS
+from soothe_fw.app import App, _MINUTE_MS
 from soothe_fw.feedback.pacer import BreathPlan
 
 RATE = 100
@@ -104,7 +105,7 @@ class Board:
 def make_leds():
     pwm = board_esp32.PwmLED(25, 26, 27, common_anode=True)
     pwm.pwms = [Channel(), Channel(), Channel()]
-    ws = drivers.Ws2812Led(Pixel())
+    ws = Ws2812Led(Pixel())
     sim = board_sim.SimLED(board_sim.Trace(None, None))
     return pwm, ws, sim
 
@@ -115,7 +116,7 @@ class AllLeds:  # one set_rgb drives the three real LED drivers
         ws_led.set_rgb(r, g, b)
         sim_led.set_rgb(r, g, b)
 bus = Regs()
-drv = drivers.Drv2605(bus)
+drv = Drv2605(bus)
 pwm_motor = board_esp32.PwmMotor(23)
 pwm_motor.pwm = Channel()
 class BothMotors:
@@ -134,7 +135,8 @@ for d in ('/tmp', DATA_DIR):
 app = App(Board(AllLeds(), BothMotors()))
 app.start()
 app.log.keep_rr = False
-det = app.detector
+pipe = app.pipe  # App.sense's own pipeline
+det = pipe.detector
 hrv = app.hrv
 
 g = ppg_synth.SyntheticPPG(RATE, ppg_synth.parse_plan('rest:150s,stress:150s'), seed=5)
@@ -172,23 +174,22 @@ def add_beat(t_ms, rr_ms, flag):
     hrv.add_beat(t_ms, rr_ms, flag == OK)
     return app.minute.add(ticks_diff(t_ms, app._minute_tick), rr_ms, flag)
 
+def feed_block(b, end_tick):
+    # App.sense, per block: motion, detector, contact gate
+    pipe.feed(b, BLOCK, end_tick)
+
 def beats_of_block(end_tick, k):
     # App.sense, per beat (without the live stream, which needs a host)
     n = 0
     j = k % len(blocks)
-    while det.available():
-        i = det.pop()
-        age32 = (det.n - det.beat_n[i]) * 32 - det.beat_off32[i]
-        age_ms = (age32 * 1000) // (32 * RATE)
-        t_ms = ticks_add(end_tick, -age_ms)
-        rr_ms = (det.beat_rr_us[i] + 500) // 1000
-        flag = det.beat_flag[i]
+    while pipe.next_beat():
+        hrv_calls[0] += 1
         if k < len(blocks) and n < 4:
-            beat_age[4 * j + n] = age_ms
-            beat_rr[4 * j + n] = rr_ms
-            beat_flag[4 * j + n] = flag
+            beat_age[4 * j + n] = ticks_diff(end_tick, pipe.t_ms)
+            beat_rr[4 * j + n] = pipe.rr_ms
+            beat_flag[4 * j + n] = pipe.flag
             beat_count[j] = n + 1
-        if not add_beat(t_ms, rr_ms, flag):
+        if not pipe.to_minute(app.minute, app._minute_tick):
             return -1 - n  # the minute is full: closing it writes a record (outside the lock)
         n += 1
     return n
@@ -225,18 +226,17 @@ def run_hours(h0, h1, hours, sample_min):
             continue  # in between, one pass a second replays the beats of its 4 blocks
         end = now[0]
         if sampling:
-            locked('sample', det.process, blocks[k % len(blocks)], BLOCK)
+            locked('sample', feed_block, blocks[k % len(blocks)], end)
             r = locked('beat', beats_of_block, end, k)
         else:
             r = locked('beat', replayed_second, end, k)
         if r is not None and r < 0:
             app._close_minute(end)
             counts['minutes'] += 1
-        if det.contact != app.contact:  # App.sense: an event record, outside the lock
-            app.contact = det.contact
-            app.event(records.EV_CONTACT_BACK if det.contact else records.EV_CONTACT_LOST)
-        if ticks_diff(end, app._metrics_tick) >= _METRICS_MS:
-            app._metrics_tick = ticks_add(app._metrics_tick, _METRICS_MS)
+        if sampling and pipe.contact_changed:  # App.sense: an event record, outside the lock
+            app.contact = pipe.contact
+            app.event(records.EV_CONTACT_BACK if app.contact else records.EV_CONTACT_LOST)
+        if pipe.metrics_due(end):
             # Measured (gc off, mem_alloc delta) rather than locked: a step that logs an event
             # (a new state, a prompt offered or ignored) or saves the baseline file (one in
             # 120) may allocate for the record; every other 5 s step must allocate nothing.

@@ -1,7 +1,11 @@
 """Cost probe for the signal engine, run by `soothe bench` under the `micropython` binary.
 
   bench_engine.py base|engine SECONDS RATE   callgrind pair: the same synthetic signal is made
-                                             in both; only `engine` runs detector + HRV on it
+                                             in both; only `engine` runs the device's signal
+                                             pipeline on it (sense/pipeline.py: detector, motion
+                                             from the PPG, contact gate, HRV, 60 s window and
+                                             coherence every 5 s), as a DevKit without an
+                                             accelerometer runs it
   bench_engine.py alloc SECONDS RATE         prints bytes allocated per sample / per metrics run
   bench_engine.py bio SECONDS RATE           engine + state, coach, pacer and ui tick (callgrind
                                              bio minus engine = the biofeedback's cost)
@@ -15,11 +19,9 @@ import sys
 from array import array
 
 from soothe_sim import ppg_synth
-from soothe_fw.sense.beats import BeatDetector, OK
-from soothe_fw.sense.hrv import RollingHRV
+from soothe_fw.sense.pipeline import Pipeline, METRICS_MS
 
 BLOCK = 25
-METRICS_MS = 5000
 
 
 def make_blocks(seconds, rate):
@@ -33,29 +35,30 @@ def make_blocks(seconds, rate):
 
 
 class Engine:
-    def __init__(self, rate):
-        self.rate = rate
-        self.det = BeatDetector(rate)
-        self.hrv = RollingHRV()
-        self.next_ms = METRICS_MS
+    """The device's pipeline on the signal's own clock (ms of samples), as App.sense runs it."""
 
-    def feed(self, b):
-        det = self.det
-        hrv = self.hrv
-        det.process(b, BLOCK)
-        while det.available():
-            i = det.pop()
-            t_ms = (det.beat_n[i] * 1000) // self.rate
-            hrv.add_beat(t_ms, (det.beat_rr_us[i] + 500) // 1000, det.beat_flag[i] == OK)
+    def __init__(self, rate, accel_rate=0):
+        self.rate = rate
+        self.pipe = Pipeline(rate, accel_rate_hz=accel_rate)
+        self.pipe.start(0)
+        self.det = self.pipe.detector
+        self.hrv = self.pipe.hrv
+        self.samples = 0
+        self.now_ms = 0
+
+    def feed(self, b, accel_buf=None, accel_count=0):
+        pipe = self.pipe
+        self.samples += BLOCK
+        self.now_ms = (self.samples * 1000) // self.rate
+        pipe.feed(b, BLOCK, self.now_ms, accel_buf, accel_count)
+        while pipe.next_beat():
+            pass
 
     def metrics_due(self):
-        return (self.det.n * 1000) // self.rate >= self.next_ms
+        return self.pipe.metrics_due(self.now_ms)
 
     def metrics(self):
-        hrv = self.hrv
-        self.beats_60 = hrv.window(self.next_ms, 60000)  # (the 5 min window is a host figure)
-        hrv.coherence(self.next_ms)
-        self.next_ms += METRICS_MS
+        self.beats_60 = self.pipe.metrics(self.now_ms)
 
 
 class Bio(Engine):
@@ -84,7 +87,7 @@ class Bio(Engine):
 
     def feed(self, b):
         Engine.feed(self, b)
-        now = (self.det.n * 1000) // self.rate
+        now = self.now_ms
         plan = self.plan
         while self.next_change <= now:
             plan.at(self.next_change % 600000)  # a 10 min session, restarted
@@ -95,7 +98,7 @@ class Bio(Engine):
             self.led = (255 * self.brightness) // 100 if self.state == 0 else self.led
 
     def metrics(self):
-        t = self.next_ms
+        t = self.now_ms
         Engine.metrics(self)
         hrv = self.hrv
         self.sm.update(METRICS_MS, True, self.beats_60,
@@ -180,22 +183,28 @@ def main(argv):
     if mode == "heap":
         measure_heap(seconds, rate)
         return
-    # Imported in every callgrind mode, so compiling them is in the baseline too.
-    from soothe_fw.log import settings
-    from soothe_fw.feedback import state
-    from soothe_fw.feedback import coach
-    from soothe_fw.feedback import pacer  # noqa: F401,E401
+    import_device_modules()
+    run_mode(mode, make_blocks(seconds, rate), rate, {"engine": Engine, "bio": Bio}, {"alloc": Engine, "alloc-bio": Bio},
+             "base")
 
-    blocks = make_blocks(seconds, rate)
-    if mode in ("engine", "bio"):
-        e = run_engine(blocks, rate, Bio if mode == "bio" else Engine)
-        print("beats %d" % e.det.beats)
-    elif mode == "alloc":
-        measure_alloc(blocks, rate)
-    elif mode == "alloc-bio":
-        measure_alloc(blocks, rate, Bio)
+
+def import_device_modules():
+    """Imported in every callgrind mode, so compiling them is in the baseline too."""
+    from soothe_fw.log import settings  # noqa: F401
+    from soothe_fw.feedback import state, coach, pacer  # noqa: F401
+    from soothe_fw.sense import motion  # noqa: F401
+
+
+def run_mode(mode, blocks, rate, runs, allocs, base):
+    """The probes' mode switch: `runs` maps a mode to the engine class it runs (callgrind),
+    `allocs` one to the class whose allocations it prints; any other mode is the base line."""
+    if mode in runs:
+        e = run_engine(blocks, rate, runs[mode])
+        print("beats %d motion %d" % (e.det.beats, getattr(e, "motion_beats", 0)))
+    elif mode in allocs:
+        measure_alloc(blocks, rate, allocs[mode])
     else:
-        print("base %d" % len(blocks))
+        print("%s %d" % (base, len(blocks)))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
   bench_heap.py            two numbers: bytes for the device modules, then for the
                            simulated board's extras
-  bench_heap.py engine     bytes for the signal engine's modules alone (beats, hrv)
+  bench_heap.py engine     bytes for the signal pipeline's modules alone (pipeline, beats, hrv,
+                           motion, contact)
 """
 import gc
 import sys
@@ -10,8 +11,7 @@ import sys
 gc.collect()
 _start = gc.mem_alloc()
 if sys.argv[-1] == "engine":
-    from soothe_fw.sense import beats  # noqa: E402,F401
-    from soothe_fw.sense import hrv  # noqa: E402,F401
+    from soothe_fw.sense import pipeline  # noqa: E402,F401  (beats, hrv, motion, contact)
 
     gc.collect()
     print(gc.mem_alloc() - _start)

@@ -185,6 +185,12 @@ class LoopClock:
         before, self.ms = self.ms, ms
         return before
 
+    def at(self, ticks):  # clock.Clock's interface for LIVE frames: the time does not move here
+        pass
+
+    def pack_wall_ms(self, buf, pos):
+        struct.pack_into("<Q", buf, pos, self.ms)
+
 
 class Mangler:
     """Flips, drops, duplicates and injects bytes, each byte hit with probability `rate`."""
@@ -616,7 +622,7 @@ def _reference(port):
             batch, seq, _ = dev.get(seq, 8192)
             if not batch:
                 break
-            out += batch
+            out += [r[:3] for r in batch]  # (seq, type, payload): what the store's records hold
         return hello, out
     finally:
         dev.close()

@@ -13,7 +13,7 @@ Pins live here and only here.  Options come from /board.txt (board.parse_board_t
            without the chip (OSError "check wiring").  The app reads its FIFO after each PPG block.
 The analog sample timer callback only captures: it writes one ADC reading into a
 pre-allocated ring and sets a ThreadSafeFlag; the sensor task does the work.
-Register-level drivers (MAX30102, DRV2605L, WS2812) are in drivers.py, the LIS2DH12
+Register-level drivers, one chip per file: max30102.py, drv2605.py, ws2812.py and the LIS2DH12
 accelerometer in lis2dh12.py, all tested against fake buses; this file is type-checked but not run in CI (no hardware).
 """
 import sys
@@ -25,7 +25,9 @@ import machine
 from soothe_fw.clock import Clock
 from soothe_fw.link.serial import StdioSerial
 from soothe_fw.compat import zeros, const
-from soothe_fw.hw import drivers
+from soothe_fw.hw import max30102
+from soothe_fw.hw.drv2605 import Drv2605
+from soothe_fw.hw.ws2812 import Ws2812Led
 
 PINS = {
     # board: (pulse ADC pin, LED r, g, b, motor, button, I2C sda, scl, WS2812 data)
@@ -66,6 +68,20 @@ class AnalogPulseSensor:
     async def read_block(self, buf):
         while (self.head - self.tail) % _RING < self.block:
             await self.flag.wait()
+        return self.read(buf)
+
+    # The sense loop's allocation-free path (App.sense): `await asyncio.sleep_ms(wait_ms())`
+    # (asyncio's singleton: nothing allocated) then read(); an async read_block() call
+    # allocates its generator every block.
+    def wait_ms(self):
+        """ms until a whole block is in the ring (0: it is)."""
+        missing = self.block - (self.head - self.tail) % _RING
+        return (missing * 1000 + self.rate_hz - 1) // self.rate_hz if missing > 0 else 0
+
+    def read(self, buf):
+        """A block from the ring into buf, or 0 when it is not there yet."""
+        if (self.head - self.tail) % _RING < self.block:
+            return 0
         for i in range(self.block):
             buf[i] = self.ring[self.tail]
             self.tail = (self.tail + 1) % _RING
@@ -122,11 +138,11 @@ class Max30102Sensor:
     """MAX30102 FIFO read in bursts: between them the CPU light-sleeps when `nap`
     allows (see Napper), else asyncio idles."""
 
-    adc_max = drivers.ADC_MAX
+    adc_max = max30102.ADC_MAX
     flat_range = 64
 
     def __init__(self, i2c, rate_hz=100):
-        self.dev = drivers.Max30102(i2c, rate_hz)
+        self.dev = max30102.Max30102(i2c, rate_hz)
         self.rate_hz = rate_hz
         self.block = max(1, rate_hz // 4)
         self._poll_ms = (self.block * 1000) // rate_hz // 2  # the 32-deep FIFO never fills
@@ -238,7 +254,7 @@ class Esp32Board:
         self.accel_error = ""
         self.accel = self._accel(accel, i2c)
         self.led = self._led(led, r, g, b, pixel)
-        self.motor = drivers.Drv2605(i2c, lra=motor.endswith("lra")) if motor.startswith("drv2605") else PwmMotor(motor_pin)
+        self.motor = Drv2605(i2c, lra=motor.endswith("lra")) if motor.startswith("drv2605") else PwmMotor(motor_pin)
         self.button = Button(button)
         self.serial = StdioSerial()
         self.napper = None
@@ -268,7 +284,7 @@ class Esp32Board:
         if kind == "ws2812":
             import neopixel
 
-            return drivers.Ws2812Led(neopixel.NeoPixel(machine.Pin(pixel), 1))
+            return Ws2812Led(neopixel.NeoPixel(machine.Pin(pixel), 1))
         return PwmLED(r, g, b, common_anode=(kind == "pwm-anode"))
 
     def fs_mount(self):

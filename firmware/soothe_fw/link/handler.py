@@ -199,8 +199,9 @@ class Link:
             seq = next_seq
         await self._reply(wire.END, bytes([wire.OK]) + struct.pack("<III", seq, log.flushed_seq, from_seq))
 
-    async def send_live(self, t_unix_ms, rr_ms, flag, state, hr_x100, rmssd_x10, coherence_x100, pacer, rate_x10):
-        """One LIVE frame per beat, packed into the pre-allocated buffer (no allocation)."""
+    async def send_live(self, t_ticks, rr_ms, flag, state, hr_x100, rmssd_x10, coherence_x100, pacer, rate_x10):
+        """One LIVE frame per beat (t_ticks: the beat's tick), packed into the pre-allocated
+        buffer; the u64 unix ms comes from the clock's limbs (no long int on 32-bit)."""
         if self.live and ticks_diff(self._ticks(), self.live_until) >= 0:
             self.live = False  # the lease ran out: nobody renewed it (a killed monitor)
         if self.live:
@@ -210,6 +211,9 @@ class Link:
             raw = self._raw
             raw[0] = wire.LIVE | wire.RESPONSE
             raw[1] = wire.OK
-            struct.pack_into(wire.LIVE_FMT, raw, 2, t_unix_ms, rr_ms, flag, state, hr_x100, rmssd_x10,
+            struct.pack_into(wire.LIVE_FMT, raw, 2, 0, rr_ms, flag, state, hr_x100, rmssd_x10,
                              coherence_x100, pacer, rate_x10)
+            clock = self.clock
+            clock.at(t_ticks)
+            clock.pack_wall_ms(raw, 2)
             await self._send_raw(2 + wire.LIVE_SIZE)

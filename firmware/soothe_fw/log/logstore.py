@@ -8,7 +8,14 @@ segment starts after every boot and at about 64 KB, named by its first seq
 - `hwm`: the highest seq ever handed to flash, written before each flush, so a
   boot never reuses a seq even when the newest records are damaged or torn;
 - `epoch`: a random id made when the log is formatted; the host tells a new log
-  of the same device (erased or reformatted flash) from a replay by it.
+  of the same device (erased or reformatted flash) from a replay by it;
+- `boot`: the boot counter, +1 at every open(); every record's header carries it with
+  the clock's uptime (records.py), so the host can place a record on its boot's
+  timeline even when the device never knew the date.  A damaged file is outdone by
+  the highest counter in the newest segment, so a counter never repeats.
+
+append() frames a record without its CRC; flush() seals the buffer first (a CRC-32
+is a long int on a 32-bit port half the time: logging an event allocates nothing).
 
 Damage never stops the device.  Reading skips a bad record by scanning for the
 next valid frame (magic, sane length, CRC, a larger seq); an unreadable segment
@@ -89,7 +96,7 @@ def _write_word(path, value, in_place=False):
 
 
 class RecordLog:
-    def __init__(self, root, segment_bytes=65536, reserve_bytes=32768, unix_s=None):
+    def __init__(self, root, segment_bytes=65536, reserve_bytes=32768, unix_s=None, clock=None):
         self.root = root
         self.dir = root + "/log"
         self.segment_bytes = segment_bytes
@@ -106,6 +113,8 @@ class RecordLog:
         self.write_errors = 0  # flushes the flash refused (a fresh segment was tried)
         self.reserve = reserve_bytes
         self.unix_s = unix_s or (lambda: 0)  # wall clock for GAP records
+        self.clock = clock  # clock.Clock: the uptime in each record's header (None: 0)
+        self.boot = 0  # this boot's counter (open())
         self.keep_rr = True
         self.full = False
         self.dropped = 0  # records dropped since the flash filled (not yet reported)
@@ -149,12 +158,16 @@ class RecordLog:
         last = max(hwm, self.acked_seq)
         segs = self.segments()
         # The pending buffer is empty until the first append: the boot scan reads into it.
-        scratch = memoryview(self._pending if not self._plen else bytearray(records.MAX_PAYLOAD + 12))
+        scratch = memoryview(self._pending if not self._plen else bytearray(records.MAX_PAYLOAD + records.OVERHEAD))
+        boot = _read_word(self.root + "/boot") or 0
         if segs:
             last = max(last, segs[-1] - 1)
             for _rtype, seq, _size in self._valid(segs[-1], scratch, [0], len(scratch)):
                 if seq > last:
                     last = seq
+                b = struct.unpack_from("<H", scratch, 8)[0]
+                if b > boot:
+                    boot = b
             if not hwm:  # no high-water mark (older firmware, or damaged): every segment counts
                 for first in segs[:-1]:
                     for _rtype, seq, _size in self._valid(first, scratch, [0], len(scratch)):
@@ -163,6 +176,8 @@ class RecordLog:
         self.flushed_seq = last
         self._hwm_saved = hwm
         self.next_seq = last + 1
+        self.boot = boot % 0xFFFF + 1  # u16 in the header, never 0 (0: no time)
+        _write_word(self.root + "/boot", self.boot)
         return self
 
     def _listable(self):
@@ -268,12 +283,22 @@ class RecordLog:
             yield rtype, seq, mv[records.HEADER : n - records.TRAILER]
 
     # ---- writing ------------------------------------------------------------
-    def append(self, rtype, payload, plen):
-        """Buffers one record; returns its seq.  Flushes first if the buffer is full."""
+    def append(self, rtype, payload, plen, up_s=-1, up_ms=0):
+        """Buffers one record stamped with this boot and the uptime up_s + up_ms (the
+        record's own time: clock.at(); up_s < 0: now); returns its seq.  Flushes first
+        if the buffer is full.  Allocates nothing (the CRC comes at flush)."""
         if self._plen + plen + records.OVERHEAD > _PENDING_MAX:
             self.flush()
+        if up_s < 0:
+            clock = self.clock
+            up_s = up_ms = 0
+            if clock is not None:
+                clock.now()
+                up_s = clock.up_s
+                up_ms = clock.up_ms
         seq = self.next_seq
-        self._plen = records.frame(self._pending, self._plen, rtype, seq, payload, plen)
+        self._plen = records.frame(self._pending, self._plen, rtype, seq, payload, plen,
+                                   self.boot, up_s, up_ms, False)
         self.next_seq = seq + 1
         return seq
 
@@ -329,6 +354,7 @@ class RecordLog:
             self.next_seq = self.flushed_seq + 1
             self._plen = 0
             return
+        records.seal(self._pending, 0, self._plen)
         upto = self.next_seq - 1
         if upto > self._hwm_saved and _write_word(self.root + "/hwm", upto, True):
             self._hwm_saved = upto

@@ -4,11 +4,22 @@ Record frame on flash (little-endian):
 
     off  size  field
     0    1     magic 0xA5
-    1    1     type (BOOT, MINUTE, EVENT, GAP)
+    1    1     type (BOOT, MINUTE, EVENT, GAP, SESSION, ...)
     2    2     payload length n
     4    4     seq: +1 per record, never reused, survives reboots
-    8    n     payload
-    8+n  4     CRC-32 (binascii.crc32) over bytes 1 .. 8+n
+    8    2     boot: the log's boot counter (+1 per boot, kept on flash); 0 = no time
+               (a GAP the log declares at read time for records it cannot read)
+    10   2     up_ms: milliseconds (0..999) of ...
+    12   4     up_s: ... the uptime of this boot at the record's own time (a MINUTE's
+               start, an EVENT's moment; else when it was logged)
+    16   n     payload
+    16+n 4     CRC-32 (binascii.crc32) over bytes 1 .. 16+n
+
+Every record, of any type, can so be placed on its boot's timeline without a wall
+clock: the host dates a boot from the mapping a sync gave it (EV_TIME_SET: wall time
+at an uptime), or by its neighbours when it never met a host (host/soothe/dating.py).
+The payloads' own unix_s fields are the device clock's reading (uptime-based while
+the clock is unset).
 
 MINUTE payload (one per minute of wearing, RR and summary together so the
 12-byte frame overhead is paid once a minute):
@@ -47,15 +58,19 @@ from soothe_fw.compat import const
 
 # Firmware version; its major.minor names the record format.  0.2: Rice-coded MINUTE
 # RR (0.1 used varints).  0.3: GAP_DAMAGED records declared at read time, a log epoch
-# and a session nonce on the wire.  A host reads only the format it was built with.
-# 0.4: MARK records, and a SESSION's trailing practice byte (issue 19).
+# and a session nonce on the wire.  0.4: every record carries its boot counter and
+# uptime (header above); a MINUTE's first_ms counts from its unix_s, as documented (0.3
+# counted from the minute's tick: beats read up to 1 s early); MARK records, and a
+# SESSION's trailing practice byte (issue 19).  A host syncs only the format it was built
+# with; payloads of 0.3 already in its database still decode.
 FIRMWARE_VERSION = "0.4.0"
 FORMAT = "0.4"
 
 MAGIC = const(0xA5)
-HEADER = const(8)
+HEADER = const(16)
 TRAILER = const(4)
-OVERHEAD = const(12)
+OVERHEAD = const(20)
+HEADER_03 = 8  # a 0.3 record's header (magic, type, length, seq): no time fields
 MAX_PAYLOAD = const(900)  # one record always fits one wire frame
 
 BOOT = const(1)
@@ -107,15 +122,37 @@ def crc32(data, start=0, end=-1):
     return binascii.crc32(memoryview(data)[start:end]) & 0xFFFFFFFF
 
 
-def frame(buf, pos, rtype, seq, payload, plen):
-    """Writes one record into bytearray buf at pos; returns the new end position."""
+def frame(buf, pos, rtype, seq, payload, plen, boot=0, up_s=0, up_ms=0, seal=True):
+    """Writes one record into bytearray buf at pos; returns the new end position.
+
+    The payload is copied byte by byte (a memoryview slice would be a heap object per
+    record).  seal=False leaves the CRC to seal() (the log seals its buffer at flush: a
+    CRC-32 past 2**30 is a long int on a 32-bit port, and an event must not allocate)."""
     buf[pos] = MAGIC
     buf[pos + 1] = rtype
-    struct.pack_into("<HI", buf, pos + 2, plen, seq)
-    buf[pos + HEADER : pos + HEADER + plen] = memoryview(payload)[:plen]
-    end = pos + HEADER + plen
-    struct.pack_into("<I", buf, end, crc32(buf, pos + 1, end))
+    struct.pack_into("<HIHHI", buf, pos + 2, plen, seq, boot, up_ms, up_s)
+    h = pos + HEADER
+    for i in range(plen):
+        buf[h + i] = payload[i]
+    end = h + plen
+    if seal:
+        struct.pack_into("<I", buf, end, crc32(buf, pos + 1, end))
     return end + TRAILER
+
+
+def seal(buf, pos, end):
+    """Writes the CRCs of the records framed unsealed in buf[pos:end]."""
+    while pos + OVERHEAD <= end:
+        plen = struct.unpack_from("<H", buf, pos + 2)[0]
+        e = pos + HEADER + plen
+        struct.pack_into("<I", buf, e, crc32(buf, pos + 1, e))
+        pos = e + TRAILER
+
+
+def header_time(head):
+    """(boot, uptime in ms) of a framed record (host side: the ms may be a long int)."""
+    boot, up_ms, up_s = struct.unpack_from("<HHI", head, 8)
+    return boot, up_s * 1000 + up_ms
 
 
 def parse_header(head):
@@ -141,6 +178,13 @@ def check(record):
 
 def iter_records(blob):
     """Yields (type, seq, payload memoryview) over concatenated records; stops at the first bad one."""
+    for rtype, seq, payload, _boot, _up in iter_framed(blob):
+        yield rtype, seq, payload
+
+
+def iter_framed(blob):
+    """Yields (type, seq, payload memoryview, boot, uptime_ms) over concatenated records
+    (the host's DATA parsing); stops at the first bad one."""
     pos = 0
     n = len(blob)
     mv = memoryview(blob)
@@ -152,7 +196,8 @@ def iter_records(blob):
         end = pos + OVERHEAD + plen
         if end > n or not check(mv[pos:end]):
             return
-        yield rtype, seq, mv[pos + HEADER : pos + HEADER + plen]
+        boot, up = header_time(mv[pos : pos + HEADER])
+        yield rtype, seq, mv[pos + HEADER : pos + HEADER + plen], boot, up
         pos = end
 
 
@@ -225,7 +270,9 @@ class MinuteBuilder:
         self._n_u = 0
         self.reset(0)
 
-    def reset(self, unix_s):
+    def reset(self, unix_s, start_ms=0):
+        """A new minute starting at unix_s + start_ms (ms 0..999): beat offsets given to
+        add() count from that start; the record's first_ms counts from unix_s."""
         if self._n_u:
             mean = self._sum_u // self._n_u
             k = 0
@@ -236,6 +283,7 @@ class MinuteBuilder:
         self._sum_u = 0
         self._n_u = 0
         self.unix_s = unix_s
+        self.start_ms = start_ms
         self.count = 0
         self.first_ms = 0
         self.prev_rr = 0
@@ -266,6 +314,7 @@ class MinuteBuilder:
         if rr_ms > 65535:
             rr_ms = 65535
         if self.count == 0:
+            offset_ms += self.start_ms
             self.first_ms = 0 if offset_ms < 0 else (offset_ms if offset_ms < 65535 else 65535)
             self._put(rr_ms, 16)
         else:

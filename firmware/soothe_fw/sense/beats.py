@@ -18,58 +18,105 @@ halves the |RR error| of the max-slope point (`soothe bench --only accuracy`).
 """
 
 from soothe_fw.compat import zeros, const
+from soothe_fw.sense.rhythm import RhythmClassifier
 
 try:
     import micropython
 except ImportError:
     from soothe_fw.compat import mp_shim as micropython  # type: ignore[no-redef]
 
-# Beat flags (one per beat; only OK beats feed HRV).
+# Beat flags (one per beat; only OK beats feed HRV).  The RR rules that set EXTRA..SHORT
+# live in rhythm.py (same numbers).
 OK = const(0)
 EXTRA = const(1)  # a false beat between two real ones: dropped, next RR merged
 MISSED = const(2)  # interval spans a missed beat (about 2x the usual RR)
-ECTOPIC = const(3)  # premature beat and its compensatory pause
+ECTOPIC = const(3)  # premature beat and the pause after it
 SHORT = const(4)  # too short and not explained by the rules above
 NOISE = const(5)  # beat during poor signal, odd amplitude, or outside 30..220 bpm
 MOTION = const(6)  # interval overlaps measured movement of the wrist (motion.MotionMeter)
 FLAG_NAMES = ("ok", "extra", "missed", "ectopic", "short", "noise", "motion")
 
 _RING = const(16)  # beats waiting for the consumer (a rewind yields several at once)
-_HIST = const(16)  # recent OK RR intervals for the running median
 _REBASE = const(1 << 28)
-_MIN_RR_US = const(250000)  # 240 bpm: 220 bpm plus beat-to-beat jitter
-_MAX_RR_US = const(2000000)  # 30 bpm
 _NEVER = const(1 << 30)  # a sample number never reached (n is rebased below 2**28)
+# Upstroke search, on the smoothed slope.
+_THR_128 = const(45)  # an upstroke starts above 45/128 (0.35) of the level: under half of a
+# pulse's steepest rise (beat-to-beat amplitude varies ~20 %, a premature beat's is smaller)
+# and well above the diastolic wave after the notch, which rarely reaches 0.5
+_DIASTOLIC_8 = const(5)  # within the diastolic window a second upstroke needs 5/8 of the
+# last beat's slope: the wave after the dicrotic notch has ~40 % (real recordings)
+_DIASTOLIC_MIN_MS = const(400)  # the window is 3/4 of the usual RR, never under 400 ms: a
+# median learnt from diastolic waves (half the true RR) must not let them through (HeartPy's
+# data3.csv); the diastolic wave follows the notch at the end of ejection, ~300 ms after the
+# foot at rest (Weissler 1968), earlier at high rates (450 ms cost exercise beats).  The
+# window also hides a premature beat whose pulse is under 5/8 (notes/issue-13.md: half the
+# RR found them, but made beats of motion artefacts: F1 with bursts -2.6 points)
+_STEP_8 = const(5)  # an upstroke under 5/8 or over 8/5 of the last: contact, motion, a new source
+_AMP_BAND = const(4)  # a beat's upstroke within 4x of the level either way is in range
+_AMP_MISS_RESET = const(4)  # this many out of range in a row: the level itself moved
+# Polarity: share of recent windows whose top is the sharp end (1/256), with a dead band
+# so a window or two of motion never flips it: +1 above 160 (5/8), -1 below 96 (3/8).
+_PEAKED_UP = const(160)
+_PEAKED_DOWN = const(96)
+# Contact: flagged beats among the last few, +2 per flagged beat and -1 per OK beat,
+# capped at 8; 6 or more (three flagged in a row, or most of the last few) is no reading.
+_BAD_STEP = const(2)
+_BAD_CAP = const(8)
+_BAD_LOST = const(6)
 # Pulse evidence (see _pulse_evidence).
 _RISE_FRAC_256 = const(38)  # foot to steepest rise: mean under 38/256 (0.148) of the interval
 _RISE_FRAC_LOW_256 = const(32)  # ... and under 32/256 (0.125) at 120 bpm and below
 _RISE_FRAC_MAX_256 = const(52)  # and each beat's under 52/256 (0.2); a sine's is 1/(2 pi) = 0.159
+# Crest time (trough to crest of the upstroke) against the interval, 1/256.  Systole is
+# short: the crest comes 100-200 ms after the foot, at any rate (Alty et al. 2007), so at
+# most ~0.3 of the cycle at rest and ~0.4 at 180 bpm; any time-symmetric wave (a swinging
+# sensor, a lamp's flicker, |sin|^p) spends half of its cycle rising (0.43-0.5 measured on
+# the generator's swings and flicker).  Mean under 106/256 (0.41) at 120 bpm and below,
+# rising to 112/256 (0.44) at 180 bpm and faster (motion pulls a pulse's mean up: 100/108
+# cost 1.7 F1 points on exercise with bursts).
+_CREST_256 = const(112)
+_CREST_LOW_256 = const(106)
+# One beat whose foot-to-steepest rise is a sine's (>= 40/256 = 0.156, 1/(2 pi) = 0.159)
+# AND whose crest comes half a cycle after its trough (>= 115/256 = 0.45) is one cycle of
+# a smooth oscillation, not a systole (never seen on 10 generator cases; 4 of ~1000 on
+# HeartPy's data3.csv).
+_SINE_RISE_256 = const(40)
+_SINE_CREST_256 = const(115)
+_RIVAL_8 = const(7)  # another upstroke in the interval 7/8 as steep as the beat's: a heart
+# makes one per cycle (the diastolic wave has ~40 %); a rectified flicker read at half its
+# rate makes two alike
 _SNR_MIN = const(1)  # steepest rise against the raw noise floor (filter gain included)
 _EVIDENCE_ON = const(3)  # agreeing good beats before beats may be OK
 _EVIDENCE_MAX = const(6)
-_HOLD = const(6)
+_AGREE_10 = const(3)  # successive foot-to-foot intervals agree within 3/10
+_HOLD = const(6)  # beats held back while the evidence builds
 _LEARN_S = const(5)  # seconds kept for the rewind (the polarity is decided at 4 s)
-_JIT = const(8)  # successive differences the metronome test looks at  # beats held back while the evidence builds
-
-
-def _median_insert(sorted_arr, n, old, new):
-    """Replaces `old` by `new` in the first n items of a sorted array (no allocation)."""
-    if old >= 0:
-        i = 0
-        while i < n and sorted_arr[i] != old:
-            i += 1
-        while i < n - 1:
-            sorted_arr[i] = sorted_arr[i + 1]
-            i += 1
-        n -= 1
-    i = n
-    while i > 0 and sorted_arr[i - 1] > new:
-        sorted_arr[i] = sorted_arr[i - 1]
-        i -= 1
-    sorted_arr[i] = new
+_JIT = const(8)  # successive differences the metronome test looks at
 
 
 class BeatDetector:
+    """Samples in (`process`), beats out (`available`/`pop`, `beat_*` rings), `contact`.
+
+    Its state, by stage (each line: attribute family -> what it serves):
+    - filter: `_box1/_box2/_sum1/_sum2/_bi` two boxcars, `_sbuf/_di` ring of the smoothed
+      signal, `_span` slope distance, `_x1/_x2` raw samples for the noise floor;
+    - polarity and level: `polarity`, `_peaked`, `_win_*` (2 s shape window), `_amp`,
+      `_amp_miss`, `_against`, `_learned`, `_learn_buf/_rewind_to/_replayed_to` (rewind
+      of the first seconds);
+    - upstroke search: `_cand*`, `_need_next`, `_refractory`, `_next_decay_n`, `_rival`,
+      `_rearmed`; the beat waiting to be committed `_tent_*`; timing `_foot_n/_foot_off`,
+      `_last_beat_n`, `_last_peak`, `_trough_n` (crest time);
+    - pulse evidence: `_evidence`, `_pulse`, `_beat_good`, `_bad_run`, `_prev_b`,
+      `_prev_diff32`, `_rise_frac`, `_crest`, `_jit*` (metronome test), `_held_*`
+      (beats held while the evidence builds), `unclaimed`, `worn`;
+    - RR classification: `rhythm` (rhythm.RhythmClassifier: median, EXTRA..SHORT rules);
+    - contact: `_cw_*` (1 s window: range, rails, noise, steepest rise/fall), `_noise`,
+      `_steady_s`, `_last_span`, `_last_ok_n`, `_recent_bad`, `_no_reading_s`,
+      `_no_pulse_s`, `contact`;
+    - output: `beat_rr_us/beat_flag/beat_n/beat_off32` ring, `_head/_tail`, `beats`,
+      `artefacts`, `n`.
+    """
+
     def __init__(self, rate_hz=100, adc_max=4095, flat_range=8, adc_min=0):
         """adc_min..adc_max: the sensor's rails (its range, set by the board: 12-bit ADC
         for the PulseSensor, 18 bits for the MAX30102); samples at a rail are saturated."""
@@ -97,8 +144,8 @@ class BeatDetector:
         self._held_n = zeros("i", _HOLD)
         self._held_off = zeros("b", _HOLD)
         self._jit = zeros("i", _JIT)
-        self._hist = zeros("i", _HIST)
-        self._sorted = zeros("i", _HIST)
+        # RR classification, fed one interval per beat; it hands them back through _emit.
+        self.rhythm = RhythmClassifier(self._emit)
         self.beat_rr_us = zeros("i", _RING)
         self.beat_flag = zeros("b", _RING)
         self.beat_n = zeros("i", _RING)
@@ -106,7 +153,7 @@ class BeatDetector:
         # The first seconds, kept to run through again once the polarity is learnt.
         self._learn_buf = zeros("i", _LEARN_S * fs)
         self._arrays = (self._box1, self._box2, self._sbuf, self._held_rr, self._held_flag, self._held_n,
-                        self._held_off, self._jit, self._hist, self._sorted, self.beat_rr_us, self.beat_flag,
+                        self._held_off, self._jit, self.beat_rr_us, self.beat_flag,
                         self.beat_n, self.beat_off32)
         self._reset_stream()
         self.polarity = 1
@@ -119,6 +166,7 @@ class BeatDetector:
         for arr in self._arrays:
             for i in range(len(arr)):
                 arr[i] = 0
+        self.rhythm.reset()
         self._rewind_to = False  # the polarity was just learnt: run the first seconds again
         self._replayed_to = -1  # samples up to here are a rewind of the learning span
         self._sum1 = 0
@@ -142,6 +190,9 @@ class BeatDetector:
         self._win_len = 2 * self.rate_hz
         # Adaptive threshold on the slope peak.
         self._amp_miss = 0  # consecutive upstrokes rejected for their size
+        self._rival = 0  # steepest other upstroke since the last beat (see _pulse_evidence)
+        self._rearmed = False  # the slope fell below the threshold since the last upstroke
+        self._rival_end = 0  # rival upstrokes are looked for up to this sample
         self._refractory = (self.rate_hz * 250) // 1000
         self._cand = False
         self._cand_max = 0
@@ -158,12 +209,14 @@ class BeatDetector:
         self._last_beat_n = -(1 << 20)  # max-slope sample of the last beat
         self._foot_n = 0  # foot of the last beat: sample and 1/32 fraction (0..31)
         self._foot_off = 0
+        self._trough_n = 0  # the minimum before the waiting upstroke (crest time)
         self._last_peak = 0  # slope peak of the last beat
         self._evidence = 0  # net count of good, agreeing beats (see _pulse_evidence)
         self._pulse = False  # the beats are a pulse: only then may they be OK
         self._prev_b = 0  # the last beat's steepest upstroke
         self._prev_diff32 = 0  # the last foot-to-foot interval, 1/32 sample (0: none)
-        self._rise_frac = _RISE_FRAC_256  # running mean of the rise fraction, 1/256 (unknown: the bar)
+        self._rise_frac = _RISE_FRAC_LOW_256  # running mean of the rise fraction, 1/256 (unknown: the bar)
+        self._crest = _CREST_LOW_256  # running mean of the crest time / interval, 1/256
         self._beat_good = False  # the last upstroke looked like a pulse's
         self._bad_run = 0  # 1 after an upstroke that was no pulse's
         self._last_span = 0  # raw range of the last contact window
@@ -175,17 +228,6 @@ class BeatDetector:
         self._jit_n = 0  # how many are measured since the last non-pulse
         self._jit_i = 0
         self._next_decay_n = 0
-        # Running median of OK RR intervals.
-        self._hist_n = 0
-        self._hist_i = 0
-        # A short interval waits one beat to be classified (extra vs ectopic).
-        self._pend = False
-        self._pend_rr = 0
-        self._pend_n = 0
-        self._pend_off = 0
-        self._off_run = 0  # consecutive off-median (short or long), mutually consistent intervals
-        self._prev_rr = 0  # the last interval measured, whatever its flag
-        self._off_ref = 0
         self._head = 0
         self._tail = 0
         # Contact: raw range and saturation per 1 s window, and a recent OK beat.
@@ -205,6 +247,7 @@ class BeatDetector:
         self._noise = 0  # noise floor: mean |second difference| of the last window, x256
         self._cw_bad = 0  # consecutive bad windows
         self._last_ok_n = -(1 << 20)
+        self._last_good_n = -(1 << 20)  # the last pulse-shaped upstroke
         self._recent_bad = 0  # flagged beats among the last few, decays on OK
         self.contact = False
         self.beats = 0
@@ -219,6 +262,11 @@ class BeatDetector:
 
 
     # ---- consumer side -------------------------------------------------
+    def pulse_like(self):
+        """A pulse-shaped upstroke (see _pulse_evidence) within the last 2 s: skin under
+        the sensor, even while the evidence for a steady pulse is still building."""
+        return self.n - self._last_good_n < 2 * self.rate_hz
+
     def live(self):
         """The last second's signal was neither flat nor at the rails (could be skin)."""
         return self._cw_bad == 0
@@ -229,7 +277,7 @@ class BeatDetector:
     def waiting(self):
         """Beats found but not out yet: held while the pulse evidence builds, or a short
         interval waiting for the next beat.  They come out later with their own times."""
-        return self._held + (1 if self._pend else 0)
+        return self._held + (1 if self.rhythm.waiting() else 0)
 
     def pop(self):
         """Index of the oldest unread beat in the beat_* arrays (call available() first)."""
@@ -237,14 +285,8 @@ class BeatDetector:
         self._tail = (i + 1) % _RING
         return i
 
-    def _relearn_median(self):
-        self._hist_n = 0
-        self._hist_i = 0
-
     def median_rr_us(self):
-        if self._hist_n == 0:
-            return 0
-        return self._sorted[self._hist_n // 2]
+        return self.rhythm.median_rr_us()
 
     # ---- producer side -------------------------------------------------
     def _emit(self, rr_us, flag, n, off32):
@@ -307,78 +349,13 @@ class BeatDetector:
         self.beats += 1
         if flag != OK:
             self.artefacts += 1
-            if self._recent_bad < 8:
-                self._recent_bad += 2
+            if self._recent_bad < _BAD_CAP:
+                self._recent_bad += _BAD_STEP
         else:
             if self._recent_bad > 0:
                 self._recent_bad -= 1
             self._last_ok_n = n
-            hi = self._hist_i
-            old = self._hist[hi] if self._hist_n == _HIST else -1
-            _median_insert(self._sorted, self._hist_n, old, rr_us)
-            self._hist[hi] = rr_us
-            self._hist_i = (hi + 1) % _HIST
-            if self._hist_n < _HIST:
-                self._hist_n += 1
-
-    def _classify(self, rr_us, n, off32, amp_ok):
-        """Lipponen & Tarvainen (2019)-style rules, streaming, one beat of look-ahead for short RR."""
-        med = self.median_rr_us()
-        prev = self._prev_rr
-        self._prev_rr = rr_us
-        # A run of intervals off the median (short, or long past the missed-beat
-        # bar) that agree with each other is a new rhythm, not a string of extra or
-        # missed beats: a real rise in HR (exercise, a startle), a fall, or a way out
-        # of a wrong median.  Relearn it.
-        if med and (rr_us * 4 < med * 3 or rr_us * 4 > med * 7):
-            ref = self._off_ref
-            if ref and rr_us * 8 > ref * 7 and rr_us * 8 < ref * 9:
-                self._off_run += 1
-            else:
-                self._off_run = 1
-            self._off_ref = rr_us
-            if self._off_run >= 6:
-                self._off_run = 0
-                self._relearn_median()
-                if self._pend:
-                    self._pend = False
-                    self._emit(self._pend_rr, SHORT, self._pend_n, self._pend_off)
-                med = 0
-        else:
-            self._off_run = 0
-        if self._pend:
-            self._pend = False
-            total = self._pend_rr + rr_us
-            if med and (total * 4 > med * 3) and (total * 4 < med * 5):
-                # Two short intervals that add up to one: the middle beat was false.
-                self._emit(self._pend_rr, EXTRA, self._pend_n, self._pend_off)
-                self._emit(total, OK if amp_ok else NOISE, n, off32)
-                return
-            if med and rr_us * 4 > med * 5 and (total * 8 > med * 13) and (total * 8 < med * 19):
-                # Premature beat then compensatory pause.
-                self._emit(self._pend_rr, ECTOPIC, self._pend_n, self._pend_off)
-                self._emit(rr_us, ECTOPIC, n, off32)
-                return
-            self._emit(self._pend_rr, SHORT, self._pend_n, self._pend_off)
-        if not amp_ok or self._cw_bad or rr_us < _MIN_RR_US or rr_us > _MAX_RR_US or not self._learned:
-            self._emit(rr_us, NOISE, n, off32)
-            return
-        if self._hist_n >= 4:
-            if rr_us * 4 > med * 7:
-                self._emit(rr_us, MISSED, n, off32)
-                return
-            if rr_us * 4 < med * 3:
-                self._pend = True
-                self._pend_rr = rr_us
-                self._pend_n = n
-                self._pend_off = off32
-                return
-        if self._hist_n < 4 and not (prev and rr_us * 4 > prev * 3 and rr_us * 4 < prev * 5):
-            # No usual RR yet to judge by: an interval is trusted once the next one
-            # agrees with it within 25 % (a stray upstroke at contact gives two odd ones).
-            self._emit(rr_us, NOISE, n, off32)
-            return
-        self._emit(rr_us, OK, n, off32)
+            self.rhythm.accept(rr_us)
 
     def _foot32(self, den, off32, head, now):
         """Offset of the pulse foot from the max-slope sample, in 1/32 sample (<= 0).
@@ -422,6 +399,7 @@ class BeatDetector:
                 break
             ymin = v
             k += 1
+        self._trough_n = cn - span // 2 - k  # the foot's minimum: where the crest time starts
         num = yc2 - ymin  # twice the rise from the foot to the max-slope point
         base = -16 * span
         if slope <= 0 or num <= 0:
@@ -454,19 +432,22 @@ class BeatDetector:
         if self._tent_due != _NEVER:
             # An upstroke is already waiting: the steeper of the two is the beat
             # (motion makes slope peaks of its own; the pulse's is the largest).
+            # The other one is a rival in this interval (see _pulse_evidence).
             if b <= self._tent_b:
+                if b > self._rival:
+                    self._rival = b
                 return
+            if self._tent_b > self._rival:
+                self._rival = self._tent_b
         else:
             # A weak upstroke soon after a strong one is the diastolic wave after the
-            # dicrotic notch (about 40 % of the systolic slope in real recordings), not a
-            # beat: it needs 5/8 of the last beat's slope to count within 3/4 of the usual RR.
+            # dicrotic notch, not a beat: within 3/4 of the usual RR (never under
+            # _DIASTOLIC_MIN_MS) it needs _DIASTOLIC_8/8 of the last beat's slope.
             since = n - self._last_beat_n
-            # The window is never under 450 ms: a median learnt from diastolic waves
-            # (half the true RR) must not let them through (HeartPy's data3.csv).
             window = (med * 3 // 4) * rate // 1000000 if med else (rate * 600) // 1000
-            if window < (rate * 450) // 1000:
-                window = (rate * 450) // 1000
-            if since < window and b * 8 < self._last_peak * 5:
+            if window < (rate * _DIASTOLIC_MIN_MS) // 1000:
+                window = (rate * _DIASTOLIC_MIN_MS) // 1000
+            if since < window and b * 8 < self._last_peak * _DIASTOLIC_8:
                 return
         foot = self._foot32(den, off32, head, now)
         self._tent_n = n
@@ -480,16 +461,43 @@ class BeatDetector:
         hi = (rate * 250) // 1000
         self._tent_due = n + (lo if wait < lo else hi if wait > hi else wait)
 
-    def _commit(self):
-        """The waiting upstroke is the beat: time it, classify it, emit it."""
+    def _crest_n(self, head, now):
+        """Sample of the crest after the waiting upstroke: the first maximum of the
+        smoothed signal after its steepest point, or `now` if it is still rising (the
+        crest time is then at least that long).  `head` is the ring index of `now`."""
+        sbuf = self._sbuf
+        slen = self._slen
+        pol = self.polarity
+        m = self._tent_n - self._span // 2  # the slope's centre
+        if m >= now:
+            return now
+        i = head - (now - m)
+        while i < 0:
+            i += slen
+        best = pol * sbuf[i]
+        while m < now:
+            i += 1
+            if i == slen:
+                i = 0
+            v = pol * sbuf[i]
+            if v < best:
+                return m
+            best = v
+            m += 1
+        return now
+
+    def _commit(self, head, now):
+        """The waiting upstroke is the beat: time it, classify it, emit it.
+        `head`: ring index of sample `now` (the crest time is read from the ring)."""
         self._tent_due = _NEVER
+        crest_n = self._crest_n(head, now)
         n = self._tent_n
         b = self._tent_b
         med = self.median_rr_us()
         rate = self.rate_hz
         self._last_peak = b
         amp = self._amp
-        amp_ok = b * 4 > amp and b < amp * 4
+        amp_ok = b * _AMP_BAND > amp and b < amp * _AMP_BAND
         if amp_ok:
             amp += (b - amp) >> 3
             self._amp = amp
@@ -498,7 +506,7 @@ class BeatDetector:
             # Four upstrokes in a row all out of range: the level itself has moved
             # (sensor gain, new contact), so start again from this one.
             self._amp_miss += 1
-            if self._amp_miss >= 4:
+            if self._amp_miss >= _AMP_MISS_RESET:
                 self._amp = b
                 self._amp_miss = 0
         fn = self._tent_fn
@@ -513,14 +521,18 @@ class BeatDetector:
             # wave after the dicrotic notch is never taken for a beat.
             self._refractory = max((rate * 250) // 1000, (med // 2) * rate // 1000000)
             self._next_decay_n = n + (med * 3 // 2) * rate // 1000000
+            # A rival upstroke is looked for in the first 3/4 of the usual interval
+            # (at high rates the next beat itself may start inside the 250 ms refractory).
+            self._rival_end = n + (med * 3 // 4) * rate // 1000000
         else:
             self._next_decay_n = n + rate * 3 // 2
+            self._rival_end = n + self._refractory
         if first or diff32 > 32 * 3 * rate:
             self._prev_diff32 = 0
             return  # no previous beat to measure from
-        self._pulse_evidence(diff32, (n - fn) * 32 - fo, b)
+        self._pulse_evidence(diff32, (n - fn) * 32 - fo, b, (crest_n - self._trough_n) * 32)
         rr_us = (diff32 * 31250) // rate
-        self._classify(rr_us, fn, fo, amp_ok)
+        self.rhythm.feed(rr_us, amp_ok and not self._cw_bad and self._learned, fn, fo)
 
     def _forget_rhythm(self):
         """What follows is judged on its own intervals, not on the last pulse's.
@@ -535,7 +547,7 @@ class BeatDetector:
             self._jit_sum = 0
             self._jit_n = 0
 
-    def _pulse_evidence(self, diff32, rise32, b):
+    def _pulse_evidence(self, diff32, rise32, b, crest32):
         """Is this a heartbeat at all?  Updates `_evidence` and `_pulse` (no allocation).
 
         Off the wrist the sensor still sees waves: lamp flicker aliased into the band,
@@ -544,6 +556,10 @@ class BeatDetector:
         - its upstroke is a short event (systole: the foot to the steepest rise takes
           well under 1/6 of the interval), where any smooth oscillation takes at least
           1/(2 pi) of its period from the tangent's foot to its steepest point;
+        - it rises fast and falls slowly: the crest comes well within the first 40 % of
+          the cycle, where a time-symmetric wave (a pendulum, |sin|^p flicker) takes half;
+        - the heart makes one upstroke per cycle: another nearly as steep in the same
+          interval (`_rival`) is a wave read at half its rate;
         - it stands clear of the sensor's noise floor (the raw second difference);
         - successive intervals agree (within 30 %), yet are not a metronome: a heart
           always varies a little, an oscillator does not.
@@ -557,23 +573,34 @@ class BeatDetector:
         frac = (rise32 << 8) // diff32 if rise32 > 0 else 0
         last_b = self._prev_b
         self._prev_b = b
-        if b * 8 < last_b * 5 or b * 5 > last_b * 8:
+        crest = (crest32 << 8) // diff32 if crest32 > 0 else 0
+        if b * 8 < last_b * _STEP_8 or b * _STEP_8 > last_b * 8:
             # The upstroke changed by over 1.6x from one beat to the next: contact
-            # gained or lost, or motion.  Whatever follows proves itself afresh.
-            # A pulse in doubt for a beat (motion); with none yet, it starts over.
-            ev = _EVIDENCE_ON - 1 if ev >= _EVIDENCE_ON else 0
+            # gained or lost, or motion.  Whatever follows proves itself afresh: a
+            # pulse in doubt needs two agreeing beats (the step beat itself is not
+            # trusted: leaving the wrist makes one); with none yet, it starts over.
+            ev = _EVIDENCE_ON - 2 if ev >= _EVIDENCE_ON else 0
             if b * 2 < last_b or b > last_b * 2:
                 self._forget_rhythm()  # over 2x: a new source more likely than motion
             elif self._held:
                 self._release(self._pulse)  # those before the step are not this pulse
-            self._rise_frac = frac
+            # The shape means start again from "unknown" (the bars), not from this beat.
+            self._rise_frac = _RISE_FRAC_LOW_256
+            self._crest = _CREST_LOW_256
         self._rise_frac += (frac - self._rise_frac) >> 2
+        self._crest += (crest - self._crest) >> 2
+        rival = self._rival
+        self._rival = 0
         # Diastole shortens more than systole as the rate rises, so the bar rises from
         # 32/256 at 120 bpm and slower to 38/256 at 180 bpm and faster.
         rr_ms = (diff32 * 125) // (4 * self.rate_hz)
         bar = _RISE_FRAC_256 if rr_ms <= 333 else _RISE_FRAC_LOW_256 if rr_ms >= 500 else \
             _RISE_FRAC_LOW_256 + ((500 - rr_ms) * (_RISE_FRAC_256 - _RISE_FRAC_LOW_256)) // 167
-        shape_ok = frac < _RISE_FRAC_MAX_256 and self._rise_frac < bar
+        crest_bar = _CREST_256 if rr_ms <= 333 else _CREST_LOW_256 if rr_ms >= 500 else \
+            _CREST_LOW_256 + ((500 - rr_ms) * (_CREST_256 - _CREST_LOW_256)) // 167
+        shape_ok = (frac < _RISE_FRAC_MAX_256 and self._rise_frac < bar and self._crest < crest_bar
+                    and not (frac >= _SINE_RISE_256 and crest >= _SINE_CREST_256)
+                    and rival * 8 <= b * _RIVAL_8)
         snr_ok = (b // scale) * 256 >= self._noise * _SNR_MIN  # small ints even at 18 bits
         self._beat_good = shape_ok and snr_ok and self._against < 2
         if not self._beat_good:
@@ -583,9 +610,10 @@ class BeatDetector:
             self._bad_run = 1
         else:
             self._bad_run = 0
+            self._last_good_n = self._tent_n
         if self._beat_good and prev:
             dev = diff32 - prev if diff32 > prev else prev - diff32
-            if dev * 10 > prev * 3:
+            if dev * 10 > prev * _AGREE_10:
                 # Successive intervals disagree: an artefact, an ectopic beat or no
                 # pulse at all.  The next agreeing beat decides (the hold keeps them).
                 ev = ev - 1 if ev < _EVIDENCE_ON else _EVIDENCE_ON - 1
@@ -593,7 +621,8 @@ class BeatDetector:
                 # A metronome is an oscillator (lamp flicker, a swinging sensor): a
                 # heart always varies a little, if only through the pulse transit
                 # time.  The mean |successive difference| of the last _JIT agreeing
-                # intervals (each clipped at 20 ms), once there are three.
+                # intervals (each clipped at 20 ms), once there are three; before that
+                # an agreeing interval counts (a pulse regained shows within ~4 beats).
                 rate = self.rate_hz
                 clip = (rate * 32 * 20) // 1000
                 if dev > clip:
@@ -605,11 +634,10 @@ class BeatDetector:
                 if self._jit_n < _JIT:
                     self._jit_n += 1
                 jn = self._jit_n
-                if jn >= 3:
-                    if self._jit_sum * 1000 < jn * 5 * 16 * rate:  # under 2.5 ms
-                        ev -= 1
-                    else:
-                        ev += 1
+                if jn < 3 or self._jit_sum * 1000 >= jn * 5 * 16 * rate:
+                    ev += 1  # agrees, and no metronome (judged once there are three)
+                else:
+                    ev -= 1  # under 2.5 ms: an oscillator
         if ev < 0:
             ev = 0
         elif ev > _EVIDENCE_MAX:
@@ -674,9 +702,10 @@ class BeatDetector:
         win_len = self._win_len
         rate = self.rate_hz
         last_d = self._last_d
-        thr = (self._amp * 45) >> 7
+        thr = (self._amp * _THR_128) >> 7
         cand = self._cand
         due = self._tent_due
+        rearmed = self._rearmed
         for k in range(count):
             x = buf[k]
             # Contact window statistics on the raw signal.
@@ -719,9 +748,9 @@ class BeatDetector:
                 cw_neg = -d
             dp = d * pol
             if n >= due and not cand:  # an upstroke under way is compared first
-                self._commit()
+                self._commit(di - 1 if di else slen - 1, n)
                 due = self._tent_due
-                thr = (self._amp * 45) >> 7
+                thr = (self._amp * _THR_128) >> 7
             # Peak search on the polarity-corrected slope.
             if cand:
                 if dp > self._cand_max:
@@ -745,11 +774,16 @@ class BeatDetector:
                     self._cand_prev = last_d
                     self._cand_n = n
                     self._need_next = True
-            elif n > self._next_decay_n and self._learned:
-                # No beat where one was due: lower the threshold (search back).
-                self._amp = (self._amp * 3) >> 2
-                thr = (self._amp * 45) >> 7
-                self._next_decay_n = n + rate // 2
+                    rearmed = False
+                elif rearmed and dp > self._rival and n < self._rival_end:
+                    self._rival = dp  # a fresh upstroke inside the refractory time
+            else:
+                rearmed = True
+                if n > self._next_decay_n and self._learned:
+                    # No beat where one was due: lower the threshold (search back).
+                    self._amp = (self._amp * 3) >> 2
+                    thr = (self._amp * _THR_128) >> 7
+                    self._next_decay_n = n + rate // 2
             last_d = dp
             n += 1
             # Once a second: contact decision and polarity update.
@@ -784,7 +818,7 @@ class BeatDetector:
                 pol = self.polarity
                 cand = self._cand
                 due = self._tent_due
-                thr = (self._amp * 45) >> 7
+                thr = (self._amp * _THR_128) >> 7
         self._cw_min = cw_min
         self._cw_max = cw_max
         self._cw_sat = cw_sat
@@ -799,15 +833,14 @@ class BeatDetector:
         self._win_lo = win_lo
         self._win_n = win_n
         self._last_d = last_d
+        self._rearmed = rearmed
         self._sum1 = sum1
         self._sum2 = sum2
         self._bi = bi
         self._di = di
         self.n = n
-        if self._pend and n - self._pend_n > 2 * self.rate_hz:
-            # No next beat to resolve a short interval: report it as it is.
-            self._pend = False
-            self._emit(self._pend_rr, SHORT, self._pend_n, self._pend_off)
+        if self.rhythm.waiting() and n - self.rhythm.pend_n() > 2 * self.rate_hz:
+            self.rhythm.flush()  # no next beat to resolve a short interval: report it as it is
         if self._held and n - self._held_n[self._held - 1] > 3 * self.rate_hz:
             self._release(False)  # no beat for 3 s: no pulse came to claim them
         if n > _REBASE:
@@ -874,7 +907,7 @@ class BeatDetector:
         # must be within 1.5 s: a brief doubt keeps the reading, a lost pulse ends it.
         since = self.n - self._last_ok_n
         recent = since < ((self.rate_hz * 5) // 2 if self._pulse else self.rate_hz * 2)
-        self.contact = self._cw_bad == 0 and recent and self._recent_bad < 6
+        self.contact = self._cw_bad == 0 and recent and self._recent_bad < _BAD_LOST
         if self._pulse:
             self._no_pulse_s = 0
         elif self._no_pulse_s < 100:
@@ -885,7 +918,7 @@ class BeatDetector:
             self._no_reading_s += 1
         if self._cw_bad >= 2:
             self._recent_bad = 0
-            self._relearn_median()  # after contact returns the rhythm may differ
+            self.rhythm.relearn()  # after contact returns the rhythm may differ
 
     def _polarity_update(self):
         self._win_count += self._win_len
@@ -919,6 +952,8 @@ class BeatDetector:
             return  # the rewind of the span that decided the polarity: decided already
         if not self._learned:
             self._peaked = vote
+        elif self._cw_bad:
+            pass  # flat or at a rail: the window's shape is no wave's, it has no say
         elif self._pulse:
             # While there is a pulse the polarity turns slowly: a motion burst never
             # turns it, only a run of windows whose shape says so.
@@ -929,9 +964,9 @@ class BeatDetector:
             self._peaked += (vote - self._peaked) >> 2  # a pulse just in doubt (motion)
 
         want = self.polarity
-        if self._peaked > 160:  # the top is the sharp end in most recent windows
+        if self._peaked > _PEAKED_UP:  # the top is the sharp end in most recent windows
             want = 1
-        elif self._peaked < 96:
+        elif self._peaked < _PEAKED_DOWN:
             want = -1
         if want != self.polarity or not self._learned:
             self.polarity = want
@@ -940,6 +975,8 @@ class BeatDetector:
             self._evidence = 0
             self._pulse = False
             self._prev_diff32 = 0
+            self._rise_frac = _RISE_FRAC_LOW_256  # the shape of the other polarity says nothing
+            self._crest = _CREST_LOW_256
             self._forget_rhythm()
             self._amp = pos if want > 0 else neg
             self._cand = False
@@ -966,8 +1003,10 @@ class BeatDetector:
             self._tent_due -= shift
         self._foot_n -= shift
         self._last_ok_n -= shift
+        self._last_good_n -= shift
+        self._rival_end -= shift
         self._next_decay_n -= shift
-        self._pend_n -= shift
+        self.rhythm.rebase(shift)
         for i in range(_RING):
             self.beat_n[i] -= shift
         for i in range(_HOLD):

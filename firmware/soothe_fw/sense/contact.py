@@ -16,9 +16,11 @@ seconds for that, so:
   after `_PULSE_HOLD_MS` with none the hold ends.  It is long (10 min) on purpose: a worn
   wrist read as empty is the worse error; the held time shows drive with every beat
   flagged MOTION, never an HR or HRV.
-- Movement just ended: the hold lasts `_GRACE_MS` more (MotionMeter.moving already spans
-  ~5 s after the last movement): the pulse evidence needs a few clean beats (3-8 s) to
-  build again after an artefact, and bursts come seconds apart.
+- Movement just ended: the hold lasts up to `_GRACE_MS` more, while the detector still sees
+  pulse-shaped upstrokes (`pulse_like`: one within 2 s): the pulse evidence needs a few
+  clean beats (3-8 s) to build again after an artefact, and bursts come seconds apart.
+  A sensor taken off as the walk ends shows none (a swinging or flickering wave is not
+  pulse-shaped), so "no reading" comes 1-3 s after the movement stops, not 13 s.
 - Losing contact: otherwise at once when the detector loses it (it already needs 2-2.5 s without an OK
   beat, or a flat/saturated second), so "no reading" still shows within 3 s of leaving.
 - Regaining: the detector's contact must hold for `_REGAIN_MS`; each loss that comes within
@@ -51,11 +53,13 @@ class ContactGate:
         """Worn, and the accelerometer measured movement within the hold's grace."""
         return self.contact and self._still_ms < _GRACE_MS
 
-    def update(self, step_ms, det_contact, live, moving):
+    def update(self, step_ms, det_contact, live, moving, pulse_like=True):
         """Advances by step_ms; returns True when `contact` changed.
 
         det_contact: the detector's contact; live: the last second was neither flat nor at
-        the rails; moving: the accelerometer measures movement now (False without one)."""
+        the rails; moving: the accelerometer measures movement now (MotionMeter.moving_now;
+        False without one); pulse_like: the detector saw a pulse-shaped upstroke lately
+        (BeatDetector.pulse_like)."""
         was = self.contact
         if det_contact:
             self._no_pulse_ms = 0
@@ -65,7 +69,8 @@ class ContactGate:
             self._still_ms = 0
         elif self._still_ms < _GRACE_MS:
             self._still_ms += step_ms
-        self.worn_moving = (was and self._still_ms < _GRACE_MS and live and not det_contact
+        held = moving or (self._still_ms < _GRACE_MS and pulse_like)
+        self.worn_moving = (was and held and live and not det_contact
                             and self._no_pulse_ms < _PULSE_HOLD_MS)
         if det_contact or self.worn_moving:
             if was:

@@ -15,6 +15,11 @@ import math
 
 from soothe_fw.compat import zeros, const, ticks_diff, isqrt
 
+try:
+    import micropython
+except ImportError:
+    from soothe_fw.compat import mp_shim as micropython  # type: ignore[no-redef]
+
 # The device keeps the 60 s window, the 64 s coherence window and a resonance-finder step
 # (at most 270 s of swing): 600 beats = 64 s at 220 bpm, or 270 s at 133 bpm.  The 5 min
 # window is a host figure (replay, analysis): those callers pass CAPACITY_5MIN.
@@ -82,6 +87,7 @@ class RollingHRV:
     def clear(self):
         self._count = 0
 
+    @micropython.native
     def window(self, now_ms, span_ms):
         """Time-domain figures over the beats of the last span_ms; returns the OK beat count."""
         t = self._t
@@ -189,6 +195,7 @@ class RollingHRV:
             cycles += 1
         return total // cycles if cycles else 0
 
+    @micropython.native
     def coherence(self, now_ms):
         """Coherence over the last 64 s of OK RR, resampled at 2 Hz.
 
@@ -332,6 +339,7 @@ class RollingHRV:
         self.resonance_mhz = (pk * 1000 + off_x1000) // 64
         return True
 
+    @micropython.native
     def _fft(self, x, spec, top):
         """Bins 1..26 of the 128-point DFT of the real series `x` into spec as re, im pairs;
         returns the largest |re| or |im| of them.  `top` is the largest |x[k]|.

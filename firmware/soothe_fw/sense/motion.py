@@ -11,7 +11,8 @@ Cost: integer math, about 20 operations per 25 Hz accelerometer sample, max/min 
 each PPG block in the fallback, 8 comparisons per beat; nothing allocated per call.
 """
 from soothe_fw.compat import zeros, const
-from soothe_fw.sense.beats import MOTION, EXTRA, _median_insert
+from soothe_fw.sense.beats import MOTION, EXTRA
+from soothe_fw.sense.rhythm import sorted_replace as _median_insert
 
 try:
     import micropython
@@ -43,6 +44,7 @@ _PRE_MS = const(300)
 _SETTLE_MS = const(1000)
 _MERGE_MS = const(1000)  # movement this close to the last is the same episode
 _MOVING_MS = const(5000)  # `moving`: movement within the last 5 s
+_NOW_MS = const(1000)  # `moving_now`: within the last second (ContactGate: the wrist is moving)
 _LEVEL_S = const(60)
 _EPISODES = const(8)  # movement episodes remembered: a beat looks back at most ~2.5 s
 _NEVER = const(1 << 29)
@@ -87,6 +89,7 @@ class MotionMeter:
         self.flat_range = flat_range
         self.level_pct = 0
         self.moving = False
+        self.moving_now = False
         self._n = 0  # samples seen (accelerometer samples, or PPG samples in the fallback)
         self._g_shift = _shift_for(rate, _GRAVITY_TAU_MS)
         self._s_shift = _shift_for(rate, _SMOOTH_TAU_MS)
@@ -148,7 +151,9 @@ class MotionMeter:
         self.level_pct = (self._sec_sum * 100) // _LEVEL_S
 
     def _after_block(self):
-        self.moving = self._n - self._last_move <= self.rate_hz * _MOVING_MS // 1000
+        since = self._n - self._last_move
+        self.moving = since <= self.rate_hz * _MOVING_MS // 1000
+        self.moving_now = since <= self.rate_hz * _NOW_MS // 1000
         if self._n > _REBASE:
             shift = _REBASE >> 1
             self._n -= shift

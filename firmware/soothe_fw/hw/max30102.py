@@ -1,13 +1,10 @@
-"""Bus-level drivers that need no `machine`: the bus or pin object is passed in, so the
-same code runs on the ESP32 (machine.I2C, neopixel.NeoPixel) and against the fakes in
-tests/fakes under CPython and the MicroPython unix port.
-
-- Max30102: pulse oximeter sensor over I2C (Maxim MAX30102 datasheet, rev 1, register map
-  on pp. 10-11).  FIFO burst reads of up to 32 samples, timestamped by sample count;
-  LED current auto-adjusted to keep the DC level in range; contact from the DC level;
-  a failed first I2C transaction is retried with a fresh reset.
-- Drv2605: haptic driver (TI DRV2605L datasheet, section 8.6), real-time playback mode.
-- Ws2812Led: one NeoPixel.
+"""MAX30102 pulse oximeter sensor over I2C (Maxim MAX30102 datasheet, rev 1, register map on
+pp. 10-11), in heart-rate mode (red LED only).  Input: an I2C bus object (machine.I2C on the
+device, tests/fakes in tests).  Output: read_fifo(out) copies every waiting 18-bit sample into
+an array; their times follow from the sample count, never from when the burst happened.
+FIFO burst reads of up to 32 samples; LED current auto-adjusted to keep the DC level in range;
+contact from the DC level; a failed first I2C transaction is retried with a fresh reset.
+Cost: one 96-byte scratch buffer; no allocation per read.
 """
 from soothe_fw.compat import const
 
@@ -131,61 +128,3 @@ class Max30102:
 
     def shutdown(self):
         self._w(R_MODE_CONFIG, 0x80)  # SHDN
-
-
-# DRV2605L registers
-DRV_ADDR = const(0x5A)
-D_STATUS = const(0x00)
-D_MODE = const(0x01)
-D_RTP = const(0x02)
-D_LIBRARY = const(0x03)
-D_FEEDBACK = const(0x1A)
-D_CONTROL3 = const(0x1D)
-D_MODE_RTP = const(0x05)
-D_STANDBY = const(0x40)
-
-
-class Drv2605:
-    """Real-time playback: the motor's strength follows set(duty_pct) at once."""
-
-    def __init__(self, i2c, lra=False, addr=DRV_ADDR):
-        self.i2c = i2c
-        self.addr = addr
-        self._one = bytearray(1)
-        self.duty = 0
-        self._w(D_MODE, 0x00)  # out of standby, internal trigger
-        self._w(D_FEEDBACK, 0x80 if lra else 0x00)  # N_ERM_LRA
-        self._w(D_LIBRARY, 6 if lra else 1)  # LRA library, or ERM library A
-        self._w(D_CONTROL3, 0x08 | (0x01 if lra else 0x20))  # unsigned RTP data; LRA open loop / ERM open loop
-        self._w(D_RTP, 0)
-        self._w(D_MODE, D_MODE_RTP)
-
-    def _w(self, reg, value):
-        self._one[0] = value
-        self.i2c.writeto_mem(self.addr, reg, self._one)
-
-    def set(self, duty_pct):
-        if duty_pct != self.duty:
-            self.duty = duty_pct
-            self._w(D_RTP, (duty_pct * 255) // 100)
-
-    def standby(self):
-        self._w(D_RTP, 0)
-        self._w(D_MODE, D_STANDBY)
-
-
-class Ws2812Led:
-    """One WS2812 pixel through a NeoPixel-like object (`np[0] = (r, g, b)`, `np.write()`)."""
-
-    def __init__(self, np):
-        self.np = np
-        self.rgb = [0, 0, 0]  # updated in place: set_rgb allocates nothing
-
-    def set_rgb(self, r, g, b):
-        rgb = self.rgb
-        if r != rgb[0] or g != rgb[1] or b != rgb[2]:
-            rgb[0] = r
-            rgb[1] = g
-            rgb[2] = b
-            self.np[0] = rgb  # NeoPixel copies the 3 items into its buffer
-            self.np.write()
