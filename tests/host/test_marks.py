@@ -59,7 +59,7 @@ def test_session_practice_byte_and_an_old_session_without_it(tmp_path):
 
 
 def _old_database(path):
-    """A database as the soothe before issue 19 left it (schema 2): no marks tables, no
+    """A database as the soothe before issue 19 left it (the schema before): no marks tables, no
     practice column, a session, and a MARK record it could only keep raw."""
     store = Store(path)
     store.note_device(pl.DEVICE, "0.3.0", time.time())
@@ -74,7 +74,7 @@ def _old_database(path):
     store.close()
     con = sqlite3.connect(path)
     con.executescript("DROP TABLE marks; DROP TABLE mark_tags; ALTER TABLE sessions DROP COLUMN practice; "
-                      "PRAGMA user_version=2;")
+                      "PRAGMA user_version=%d;" % (SCHEMA_VERSION - 1))
     con.close()
 
 
