@@ -158,7 +158,7 @@ PRAGMA user_version=2;
     con.close()
     s = Store(path)  # migrates: the 0.3 rows go in through the 0.3-shaped batch (no time fields)
     s.add_batch("dev", [r[:3] for r in boot(1, 1, W0, 12)])
-    assert s.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION  # the newest schema (issue 19 added a step)
+    assert s.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION  # the newest (issue 19 added a step)
     assert s.db.execute("SELECT COUNT(*) FROM records WHERE boot IS NULL").fetchone()[0] == 14
     assert dating.place(s, "dev") == []
     s.add_batch("dev", boot(15, 1, W0 + 3600, 3))  # the device updated to 0.4: its records carry time
