@@ -26,6 +26,7 @@ import subprocess
 import sys
 
 from . import commands as c
+from . import marks, programme
 from .commands import CommandError  # noqa: F401  (kept importable as soothe.cli.CommandError)
 from .device import DeviceError
 from .store import StoreError
@@ -83,7 +84,7 @@ def _build_sim(p):
     p.add_argument("--duration", metavar="D", help="simulate this much wearing (90s, 10m, 2h), then stop the clock")
     p.add_argument("--trace", metavar="FILE", help="write LED/motor commands with their virtual time here")
     p.add_argument("--press", action="append", default=[], metavar="T:KIND",
-                   help="press the button at virtual time T (short, long, double, pickN), e.g. 600s:short")
+                   help="press the button at virtual time T (short or long), e.g. 600s:short")
     p.add_argument("--device-id", help="device id the simulator reports (default: sim-<seed>)")
     p.add_argument("--start", metavar="DATE[THH:MM]",
                    help="local date and time the simulated wearing starts (default: now)")
@@ -165,6 +166,24 @@ def _build_demo(p):
     p.add_argument("--out", default="out/demo", help="folder for the flash image and database")
 
 
+def _build_mark(p):
+    from .marks import TAGS
+
+    p.add_argument("action", nargs="?", default="list", choices=("list", "tag"),
+                   help="list (default) or tag one mark")
+    p.add_argument("id", nargs="?", metavar="ID", help="the mark's id (first column of `soothe mark`)")
+    p.add_argument("tag", nargs="?", metavar="TAG", help="one of: %s" % ", ".join(TAGS))
+    p.add_argument("--note", metavar="TEXT", help="your own words for the moment (kept on this computer only)")
+    p.add_argument("--clear", action="store_true", help="remove the mark's tag and note")
+    p.add_argument("--json", action="store_true", help="JSON instead of a table (see README)")
+    add_range(p)
+
+
+def _build_programme(p):
+    add_range(p, day=False)
+    p.add_argument("--json", action="store_true", help="JSON instead of tables (see README)")
+
+
 # ---- the table: name -> (handler, builder, help); its order is the order in `soothe --help` ----
 
 COMMANDS = {
@@ -177,6 +196,9 @@ COMMANDS = {
     "report": (c.do_report, _build_report,
                "write an HTML report (phone and desktop, SVG plots) for a day or a range"),
     "summary": (c.do_summary, add_range, "key figures per day as a terminal table (default: the last day)"),
+    "mark": (marks.do_mark, _build_mark, "list the moments marked (double press); `mark tag ID TAG` tags one"),
+    "programme": (programme.do_programme, _build_programme,
+                  "two weeks: practice, marks by tag, resting RMSSD, before/after"),
     "monitor": (c.do_monitor, _build_monitor, "live HR, RMSSD, state and pacer phase from the device"),
     "config": (c.do_config, _build_config, "read or change the device's settings (validated before sending)"),
     "finder": (c.do_finder, _build_finder, "start (or --abort) the resonance-breathing finder on the device"),

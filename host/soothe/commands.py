@@ -230,10 +230,11 @@ def do_demo(args):
         if f.exists():
             f.unlink()
     print("simulating %s of wearing (the real firmware on the MicroPython unix port)..." % args.duration)
-    # A short press at 25 min: the wearer takes a 2 min breathing session, so the report has one.
+    # A double press at 10 min marks a moment (its offer is let pass), and a short press at
+    # 25 min starts a 2 min breathing session, so the report has one of each.
     # The wearing ends now, so the report shows today in local time.
     start = int(time.time() - parse_duration_s(args.duration))
-    sim = Simulator(flash, seed=args.seed, duration=args.duration, trace=out / "trace.txt", presses=["1500s:short"],
+    sim = Simulator(flash, seed=args.seed, duration=args.duration, trace=out / "trace.txt", presses=["600s:double", "1500s:short"],
                     start=start)
     t0 = time.monotonic()
     with sim:

@@ -133,26 +133,38 @@ def print_sessions(db, r, out, width=None):
                 first, "-%d" % (first + n - 1) if n > 1 else "", n, "s" if n > 1 else "",
                 query.local_time(after) if after else "the start of the log", why))
     sess = query.sessions(db, r)
-    console.print("\nBreathing sessions (%d)" % len(sess))
+    # Issue 19: other practices than breathing get their own column (and the title says practices).
+    kinds = any((s.get("practice") or "breathing") != "breathing" for s in sess)
+    console.print("\n%s (%d)" % ("Practices" if kinds else "Breathing sessions", len(sess)))
     if not sess:
         console.print("  none in this range: a short press on the button starts one")
         return
     t = Table(box=None, pad_edge=False, collapse_padding=True)
-    cols = ["start (%s)" % query.zone_short(r.start), "kind", "length", "pace", "done",
-            "RMSSD ms before/during/after" if wide else "RMSSD ms b/d/a",
-            "coherence before/during/after" if wide else "coherence b/d/a", "heart peak" if wide else "heart"]
-    for c in cols:
-        t.add_column(c, justify="left" if c in ("kind", "done") or c.startswith("start") else "right", no_wrap=True)
+    wide = console.width >= (130 if kinds else 100)
+    cols = [("start (%s)" % query.zone_short(r.start), "start"), ("kind", "kind"), ("length", "length"),
+            ("pace", "pace"), ("done", "done"),
+            ("RMSSD ms before/during/after" if wide else "RMSSD ms b/d/a", "rmssd"),
+            ("coherence before/during/after" if wide else "coherence b/d/a", "coh"),
+            ("heart peak" if wide else "heart", "heart")]
+    if kinds:
+        cols.insert(1, ("practice", "practice"))
+        if not wide:  # keep 80 columns: coherence and the peak are in the report and the CSV
+            cols = [c for c in cols if c[1] not in ("coh", "heart")]
+    for c, key in cols:
+        t.add_column(c, justify="left" if key in ("kind", "done", "start", "practice") else "right", no_wrap=True)
 
     def f(v, fmt):
         return fmt % v if v else "-"
 
     for s in sess:
-        t.add_row(query.local_time(s["unix_s"], "%Y-%m-%d %H:%M"), s["kind"], "%ds" % s["duration_s"],
-                  "%.1f/m" % s["rate_bpm"], "yes" if s["completed"] else "stopped",
-                  "/".join(f(s[k], "%.1f") for k in ("before_rmssd", "during_rmssd", "after_rmssd")),
-                  "/".join(f(s[k], "%.2f") for k in ("before_coh", "during_coh", "after_coh")),
-                  f((s["resonance_hz"] or 0) * 60, "%.1f/m"))
+        cells = {"start": query.local_time(s["unix_s"], "%Y-%m-%d %H:%M"), "kind": s["kind"],
+                 "practice": (s.get("practice") or "breathing").replace("_", " "),
+                 "length": "%ds" % s["duration_s"], "pace": f(s["rate_bpm"], "%.1f/m"),
+                 "done": "yes" if s["completed"] else "stopped",
+                 "rmssd": "/".join(f(s[k], "%.1f") for k in ("before_rmssd", "during_rmssd", "after_rmssd")),
+                 "coh": "/".join(f(s[k], "%.2f") for k in ("before_coh", "during_coh", "after_coh")),
+                 "heart": f((s["resonance_hz"] or 0) * 60, "%.1f/m")}
+        t.add_row(*[cells[key] for _, key in cols])
     console.print(t)
 
 

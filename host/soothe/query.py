@@ -175,7 +175,7 @@ def worn_beats(beat_rows, minute_rows):
 
 SESSION_COLUMNS = ("unix_s", "duration_s", "rate_bpm", "kind", "completed", "before_hr", "before_rmssd",
                    "before_coh", "during_hr", "during_rmssd", "during_coh", "after_hr", "after_rmssd",
-                   "after_coh", "resonance_hz")
+                   "after_coh", "resonance_hz", "practice")
 
 
 def sessions(db, r):
@@ -206,3 +206,31 @@ def lost_records(db, device_id):
         t = db.execute("SELECT MAX(unix_s) FROM minutes WHERE device_id=? AND seq<?", (device_id, first)).fetchone()
         out.append((first, count, reason, t[0] if t else None))
     return out
+
+
+MARK_COLUMNS = ("seq", "unix_ms", "state_at_mark", "before_hr", "before_rmssd", "before_state", "before_ok_pct",
+                "after_hr", "after_rmssd", "after_state", "after_ok_pct", "tag", "note")
+
+
+def marks(db, device_id):
+    """Every mark of a log with its tag and note (None when untagged), oldest first: [dict]
+    with MARK_COLUMNS as keys."""
+    rows = db.execute(
+        "SELECT m.seq, m.unix_ms, m.state_at_mark, m.before_hr, m.before_rmssd, m.before_state, m.before_ok_pct, "
+        "m.after_hr, m.after_rmssd, m.after_state, m.after_ok_pct, t.tag, t.note FROM marks m "
+        "LEFT JOIN mark_tags t ON t.device_id=m.device_id AND t.seq=m.seq WHERE m.device_id=? ORDER BY m.seq",
+        (device_id,)).fetchall()
+    return [dict(zip(MARK_COLUMNS, row)) for row in rows]
+
+
+def state_changes(db, device_id, start_ms, end_ms, since_ms):
+    """[(unix_ms, state name)] of the device's state events in [since_ms, end_ms), in order."""
+    rows = db.execute("SELECT unix_ms, data FROM events WHERE device_id=? AND kind='state' AND unix_ms>=? "
+                      "AND unix_ms<? ORDER BY unix_ms, seq", (device_id, since_ms, end_ms)).fetchall()
+    return [(t, bytes(d).decode(errors="replace")) for t, d in rows]
+
+
+def minute_states(db, device_id, start_ms, end_ms):
+    """[(unix_s, state)] of the minutes overlapping [start_ms, end_ms)."""
+    return db.execute("SELECT unix_s, state FROM minutes WHERE device_id=? AND unix_s*1000<? AND unix_s*1000+60000>? "
+                      "ORDER BY unix_s", (device_id, end_ms, start_ms)).fetchall()

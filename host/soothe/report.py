@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import analysis, query
+from . import marks as marks_mod
 from soothe_fw.log import records
 from .store import ensure_private_dir, open_private
 
@@ -48,6 +49,7 @@ UNWORN = "no-reading"
 PROMPT_MARKS = {"accepted": ("#2e7d32", "^"), "snoozed": ("#e08a00", "v"), "ignored": ("#555555", "x"),
                 "offered": ("#222222", "|")}
 SESSION_COLOUR = "#7b5ea7"
+MARK_COLOUR = "#00695c"  # a marked moment: a dashed line and a diamond (shape, not colour alone)
 COHERENCE_BASIC, COHERENCE_VERY_GOOD = 0.5, 2.0  # HeartMath-style guide values (field notes)
 
 
@@ -162,8 +164,14 @@ def analyse_day(db, r):
         "artefact_pct": 100.0 * float((fl != 0).mean()) if fl.size else 0.0,
         "device_vs_host_pct": float(np.median(diffs)) if diffs else float("nan"),
         "prompts": prompts, "prompt_times": prompt_times, "sessions": sessions,
+        "marks": marks_mod.marks_in(db, r),
         "resonance_best": int(best[-1]) / 10.0 if best and best[-1].isdigit() else None,
     }
+
+
+def paced(sess):
+    """True for a practice with a breathing rhythm on the motor (breathing; imagery's slow rhythm)."""
+    return _practice(sess) in ("breathing", "imagery") and (sess.get("rate_bpm") or 0) > 0
 
 
 def followed(sess):
@@ -172,17 +180,38 @@ def followed(sess):
     return res > 0 and abs(res - sess["rate_bpm"]) <= 0.6
 
 
+def _practice(sess):
+    return sess.get("practice") or "breathing"
+
+
+SESSION_STARTS = {"manual": "you started it", "prompted": "after a prompt", "finder": "the resonance finder",
+                  "mark": "offered after you marked a moment"}
+
+
 def session_words(sess):
     """One sentence per session, naming before / during / after."""
     e = html.escape
-    parts = ["%s, %s session, %d s at %.1f breaths/min%s." % (
-        query.local_time(sess["unix_s"], "%H:%M"), e(sess["kind"]), sess["duration_s"], sess["rate_bpm"],
-        "" if sess["completed"] else " (stopped early)")]
+    if _practice(sess) == "breathing":
+        parts = ["%s, %s session, %d s at %.1f breaths/min%s." % (
+            query.local_time(sess["unix_s"], "%H:%M"),
+            "breathing" if sess["kind"] == "mark" else e(sess["kind"]), sess["duration_s"], sess["rate_bpm"],
+            "" if sess["completed"] else " (stopped early)")]
+        if sess["kind"] == "mark":
+            parts[0] = parts[0][:-1] + ", offered after you marked a moment."
+    else:
+        from .programme import PRACTICE_WORDS
+
+        parts = ["%s, %s (%s), %d s%s." % (
+            query.local_time(sess["unix_s"], "%H:%M"), e(PRACTICE_WORDS.get(_practice(sess), _practice(sess))),
+            e(SESSION_STARTS.get(sess["kind"], sess["kind"])), sess["duration_s"],
+            "" if sess["completed"] else " (ended early, which is fine)")]
     parts.append("RMSSD before %s, during %s, after %s; coherence before %s, during %s, after %s." % (
         _f(sess["before_rmssd"], "%.1f ms"), _f(sess["during_rmssd"], "%.1f ms"), _f(sess["after_rmssd"], "%.1f ms"),
         _f(sess["before_coh"], "%.2f"), _f(sess["during_coh"], "%.2f"), _f(sess["after_coh"], "%.2f")))
     res = (sess.get("resonance_hz") or 0) * 60
-    if followed(sess):
+    if not paced(sess):
+        pass  # no breathing pacer in this practice: nothing to follow
+    elif followed(sess):
         parts.append("Your heart rhythm followed the pacer (its strongest swing was at %.1f/min)." % res)
     elif res > 0:
         parts.append("Your heart rhythm did not clearly follow the pacer this time (its strongest swing was at "
@@ -216,8 +245,20 @@ def paragraph(a):
         s = a["sessions"]
         up = sum(1 for x in s if _num(x["during_rmssd"]) and _num(x["before_rmssd"])
                  and x["during_rmssd"] > x["before_rmssd"])
-        out.append("You took %d breathing session%s; in %d of them RMSSD was higher during the session than "
-                   "before it." % (n, "" if n == 1 else "s", up))
+        if all(_practice(x) == "breathing" for x in s):
+            out.append("You took %d breathing session%s; in %d of them RMSSD was higher during the session than "
+                       "before it." % (n, "" if n == 1 else "s", up))
+        else:
+            from .programme import PRACTICE_WORDS
+
+            kinds = []
+            for x in s:
+                if PRACTICE_WORDS.get(_practice(x), _practice(x)) not in kinds:
+                    kinds.append(PRACTICE_WORDS.get(_practice(x), _practice(x)))
+            out.append("You did %d practice%s (%s); in %d of them RMSSD was higher during the practice than "
+                       "before it." % (n, "" if n == 1 else "s", ", ".join(kinds), up))
+    if a.get("marks"):
+        out.append("You marked %d moment%s." % (len(a["marks"]), "" if len(a["marks"]) == 1 else "s"))
     p = a["prompts"]
     if p.get("offered"):
         out.append("Soothe offered %d prompt%s: %d accepted, %d snoozed, %d let pass. All three are fine answers."
@@ -290,6 +331,11 @@ def plot_timeline(a, path, narrow=False):
     x, y = _line_with_gaps(mins, 4)
     ax2.plot(x, y, color="#222", lw=1)
     ax2.set_ylabel("RMSSD (ms)")
+    for m in a.get("marks", []):
+        for ax in (ax1, ax2):
+            ax.axvline(_dt(m["unix_ms"] / 1000.0), color=MARK_COLOUR, lw=1.2, ls="--")
+        lo, hi = ax2.get_ylim()
+        ax2.plot([_dt(m["unix_ms"] / 1000.0)], [hi - 0.07 * (hi - lo)], marker="D", color=MARK_COLOUR, ms=7, ls="")
     kinds = []
     if a["prompt_times"]:
         lo, hi = ax1.get_ylim()
@@ -306,7 +352,11 @@ def plot_timeline(a, path, narrow=False):
         labels.append(state_label(st))
     if a["sessions"]:
         handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="none", edgecolor=SESSION_COLOUR, lw=2))
-        labels.append("breathing session")
+        labels.append("breathing session" if all(_practice(x) == "breathing" for x in a["sessions"])
+                      else "practice")
+    if a.get("marks"):
+        handles.append(plt.Line2D([], [], marker="D", color=MARK_COLOUR, ls="--", lw=1.2))
+        labels.append("moment you marked")
     for kind in kinds:
         c, mk = PROMPT_MARKS.get(kind, ("#000", "o"))
         handles.append(plt.Line2D([], [], marker=mk, color=c, ls=""))
@@ -348,10 +398,15 @@ def plot_session(a, sess, path, narrow=False):
         x = [(b[0] / 1000.0 - s0) for b in beats]
         ax1.plot(x, [60000.0 / b[1] for b in beats], color="#222", lw=1, label="heart rate, beat to beat")
     ax1.axvspan(0, sess["duration_s"], color=SESSION_COLOUR, alpha=0.18,
-                label="pacer %.1f breaths/min" % sess["rate_bpm"])
+                label="pacer %.1f breaths/min" % sess["rate_bpm"] if paced(sess) else "the practice")
     ax1.set_xlabel("seconds from the start of the session")
     ax1.set_ylabel("HR (bpm)")
-    ax1.set_title("heart followed the pacer" if followed(sess) else "heart did not clearly follow the pacer")
+    if paced(sess):
+        ax1.set_title("heart followed the pacer" if followed(sess) else "heart did not clearly follow the pacer")
+    else:
+        from .programme import PRACTICE_WORDS
+
+        ax1.set_title(PRACTICE_WORDS.get(_practice(sess), _practice(sess)))
     ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3 if narrow else -0.22), ncol=1 if narrow else 2,
                frameon=False)
     xs = np.arange(3)
@@ -444,6 +499,118 @@ def plot_trends(days, path, all_days=None, narrow=False):
     _save(fig, path)
 
 
+# State-free hatches for the practice kinds and tags (the second cue beside colour).
+_KIND_STYLE = [("#7b5ea7", "//"), ("#4caf6a", "\\\\"), ("#e0a040", ".."), ("#4a7bd0", "xx"), ("#b07cc6", "--"),
+               ("#8d6e63", "++")]
+
+
+def plot_programme(view, path, narrow=False):
+    """Three panels over the range's days: practice minutes by kind, marks by tag, and
+    resting RMSSD (each day's median with its 95 % interval; the fitted line and its 95 %
+    band when there are enough days)."""
+    plt = _plt(narrow)
+    import matplotlib.dates as mdates
+
+    from .programme import PRACTICE_WORDS, TREND_MIN_DAYS
+
+    days = view["days"]
+    x = [dt.datetime.fromisoformat(d["day"]) + dt.timedelta(hours=12) for d in days]
+    fig, axes = plt.subplots(3, 1, figsize=(4.8, 13) if narrow else (10, 7.6), sharex=True)
+    ax_p, ax_m, ax_r = axes
+
+    def stacked(ax, keys, values, names, title):
+        bottom = np.zeros(len(days))
+        for i, k in enumerate(keys):
+            colour, hatch = _KIND_STYLE[i % len(_KIND_STYLE)] if k != "untagged" else ("#c8c8c8", "")
+            ys = np.array([values(d).get(k, 0) for d in days], float)
+            ax.bar(x, ys, 0.7, bottom=bottom, color=colour, hatch=hatch, edgecolor="#00000060",
+                   label=names.get(k, k))
+            bottom += ys
+        ax.set_title(title, loc="left")
+        if keys:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1) if not narrow else (0, -0.08),
+                      ncol=1, frameon=False, fontsize="small")
+        else:
+            ax.text(0.5, 0.5, "none in this range", transform=ax.transAxes, ha="center", va="center",
+                    color="#555")
+        ax.set_ylim(0, max(1.0, float(bottom.max()) * 1.15))
+
+    stacked(ax_p, list(view["practice_min"]), lambda d: d["practice_min"], PRACTICE_WORDS, "practice minutes by kind")
+    stacked(ax_m, list(view["marks_by_tag"]), lambda d: d["marks"], {}, "moments marked, by tag")
+    ax_m.yaxis.get_major_locator().set_params(integer=True)
+    pts = [(xi, d["resting_rmssd"]) for xi, d in zip(x, days) if d["resting_rmssd"]["ms"] is not None]
+    tr = view["trend"]
+    if tr:
+        fx = [x[0] + dt.timedelta(days=f[0]) for f in tr["fit"]]
+        ax_r.fill_between(fx, [f[2] for f in tr["fit"]], [f[3] for f in tr["fit"]], color="#4a7bd0", alpha=0.2,
+                          lw=0, label="95 % band of the line")
+        ax_r.plot(fx, [f[1] for f in tr["fit"]], color="#4a7bd0", lw=1.5, label="fitted line")
+    if pts:
+        ax_r.errorbar([p[0] for p in pts], [p[1]["ms"] for p in pts],
+                      yerr=[[p[1]["ms"] - p[1]["low"] for p in pts], [p[1]["high"] - p[1]["ms"] for p in pts]],
+                      fmt="o", color="#222", ms=4, capsize=3, label="day (95 % interval)")
+        lo = min(p[1]["low"] for p in pts)
+        hi = max(p[1]["high"] for p in pts)
+        mid, half = (lo + hi) / 2, max(10.0, (hi - lo) * 0.6)
+        ax_r.set_ylim(max(0.0, mid - half), mid + half)
+        ax_r.legend(loc="upper left", bbox_to_anchor=(1.01, 1) if not narrow else (0, -0.14),
+                    ncol=1, frameon=False, fontsize="small")
+    if not tr:
+        ax_r.text(0.5, 0.9 if pts else 0.5, "a trend needs %d days with enough rest reading" % TREND_MIN_DAYS,
+                  transform=ax_r.transAxes, ha="center", va="center", color="#555", fontsize="small")
+    ax_r.set_title("resting RMSSD (ms)", loc="left")
+    x0 = dt.datetime.fromisoformat(days[0]["day"]) - dt.timedelta(hours=6)
+    x1 = dt.datetime.fromisoformat(days[-1]["day"]) + dt.timedelta(days=1, hours=6)
+    ax_r.set_xlim(x0, x1)
+    ax_r.xaxis.set_major_locator(mdates.DayLocator(interval=max(1, -(-len(days) // (3 if narrow else 8)))))
+    ax_r.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def programme_html(view):
+    """The programme section: its words, the three-panel figure, a table per day and the
+    before/after change per practice kind."""
+    from .programme import PRACTICE_SHORT, PRACTICE_WORDS
+
+    e = html.escape
+    rows = []
+    for d in view["days"]:
+        rr = d["resting_rmssd"]
+        if rr["ms"] is not None:
+            rest = "%.1f <span class=ci>(%.1f–%.1f)</span>" % (rr["ms"], rr["low"], rr["high"])
+        else:
+            rest = "not worn" if not d["worn_min"] else "too little rest reading"
+        kinds = ", ".join("%s %.0f min" % (PRACTICE_SHORT.get(k, k), v) for k, v in d["practice_min"].items())
+        marks = ", ".join("%d %s" % (n, k) for k, n in d["marks"].items())
+        how = ("<br><small data-prompted=%d data-chosen=%d>%d prompted · %d chosen</small>"
+               % (d["prompted"], d["chosen"], d["prompted"], d["chosen"]) if d["practices"] else "")
+        rows.append("<tr data-day='%s'><td class=d>%s</td><td>%s%s</td><td>%s</td><td class=r>%s</td></tr>" % (
+            e(d["day"]), e(dt.date.fromisoformat(d["day"]).strftime("%a %d %b")), e(kinds or "–"), how,
+            e(marks or "–"), rest if rr["ms"] is not None else e(rest)))
+    pre = []
+    for k, x in view["prepost"].items():
+        pre.append("<tr data-kind='%s'><td>%s</td><td class=r>%d of %d</td><td class=r>%s</td>"
+                   "<td class=r>%s</td></tr>" % (
+                       e(k), e(PRACTICE_WORDS.get(k, k)), x["n"], x["sessions"],
+                       "%+.1f ms" % x["mean_change_ms"] if x["mean_change_ms"] is not None else "–",
+                       "%+.1f to %+.1f" % (x["low"], x["high"]) if x["low"] is not None else "too few"))
+    pre_html = ("<table class=prepost><caption>RMSSD in the minute after minus the minute before, per practice "
+                "(practices with a reading on both sides)</caption><tr><th>practice</th><th>with readings</th>"
+                "<th>mean</th><th>95 %% interval</th></tr>%s</table>" % "".join(pre)) if pre else ""
+    return ("<section class=programme id=programme><h2>Your programme</h2>%s<figure>%s<figcaption>Practice minutes "
+            "and marked moments per day, and resting RMSSD: each day's value with its 95 %% interval, and where "
+            "there are enough days a fitted line with its 95 %% band.</figcaption></figure>"
+            "<table class=prog><tr><th>day</th><th>practice</th><th>marks</th><th class=r>resting RMSSD, ms "
+            "(95 %% interval)</th></tr>%s</table>%s"
+            "<p class=hint>Resting RMSSD here: worn minutes with clean beats, not active and not in or just after "
+            "a practice, taken as the median of five-minute stretches. <code>soothe programme</code> shows the "
+            "same in the terminal.</p></section>"
+            % ("<div class=words>%s</div>" % "".join("<p>%s</p>" % e(w) for w in view["words"]),
+               _picture("programme.svg", "programme-narrow.svg", "practice, marks and resting RMSSD per day"),
+               "".join(rows), pre_html))
+
+
 # ---- HTML ----------------------------------------------------------------------------
 def _f(v, fmt="%.1f"):
     if v is None or (isinstance(v, float) and not np.isfinite(v)):
@@ -512,15 +679,61 @@ def _day_html(a, files):
            "<div><h3>HRV (host analysis of clean beats)</h3>%s</div>" % table(rows, "hrv"),
            "<div><h3>Data quality</h3>%s</div></div>" % table(quality, "quality")]
     if a["sessions"]:
-        out.append("<h3>Breathing sessions</h3>")
+        breathing = all(_practice(x) == "breathing" for x in a["sessions"])
+        out.append("<h3>Breathing sessions</h3>" if breathing else "<h3>Practices</h3>")
         for sess, (img, img_n) in zip(a["sessions"], files["sessions"]):
             out.append("<p class=session>%s</p><figure>%s</figure>" % (
                 session_words(sess), _picture(img, img_n, "heart rate through the session, and RMSSD and "
                                                           "coherence before, during and after")))
     else:
         out.append("<p>No breathing session this day.</p>")
+    out.append(_marks_html(a))
     out.append("</section>")
     return "\n".join(out)
+
+
+def mark_words(m):
+    """A marked moment in plain words: when, the wearer's tag, the 60 s before and after, and
+    what the body showed before it.  Describes; never grades the noticing."""
+    tag = marks_mod.label(m)
+    head = "%s (mark %d)%s." % (query.local_time(m["unix_ms"] // 1000, "%H:%M"), m["id"],
+                      ", tagged “%s”" % tag if tag else ", not tagged yet")
+    b, a = m["before"], m["after"]
+
+    def fig(p):
+        if p["hr_bpm"] is None and p["rmssd_ms"] is None:
+            return "no reading"
+        return "HR %s, RMSSD %s, %s" % (_f(p["hr_bpm"], "%.0f bpm"), _f(p["rmssd_ms"], "%.0f ms"),
+                                        state_label(p["state"] or "no-reading"))
+
+    after = fig(a)
+    if m.get("practice_after"):
+        from .programme import PRACTICE_WORDS
+
+        practice = PRACTICE_WORDS.get(m["practice_after"], m["practice_after"])
+        after = ("no reading, as you began %s straight away" % practice if after == "no reading"
+                 else after + " (you began %s within it)" % practice)
+    return "%s The minute before: %s; the minute after: %s. %s" % (head, fig(b), after,
+                                                                   marks_mod.body_words(m["body_before"]))
+
+
+def _marks_html(a):
+    ms = a.get("marks") or []
+    if not ms:
+        return ""
+    e = html.escape
+    shown = [m["body_before"]["shown"] for m in ms]
+    n_threat, n_known = shown.count("threat"), sum(1 for x in shown if x != "no evidence")
+    intro = "You marked %d moment%s this day." % (len(ms), "" if len(ms) == 1 else "s")
+    if n_known:
+        intro += (" Before %d of the %d with enough reading, your heart readings had already shown threat; "
+                  "noticing is the skill the practice builds, whenever it comes." % (n_threat, n_known))
+    items = "".join("<li data-mark='%d' data-shown='%s'>%s</li>" % (m["id"], e(m["body_before"]["shown"]),
+                                                                   e(mark_words(m))) for m in ms)
+    return ("<h3>Moments you marked</h3><p class=marks>%s</p><ul class=marks>%s</ul>"
+            "<p class=hint>Tag a moment with <code>soothe mark tag ID self-critical</code> (or anxious, angry, "
+            "ashamed, kind, or <code>--note “your words”</code>); tags stay on this computer.</p>"
+            % (e(intro), items))
 
 
 def how_to_read():
@@ -540,6 +753,9 @@ def how_to_read():
             "active; it varies by about 10 %% from minute to minute even at rest, so small changes mean little.</p>"
             "<p><b>Data quality</b>: HRV is computed on clean beats only. Five-minute stretches with too few "
             "beats (unworn) or more than 5 %% irregular beats are left out rather than guessed.</p>"
+            "<p><b>Marked moments</b> (a double press) are dashed lines with a diamond on the day's plot; "
+            "under each day, the minute before and after each one, and what the heart readings showed in the "
+            "10 minutes before it. Tag them with <code>soothe mark tag</code>.</p>"
             "<p>All times are local time (%s).</p></details>"
             % (items, COHERENCE_BASIC, COHERENCE_VERY_GOOD, e(query.zone_label())))
 
@@ -556,7 +772,11 @@ td.num{text-align:right;white-space:nowrap}caption{text-align:left;font-size:.9e
 .sw{display:inline-block;width:1.1em;height:1.1em;margin-right:.4em;vertical-align:middle;border:1px solid #0003}
 table.states td:first-child{white-space:nowrap}table.states tr.unworn td:first-child{white-space:normal}td.bar{width:100%;min-width:3em}td.bar span{display:block;height:1.1em;min-width:1px;border:1px solid #0003}
 tr.unworn td{color:#666}details.help{background:#f4f4f8;padding:.6em .9em;margin:1em 0}
-details.help summary{font-weight:600;cursor:pointer}ul{padding-left:1.2em}li{margin:.2em 0}"""
+details.help summary{font-weight:600;cursor:pointer}ul{padding-left:1.2em}li{margin:.2em 0}
+th{text-align:left;font-weight:600;padding:3px 6px;border-bottom:1px solid #ccc}.hint{font-size:.85em;color:#555}
+table.prog,table.prepost{margin:.8em 0}td.r,th.r{text-align:right}.ci{white-space:nowrap;color:#555}
+td.d{white-space:nowrap}div.words p{margin:.2em 0 .5em}small{color:#555}
+@media (max-width:640px){.ci{display:block}td.d{white-space:normal}}ul.marks li{margin:.5em 0}"""
 
 
 def build_report(db, r, out_dir, progress=None):
@@ -608,8 +828,15 @@ def build_report(db, r, out_dir, progress=None):
         parts.append("<section><h2>Across the days</h2><figure>%s<figcaption>One point per day (at its midday); a day "
                      "without worn time is a gap.</figcaption></figure></section>"
                      % _picture("trends.svg", "trends-narrow.svg", "trends across days"))
+        from . import programme
+
+        view = programme.build(db, r)
+        plot_programme(view, out_dir / "programme.svg")
+        plot_programme(view, out_dir / "programme-narrow.svg", narrow=True)
+        parts.append(programme_html(view))
     else:
-        parts.append("<p>Trends across days appear once the range covers two days.</p>")
+        parts.append("<p>Trends across days appear once the range covers two days, and so does the programme "
+                     "view (<code>soothe programme</code> shows it in the terminal).</p>")
     parts += [_day_html(a, a["files"]) for a in days]
     lost = query.lost_records(db, r.device_id)
     if lost:

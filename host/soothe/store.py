@@ -9,7 +9,8 @@ Logs.  A device's log has an epoch id made when its flash was formatted; each
 first log of a device keeps the device id, later ones get `<device>.<n>`, so a
 log that restarts at seq 1 after an erase is stored beside the old one, never
 mistaken for a replay of it.  Seqs the device declared lost (GAP_DAMAGED) are
-in `lost` and count as present for resuming.  The schema version is PRAGMA
+in `lost` and count as present for resuming.  Marks (issue 19) are in `marks`; the
+wearer's tags for them in `mark_tags`, which only this computer holds.  The schema version is PRAGMA
 user_version; a newer database is refused with the version it needs.
 
 Time.  A record of format 0.4 keeps its boot counter and uptime (records.boot,
@@ -70,8 +71,38 @@ CREATE TABLE IF NOT EXISTS boots (
     span_ms INTEGER, dating TEXT, start_unix_ms INTEGER, bound_ms INTEGER, why TEXT,
     PRIMARY KEY (device_id, first_seq));
 """,
+    # 3: issue 19 (see _issue19), a function so that it can run again safely.
+    3: lambda db: _issue19(db),
 }
 SCHEMA_VERSION = len(MIGRATIONS)
+
+ISSUE19_TABLES = """
+CREATE TABLE IF NOT EXISTS marks (
+    device_id TEXT NOT NULL, seq INTEGER NOT NULL, unix_ms INTEGER NOT NULL, state_at_mark TEXT,
+    before_hr REAL, before_rmssd REAL, before_state TEXT, before_ok_pct INTEGER,
+    after_hr REAL, after_rmssd REAL, after_state TEXT, after_ok_pct INTEGER, PRIMARY KEY (device_id, seq));
+CREATE TABLE IF NOT EXISTS mark_tags (
+    device_id TEXT NOT NULL, seq INTEGER NOT NULL, tag TEXT, note TEXT, tagged_unix REAL,
+    PRIMARY KEY (device_id, seq));
+CREATE INDEX IF NOT EXISTS marks_time ON marks (device_id, unix_ms);
+"""
+
+
+def _has_issue19(db):
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    return {"marks", "mark_tags"} <= tables and "practice" in {r[1] for r in db.execute("PRAGMA table_info(sessions)")}
+
+
+def _issue19(db):
+    """Marked moments (MARK records; NULL = the device had no evidence), the wearer's tags
+    for them (kept on this computer only, never sent to a device), and the practice of each
+    session (sessions from before it were breathing).  Idempotent: a database whose version
+    number was taken by another build's step still ends up with these."""
+    for stmt in ISSUE19_TABLES.split(";"):
+        if stmt.strip():
+            db.execute(stmt)
+    if "practice" not in {r[1] for r in db.execute("PRAGMA table_info(sessions)")}:
+        db.execute("ALTER TABLE sessions ADD COLUMN practice TEXT NOT NULL DEFAULT 'breathing'")
 # A device clock that was never set counts from 0 (1970): rows before this are undated.
 UNDATED_BEFORE_S = 946684800  # 2000-01-01
 
@@ -145,13 +176,30 @@ class Store:
                              "update soothe (pip install -U soothe)" % (self.path, version, SCHEMA_VERSION))
         self.db.executescript(SCHEMA)  # idempotent: tables added to it appear in any version
         for v in range(version, SCHEMA_VERSION):
-            self.db.executescript(MIGRATIONS[v])
-            self.db.execute("PRAGMA user_version=%d" % (v + 1))
+            # One transaction per step, the version bump inside it: a migration cut short
+            # (power, Ctrl-C) leaves the database at the old version, never half-altered.
+            step = MIGRATIONS[v]
+            if callable(step):
+                self.db.execute("BEGIN")
+                step(self.db)
+                self.db.execute("PRAGMA user_version=%d" % (v + 1))
+                self.db.commit()
+            else:
+                self.db.executescript("BEGIN;\n%s\nPRAGMA user_version=%d;\nCOMMIT;" % (step, v + 1))
+        if not _has_issue19(self.db):
+            # The version says the step ran, but its tables are missing: the number was taken
+            # by another build's step (a development database).  It is idempotent: run it.
+            self.db.execute("BEGIN")
+            _issue19(self.db)
             self.db.commit()
+            version = -1
+        if version < SCHEMA_VERSION:
+            self._backfill()
         # A database from before versions, or hand-edited: every table must have its columns.
         for table, column in (("records", "payload"), ("minutes", "beats"), ("beats", "flag"),
                               ("events", "data"), ("sessions", "resonance_hz"), ("devices", "version"),
-                              ("records", "up_ms"), ("boots", "why")):
+                              ("records", "up_ms"), ("boots", "why"),
+                              ("sessions", "practice"), ("marks", "after_ok_pct"), ("mark_tags", "note")):
             cols = {r[1] for r in self.db.execute("PRAGMA table_info(%s)" % table)}
             if column not in cols:
                 self.db.close()
@@ -246,16 +294,49 @@ class Store:
                 self.redate(device_id, boot, seq, struct.unpack("<q", d["data"])[0])
         elif rtype == records.SESSION:
             b, du, a = d["before"], d["during"], d["after"]
-            self.db.execute("INSERT OR IGNORE INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
-                device_id, seq, d["unix_s"], d["duration_s"], d["rate_bpm"], d["kind"], int(d["completed"]),
-                b["hr_bpm"], b["rmssd_ms"], b["coherence"], du["hr_bpm"], du["rmssd_ms"], du["coherence"],
-                a["hr_bpm"], a["rmssd_ms"], a["coherence"], d["resonance_hz"]))
+            self.db.execute(
+                "INSERT OR IGNORE INTO sessions (%s) VALUES (%s)" % (", ".join(_SESSION_ROW), ",".join("?" * 18)), (
+                    device_id, seq, d["unix_s"], d["duration_s"], d["rate_bpm"], d["kind"], int(d["completed"]),
+                    b["hr_bpm"], b["rmssd_ms"], b["coherence"], du["hr_bpm"], du["rmssd_ms"], du["coherence"],
+                    a["hr_bpm"], a["rmssd_ms"], a["coherence"], d["resonance_hz"], _practice_name(d)))
+        elif rtype == records.MARK:
+            self._store_mark(device_id, seq, d)
         elif rtype in (records.BOOT, records.GAP):
             lost = records.declared_lost(rtype, seq, payload)
             if lost:
                 self.db.execute("INSERT OR IGNORE INTO lost VALUES (?,?,?,?)", (device_id, seq, lost, d["why"]))
             self.db.execute("INSERT OR IGNORE INTO events VALUES (?,?,?,?,?)",
                             (device_id, seq, d["unix_s"] * 1000, records.TYPE_NAMES[rtype], payload))
+
+    def _store_mark(self, device_id, seq, d):
+        b, a = d["before"], d["after"]
+        self.db.execute("INSERT OR IGNORE INTO marks VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", (
+            device_id, seq, d["unix_s"] * 1000 + d["ms"], _state_name(d["state_at_mark"]),
+            b["hr"], b["rmssd"], _state_name(b["state"]), b["ok_pct"],
+            a["hr"], a["rmssd"], _state_name(a["state"]), a["ok_pct"]))
+
+    def _backfill(self):
+        """Decodes what a database from before a table kept only raw (a MARK record stored by
+        a host that did not know the type), so an upgraded store is the same as a fresh one."""
+        rows = self.db.execute("SELECT device_id, seq, payload FROM records r WHERE type=? AND NOT EXISTS "
+                               "(SELECT 1 FROM marks m WHERE m.device_id=r.device_id AND m.seq=r.seq)",
+                               (records.MARK,)).fetchall()
+        with self.db:
+            for device_id, seq, payload in rows:
+                try:
+                    self._store_mark(device_id, seq, records.decode_mark(payload))
+                except (ValueError, IndexError, KeyError, struct.error):
+                    continue  # kept raw in `records`, as before
+
+    def tag_mark(self, device_id, seq, tag, note, now):
+        """Sets the wearer's tag and note for a mark (host only; None clears one)."""
+        with self.db:
+            if tag is None and note is None:
+                self.db.execute("DELETE FROM mark_tags WHERE device_id=? AND seq=?", (device_id, seq))
+            else:
+                self.db.execute("INSERT INTO mark_tags VALUES (?,?,?,?,?) ON CONFLICT(device_id, seq) DO UPDATE SET "
+                                "tag=excluded.tag, note=excluded.note, tagged_unix=excluded.tagged_unix",
+                                (device_id, seq, tag, note, now))
 
     def redate(self, device_id, from_seq, to_seq, offset_ms):
         """Moves the undated rows (device clock never set: before 2000) with seq in
@@ -271,6 +352,8 @@ class Store:
         self.db.execute("UPDATE beats SET t_unix_ms=t_unix_ms+? WHERE device_id=? AND seq>=? AND seq<? "
                         "AND t_unix_ms<?", (offset_ms,) + args + (cut_s * 1000,))
         self.db.execute("UPDATE events SET unix_ms=unix_ms+? WHERE device_id=? AND seq>=? AND seq<? AND unix_ms<?",
+                        (offset_ms,) + args + (cut_s * 1000,))
+        self.db.execute("UPDATE marks SET unix_ms=unix_ms+? WHERE device_id=? AND seq>=? AND seq<? AND unix_ms<?",
                         (offset_ms,) + args + (cut_s * 1000,))
 
     def undated_minutes(self, device_id):
@@ -306,6 +389,27 @@ class Store:
                 out.append((prev + 1, seq - 1))
             prev = covered.get(seq, seq)
         return out
+
+
+_SESSION_ROW = ("device_id", "seq", "unix_s", "duration_s", "rate_bpm", "kind", "completed", "before_hr",
+                "before_rmssd", "before_coh", "during_hr", "during_rmssd", "during_coh", "after_hr", "after_rmssd",
+                "after_coh", "resonance_hz", "practice")
+
+
+def _state_name(code):
+    """A state as its name (records.STATE_NAMES); None stays None (no evidence)."""
+    if code is None or isinstance(code, str):
+        return code
+    return records.STATE_NAMES[code] if 0 <= code < len(records.STATE_NAMES) else str(code)
+
+
+def _practice_name(d):
+    """The session's practice by name; a payload from before the practice byte was breathing."""
+    p = d.get("practice", 0)
+    if isinstance(p, str):
+        return p
+    names = records.PRACTICE_NAMES
+    return names[p] if 0 <= p < len(names) else str(p)
 
 
 def _db_problem(path, e):

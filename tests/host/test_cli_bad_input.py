@@ -65,18 +65,20 @@ def dbs(tmp_path_factory):
 DB_CASES = ["text", "random", "trunc100", "trunc1000", "trunc5000", "folder", "newer", "nocolumn", "nominutes",
             "nodevcol", "empty", "missing"]
 READERS = [["sessions"], ["summary"], ["export", "--format", "csv"], ["export", "--format", "json"],
-           ["export", "--format", "kubios"], ["report", "--out", "{tmp}/rep"]]
+           ["export", "--format", "kubios"], ["report", "--out", "{tmp}/rep"],
+           ["mark"], ["mark", "--json"], ["mark", "tag", "1", "kind"], ["programme"]]  # issue 19
 BAD_DATES = ["9999-12-31", "0001-01-01", "2026-02-30", "2026-13-01", "yesterday", "", "2026-1-5x", "1969-12-31",
              "2201-01-01", "01/05/2026"]
 DATE_FLAGS = [["sessions", "--day"], ["summary", "--day"], ["report", "--out", "{tmp}/rep", "--day"],
-              ["export", "--format", "csv", "--from"], ["export", "--format", "json", "--to"]]
+              ["export", "--format", "csv", "--from"], ["export", "--format", "json", "--to"],
+              ["mark", "--day"], ["programme", "--from"]]
 
 
 def _cases():
     cases = []
     for db in DB_CASES:
         for cmd in READERS:
-            cases.append(("db-%s-%s" % (db, cmd[0] + (cmd[2] if cmd[0] == "export" else "")),
+            cases.append(("db-%s-%s" % (db, "-".join(a for a in cmd if not a.startswith("{"))),
                           cmd + ["--db", "{%s}" % db]))
     for flags in DATE_FLAGS:
         for date in BAD_DATES:

@@ -5,7 +5,7 @@ The records are made with the firmware's own codec, as the device frames them.""
 import sqlite3
 
 from soothe import cli, dating
-from soothe.store import UNDATED_BEFORE_S, Store
+from soothe.store import SCHEMA_VERSION, UNDATED_BEFORE_S, Store
 from soothe_fw.log import records
 
 W0 = 1767600000  # 2026-01-05, the wall time the first boot starts at
@@ -158,7 +158,7 @@ PRAGMA user_version=2;
     con.close()
     s = Store(path)  # migrates: the 0.3 rows go in through the 0.3-shaped batch (no time fields)
     s.add_batch("dev", [r[:3] for r in boot(1, 1, W0, 12)])
-    assert s.db.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert s.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION  # the newest (issue 19 added a step)
     assert s.db.execute("SELECT COUNT(*) FROM records WHERE boot IS NULL").fetchone()[0] == 14
     assert dating.place(s, "dev") == []
     s.add_batch("dev", boot(15, 1, W0 + 3600, 3))  # the device updated to 0.4: its records carry time
