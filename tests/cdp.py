@@ -1,6 +1,6 @@
 """A small Chrome DevTools protocol client over `--remote-debugging-pipe` (no websocket,
 no Playwright download): headless Debian chromium reads NUL-terminated JSON commands on
-fd 3 and writes replies and events on fd 4.  Used by tests/test_report_browser.py.
+fd 3 and writes replies and events on fd 4.  Used by tests/host/test_report_browser.py.
 """
 import base64
 import json

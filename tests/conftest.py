@@ -117,6 +117,19 @@ def mp32():
     return run
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_data_home(tmp_path_factory):
+    """The tests never read or write the user's own database (~/.local/share/soothe): the
+    default --db of every soothe run here, in-process or as a subprocess, is a fresh folder."""
+    old = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = old
+
+
 @pytest.fixture
 def soothe_cmd():
     return [str(BIN / "soothe")]

@@ -733,7 +733,7 @@ def build_parser():
 
     p = sub.add_parser("soak", help="days of wearing on the simulated board from the .mpy image on a small heap")
     p.add_argument("--days", type=float, default=7.0, help="simulated days (default 7)")
-    p.add_argument("--heapsize", default="200k", help="MicroPython heap (default 200k, see soak.py)")
+    p.add_argument("--heapsize", default="216k", help="MicroPython heap (default 216k, see soak.py)")
     p.set_defaults(func=do_soak)
 
     p = sub.add_parser("demo", help="simulate a stretch of wearing, sync it and print what arrived")

@@ -99,7 +99,8 @@ class Simulator:
         env = micropython_env() if not self.code_dir else dict(micropython_env(), MICROPYPATH=".frozen:%s" % code)
         self.proc = subprocess.Popen(cmd, stdin=master, stdout=master, stderr=subprocess.PIPE, env=env)
         os.close(master)
-        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self._reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._reader.start()
         return self.port
 
     def _read_stderr(self):
@@ -133,6 +134,9 @@ class Simulator:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if getattr(self, "_reader", None) is not None:
+            # every line the process wrote before it ended (a loaded machine reads the pipe late)
+            self._reader.join(5)
         if self._slave is not None:
             os.close(self._slave)
             self._slave = None

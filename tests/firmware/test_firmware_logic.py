@@ -210,7 +210,7 @@ from soothe_fw.sense import beats
 d = beats.BeatDetector(100)
 d._learned = True
 d.contact = True
-# These tests are about the classifier: the pulse evidence (tests/test_offwrist.py)
+# These tests are about the classifier: the pulse evidence (tests/firmware/test_offwrist.py)
 # would call exact metronome intervals an oscillator, so it is taken as given here.
 d._pulse = d._beat_good = True
 d._pulse_evidence = lambda diff32, rise32, b: None

@@ -114,11 +114,8 @@ def test_full_flash_keeps_summaries_then_drops_with_a_gap_record(tmp_path):
 
 
 def test_statvfs_wraparound_reads_as_full(tmp_path, monkeypatch):
-    import sys
 
-    from conftest import FIRMWARE
 
-    sys.path.insert(0, str(FIRMWARE))
     from soothe_fw.log import logstore
 
     log = logstore.RecordLog(str(tmp_path)).open()

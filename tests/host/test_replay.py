@@ -1,14 +1,11 @@
 """`soothe replay` runs the firmware's signal engine under MicroPython over a CSV recording."""
 import json
 import subprocess
-import sys
 from array import array
 
 import pytest
 
-from conftest import FIRMWARE
 
-sys.path.insert(0, str(FIRMWARE))
 from soothe_sim import ppg_synth  # noqa: E402
 
 

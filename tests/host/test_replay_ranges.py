@@ -3,13 +3,10 @@
 The firmware's replay (under MicroPython) infers the range, or takes --adc-bits; every
 range gives the same true beats and contact all along."""
 import subprocess
-import sys
 from array import array
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "firmware"))
 from soothe_sim import ppg_synth  # noqa: E402
 
 from soothe.replay import ReplayError, run_replay  # noqa: E402

@@ -4,17 +4,14 @@ The real firmware runs under MicroPython; the synthetic wearer's HR/HRV follow a
 the test sets, and LED/motor commands are read back from the trace with virtual times.
 """
 import sqlite3
-import sys
 
 import pytest
 
-from conftest import FIRMWARE
 from soothe.device import Device, open_port
 from soothe.simulator import Simulator
 from soothe.store import Store
 from soothe.sync import sync
 
-sys.path.insert(0, str(FIRMWARE))
 from soothe_fw.feedback.pacer import BreathPlan  # noqa: E402
 
 

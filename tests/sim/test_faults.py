@@ -12,7 +12,7 @@ import serial
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIRMWARE, run_snippet
+from conftest import run_snippet
 from soothe.bench_log import FixedClock
 from soothe.device import Device, DeviceError, open_port
 from soothe_fw.log import records
@@ -230,9 +230,6 @@ def test_ctrl_c_mid_sync_keeps_a_consistent_database_and_the_next_sync_resumes(t
 # ---- fuzzing the device's frame parser and command handler ---------------------------
 
 def _link(tmp_path):
-    import sys
-
-    sys.path.insert(0, str(FIRMWARE))
     from soothe_fw.link import handler as link_mod
     from soothe_fw.log.logstore import RecordLog
     from soothe_fw.log.settings import Settings

@@ -6,7 +6,7 @@ def test_short_soak_passes(soothe_cmd):
     r = subprocess.run(soothe_cmd + ["soak", "--days", "0.125"], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     line = r.stdout.strip()
-    assert line.startswith("soak PASSED: 0.12 days (180 min) at -X heapsize=200k")
+    assert line.startswith("soak PASSED: 0.12 days (180 min) at -X heapsize=216k")
     assert "watchdog fired 0" in line and "seqs contiguous: yes" in line and "180/180 minute records" in line
 
 
