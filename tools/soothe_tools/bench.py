@@ -738,7 +738,8 @@ def bench_cost(out, quick=False):
         span = (360 if quick else 720) - 120
         dev = (d_long - d_short) / span
         out.write("  whole simulated device (App on the simulated board with its accelerometer, .mpy, "
-                  "-X heapsize=256k: the 200k the simulated board needs plus the loop; the signal a 30 s loop made at boot, so the source costs a copy), "
+                  "-X heapsize=256k: the ~210k the simulated board needs plus the loop; the signal a 30 s loop "
+                  "made at boot, so the source costs a copy), "
                   "(C(%d s) - C(120 s)) / %d s: %.2f M instructions per second of wear (target <= 3 M); "
                   "%.2f %% at 240 MHz, %.2f %% at 80 MHz\n"
                   % (120 + span, span, dev / 1e6, 100 * dev / 240e6, 100 * dev / 80e6))
