@@ -76,3 +76,19 @@ print(json.dumps([out, changes, truth]))
     hits = sum(1 for t in true if any(0 <= x - t < 0.2 for x in ok))  # the foot: just after onset
     assert hits >= len(true) - 1
     assert len(ok) <= len(true) + 1
+
+
+def test_hours_of_daylight_never_stop_the_detector():
+    """Slow daylight drift can put two tangent feet on the same 1/32 sample; that is no
+    interval (it divided by zero 2.5 h into this seed's plan, which on the device would end
+    the sense task).  On the 64-bit unix port, with the detector's native code (about 10 s)."""
+    import json
+
+    from conftest import run_snippet
+
+    out = run_snippet("micropython", RUN + """
+counts, changes, truth = run("offwrist_daylight:160m", 31, keep=False)
+print(json.dumps([counts, changes]))
+""", timeout=600)
+    counts, changes = json.loads(out.strip().splitlines()[-1])
+    assert counts[1] == 0 and changes == []

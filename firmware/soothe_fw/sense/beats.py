@@ -527,9 +527,11 @@ class BeatDetector:
         else:
             self._next_decay_n = n + rate * 3 // 2
             self._rival_end = n + self._refractory
-        if first or diff32 > 32 * 3 * rate:
+        if first or diff32 <= 0 or diff32 > 32 * 3 * rate:
+            # No previous beat to measure from; or a foot no later than the last one (a
+            # slow drift can put two tangent feet on the same 1/32 sample): no interval.
             self._prev_diff32 = 0
-            return  # no previous beat to measure from
+            return
         self._pulse_evidence(diff32, (n - fn) * 32 - fo, b, (crest_n - self._trough_n) * 32)
         rr_us = (diff32 * 31250) // rate
         self.rhythm.feed(rr_us, amp_ok and not self._cw_bad and self._learned, fn, fo)
