@@ -2,7 +2,7 @@
 
     sensor (board) -> BeatDetector -> RollingHRV -> StateMachine -> LED colour
                                           |               -> Guide (prompts, marks, practices) -> motor, LED
-                                          +-> minute, session, mark records -> RecordLog <- serial <-> Link
+                                          +-> Minutes, session, mark records -> RecordLog <- serial <-> Link
     button (board) -> Button (gestures) -> Guide
 
 Nothing else in the firmware reaches for a driver or the config: this module
@@ -11,20 +11,17 @@ passes each stage what it needs (clock, sinks, settings).
 import asyncio
 
 from soothe_fw.log import records
-from soothe_fw.compat import zeros, ticks_add, ticks_diff
+from soothe_fw.compat import zeros, ticks_diff
 from soothe_fw.sense.pipeline import Pipeline, METRICS_MS as _METRICS_MS
 from soothe_fw.link.handler import Link, FIRMWARE_VERSION
 from soothe_fw.log.logstore import RecordLog
+from soothe_fw.log.minutes import Minutes
 from soothe_fw.log.settings import Settings
 from soothe_fw.feedback.state import Baseline, StateMachine, NO_READING, THREAT
 from soothe_fw.feedback import coach as coach_mod
 from soothe_fw.feedback.guide import Guide
 from soothe_fw.feedback.ui import Ui, UI_IDLE_MS
 
-_MINUTE_MS = 60000
-# How long a minute's record stays open after its end for beats the detector still
-# holds (seen up to ~4.8 s while the pulse evidence builds).
-_LATE_MS = 5000  # 65 s at most: the first beat's u16 offset (65535 ms) still holds it
 _WDT_CHECK_MS = 1000  # the watchdog is fed at most this often, and only if sense and ui ran
 _BASELINE_SAVE_MS = 600000
 _STATE_BYTES = tuple(name.encode() for name in records.STATE_NAMES)  # event data, made once
@@ -47,7 +44,7 @@ class App:
         self.detector = pipe.detector
         self.hrv = pipe.hrv
         self.motion = pipe.motion
-        self.minute = records.MinuteBuilder()
+        self.minutes = Minutes(self.log, self.clock, pipe.hrv, self._hour)
         self.scratch = bytearray(records.MAX_PAYLOAD)
         wake = asyncio.Event()  # the actuator: a cue or a session to play
         self.guide = Guide(self.settings, self.hrv, self.clock, self.log, self.event, wake.set, board.pacer_rate)
@@ -61,7 +58,6 @@ class App:
         self.baseline = Baseline(board.data_dir + "/baseline.json")
         self.states = StateMachine(self.settings, self.baseline)
         self.alive_sense = 0
-        self.local_hour = 0  # from the minute records' wall clock, kept once a minute
         self.running = True
 
     def start(self):
@@ -73,13 +69,13 @@ class App:
                                    FIRMWARE_VERSION, self.board.name)
         self.log.append(records.BOOT, self.scratch, plen)
         self.log.flush()
-        self._minute_tick = self.clock.ticks_ms()
-        self._end_state = -1  # state at the end of a minute still open for held beats
-        self._reset_minute(self._minute_tick)
-        self.pipe.start(self._minute_tick)
-        self.guide.boot = self.ui.display.boot = self.ui.tick = self._minute_tick
-        self._set_local_hour()
-        self._baseline_tick = self._minute_tick
+        tick = self.clock.ticks_ms()
+        self.minutes.start(tick)
+        self.pipe.start(tick)
+        self.guide.boot = self.ui.display.boot = self.ui.tick = self._baseline_tick = tick
+
+    def _hour(self, unix_s):
+        return coach_mod.local_hour(self.settings, unix_s)
 
     def event(self, kind, data=b""):
         """Logs an event now.  Allocates nothing, on a 32-bit port too: the wall time is
@@ -117,9 +113,7 @@ class App:
             # the accelerometer's FIFO, in the same burst cadence
             pipe.feed(buf, count, end_tick, abuf, accel.read_fifo(abuf) if accel is not None else 0)
             while pipe.next_beat():
-                if not pipe.to_minute(self.minute, self._minute_tick):
-                    self._close_minute(pipe.t_ms)
-                    pipe.to_minute(self.minute, self._minute_tick)
+                self.minutes.add(pipe, self.state)
                 if self.link.live:
                     plan = self.guide.session.plan
                     await self.link.send_live(pipe.t_ms, pipe.rr_ms, pipe.flag, self.state,
@@ -133,15 +127,7 @@ class App:
                     self._show_state()  # at once, not at the next 5 s step
             if pipe.metrics_due(end_tick):
                 self._metrics_step(end_tick)
-            late = ticks_diff(end_tick, self._minute_tick) - _MINUTE_MS
-            # A beat the detector still holds may belong to the minute now ending: the
-            # record cannot put a beat before its start (its times are rebuilt from the
-            # RRs), so the minute stays open for it, up to _LATE_MS.
-            if late >= 0:
-                if self._end_state < 0:
-                    self._end_state = self.state  # the minute's state is the one at its end
-                if late >= _LATE_MS or not det.waiting():
-                    self._close_minute(ticks_add(self._minute_tick, _MINUTE_MS))
+            self.minutes.step(end_tick, self.state, det.waiting())
 
     # ---- state, prompts, sessions ----------------------------------------------
     def _show_state(self):
@@ -163,7 +149,7 @@ class App:
         # A prompt needs threat evidenced at this very step, not only a red LED still dwelling;
         # the hour is the minute's (unix seconds are a long int on the ESP32: not every 5 s).
         threat_now = THREAT if self.state == THREAT and sm.evidence == THREAT else NO_READING
-        self.guide.step(now, self.state, threat_now, sm.activity or sm.recovering, self.local_hour)
+        self.guide.step(now, self.state, threat_now, sm.activity or sm.recovering, self.minutes.local_hour)
         if ticks_diff(now, self._baseline_tick) >= _BASELINE_SAVE_MS:
             self._baseline_tick = now
             self.baseline.save()
@@ -172,37 +158,6 @@ class App:
         self.guide.on_stop()
         self.log.flush()
         self.baseline.save()
-
-    def _close_minute(self, next_tick):
-        hrv = self.hrv
-        hrv.window(next_tick, _MINUTE_MS)
-        state = self.state if self._end_state < 0 else self._end_state
-        self._end_state = -1
-        if state == NO_READING:
-            # Unworn (no reading): the minute carries no HR or HRV, only its state.
-            plen = self.minute.finish(state, 0, 0, 0, 0, 0, self.log.keep_rr)
-        else:
-            plen = self.minute.finish(state, hrv.hr_bpm_x100, hrv.rmssd_ms_x10, hrv.sdnn_ms_x10,
-                                      hrv.coherence_x100, hrv.resonance_mhz, self.log.keep_rr)
-        self.log.append(records.MINUTE, self.minute.buf, plen, self._minute_up_s, self._minute_up_ms)
-        # From the clock, not the previous minute + 60 s: after a sync sets the clock the
-        # next minute follows it (issue 15 #9); minutes already logged keep their time.
-        self._reset_minute(next_tick)
-        self._minute_tick = next_tick
-
-    def _reset_minute(self, tick):
-        """A minute from `tick`: its wall start in s + ms (the record's first_ms counts from
-        the whole second: no beat reads early), its uptime for the record's header, and
-        the local hour the coach uses."""
-        clock = self.clock
-        ms = clock.unix_ms_at(tick)  # once a minute (a long int on 32-bit: not per beat)
-        self._minute_up_s = clock.at_s  # unix_ms_at set them to the uptime of `tick`
-        self._minute_up_ms = clock.at_ms
-        self.minute.reset(ms // 1000, ms % 1000)
-        self._set_local_hour()
-
-    def _set_local_hour(self):
-        self.local_hour = coach_mod.local_hour(self.settings, self.minute.unix_s)
 
     async def flusher(self):
         while self.running:

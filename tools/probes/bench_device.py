@@ -29,8 +29,10 @@ from soothe_sim import board as board_sim
 from soothe_fw.sense.beats import OK
 from soothe_fw.clock import Clock
 from soothe_fw.compat import ticks_add, ticks_diff, zeros
-from soothe_fw.app import App, _MINUTE_MS
+from soothe_fw.app import App
 from soothe_fw.feedback.pacer import BreathPlan
+
+_MINUTE_MS = 60000  # a minute record (soothe_fw/log/minutes.py)
 
 RATE = 100
 # Where the App keeps its settings and log (a memory filesystem under the WebAssembly port;
@@ -172,7 +174,7 @@ hrv_calls = [0]
 def add_beat(t_ms, rr_ms, flag):
     hrv_calls[0] += 1
     hrv.add_beat(t_ms, rr_ms, flag == OK)
-    return app.minute.add(ticks_diff(t_ms, app._minute_tick), rr_ms, flag)
+    return app.minutes.builder.add(ticks_diff(t_ms, app.minutes.tick), rr_ms, flag)
 
 def feed_block(b, end_tick):
     # App.sense, per block: motion, detector, contact gate
@@ -189,7 +191,7 @@ def beats_of_block(end_tick, k):
             beat_rr[4 * j + n] = pipe.rr_ms
             beat_flag[4 * j + n] = pipe.flag
             beat_count[j] = n + 1
-        if not pipe.to_minute(app.minute, app._minute_tick):
+        if not pipe.to_minute(app.minutes.builder, app.minutes.tick):
             return -1 - n  # the minute is full: closing it writes a record (outside the lock)
         n += 1
     return n
@@ -231,7 +233,7 @@ def run_hours(h0, h1, hours, sample_min):
         else:
             r = locked('beat', replayed_second, end, k)
         if r is not None and r < 0:
-            app._close_minute(end)
+            app.minutes.close(end, app.state)
             counts['minutes'] += 1
         if sampling and pipe.contact_changed:  # App.sense: an event record, outside the lock
             app.contact = pipe.contact
@@ -256,8 +258,8 @@ def run_hours(h0, h1, hours, sample_min):
                 fails['metrics'] += 1
                 if not debug:
                     debug.append([k, used])
-        if ticks_diff(end, app._minute_tick) >= _MINUTE_MS:
-            app._close_minute(ticks_add(app._minute_tick, _MINUTE_MS))
+        if ticks_diff(end, app.minutes.tick) >= _MINUTE_MS:
+            app.minutes.close(ticks_add(app.minutes.tick, _MINUTE_MS), app.state)
             counts['minutes'] += 1
         if ticks_diff(end, next_ui) >= 0:  # the ui's own wake-ups: it asks when to come back
             wait = locked('ui', app.ui.show, end)
