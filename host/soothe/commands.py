@@ -18,6 +18,7 @@ from .device import Device, DeviceError, find_port, open_port
 from .simulator import SimError, Simulator
 from .store import Store, StoreError
 from .sync import Progress, sync
+from soothe_fw.log import records
 
 
 class CommandError(Exception):
@@ -416,14 +417,15 @@ def do_finder(args):
         raise CommandError(str(e)) from e
     finally:
         dev.close()
+    # The reply's running byte is the session's kind (records.SESSION_KINDS) + 1, 0 for none.
+    kind = records.SESSION_KINDS[running - 1] if 0 < running <= len(records.SESSION_KINDS) else "unknown"
     if args.abort:
-        print("finder stopped" if accepted and running == 3 else
-              ("stopped a breathing session" if accepted else "nothing was running"))
+        print("finder stopped" if accepted and kind == "finder" else
+              ("stopped a session (%s)" % kind if accepted else "nothing was running"))
     elif accepted:
         print("resonance finder started: follow the pacer for about 10 min; the best rate becomes your default")
     else:
-        print("the device is already running a session (kind %d); stop it first with `soothe finder --abort`"
-              % running)
+        print("the device is already running a session (%s); stop it first with `soothe finder --abort`" % kind)
         return 1
     return 0
 
