@@ -215,9 +215,11 @@ def print_minutes(store, device_id, limit=10):
 
     step = max(1, len(rows) // limit)
     for r in rows[::step]:
+        # A minute with no reading carries no HR or HRV (the device logs zeros there): "-".
+        fig = list(r[3:7]) if r[1] != "no-reading" else [None] * 4
         print("%-16s %-12s %5s %7s %8s %7s %5s %5s" % (
-            local_time(r[0], "%Y-%m-%d %H:%M"), r[1][:12], num(r[2], "%d"), num(r[3], "%.1f"), num(r[4], "%.1f"),
-            num(r[5], "%.1f"), num(r[6], "%.2f"), num(r[7], "%d")))
+            local_time(r[0], "%Y-%m-%d %H:%M"), r[1][:12], num(r[2], "%d"), num(fig[0], "%.1f"), num(fig[1], "%.1f"),
+            num(fig[2], "%.1f"), num(fig[3], "%.2f"), num(r[7], "%d")))
     n_beats, n_clean = beat_counts(store.db, device_id)
     print("%d minutes, %d beats (%d clean) stored for %s" % (len(rows), n_beats, n_clean, device_id))
 

@@ -377,3 +377,24 @@ def test_timeline_legend_names_everything_drawn(tmp_path):
         assert label in texts, (label, texts)
     assert "prompt snoozed" not in texts  # not drawn, not listed
     assert any(t.startswith("local time (") for t in texts)
+
+
+def test_a_minute_with_no_reading_prints_no_heart_figures(monkeypatch, capsys):
+    """The device logs zeros for an unworn minute's HR and HRV; the listing shows "-", never
+    "0.0" as if a heart rate of zero had been measured."""
+    from soothe import commands, query
+
+    rows = [(1767600000, "drive", 98, 71.5, 40.2, 30.1, 0.5, 71),
+            (1767600060, "no-reading", 35, 0.0, 0.0, 0.0, 0.0, 132)]
+    monkeypatch.setattr(query, "all_minutes", lambda db, device_id: rows)
+    monkeypatch.setattr(query, "beat_counts", lambda db, device_id: (203, 71))
+
+    class Store:
+        db = None
+
+    commands.print_minutes(Store(), "dev")
+    lines = capsys.readouterr().out.splitlines()
+    worn = next(ln for ln in lines if " drive " in ln)
+    unworn = next(ln for ln in lines if " no-reading " in ln)
+    assert "71.5" in worn and "40.2" in worn
+    assert unworn.split()[3:8] == ["35", "-", "-", "-", "-"] and "0.0" not in unworn
