@@ -120,6 +120,19 @@ _REFRACTORY_MIN_MS = const(250)  # no new upstroke within 250 ms of the last bea
 _REFRACTORY_DIV = const(2)  # ... nor within 1/2 of the usual RR: the notch and diastolic wave lie there
 _DIASTOLIC_WIN_4 = const(3)  # the diastolic window (see _DIASTOLIC_8) is 3/4 of the usual RR ...
 _DIASTOLIC_NO_MED_MS = const(600)  # ... or 600 ms while there is no usual RR yet
+# A premature beat (PVC, PAC) comes 20-40 % early with a smaller pulse (less filling time,
+# Frank-Starling): inside the diastolic window it is under _DIASTOLIC_8 like the diastolic
+# wave.  What tells them apart is the pause after it: the diastolic wave leaves the next
+# beat on time (one usual RR), a premature beat delays it to 3/2..2 RR (PAC 1.65-1.95, PVC
+# 2.0).  So the steepest upstroke the window turned away is kept aside, and becomes a beat
+# when the next one comes between 3/2 and 5/2 usual RR and the pause after it is no shorter
+# than its coupling interval (the premature interval is the short one).
+_PAUSE_2 = const(3)
+_THR_KEPT_128 = const(32)  # inside the window an upstroke over 32/128 (1/4) of the level is kept
+# aside: a PVC 40 % early has ~30 % of the pulse (the generator's least), under _THR_128
+_SMALL_4 = const(3)  # an upstroke under 3/4 of the last is a smaller pulse: a premature beat's
+# (20-40 % early, 40-70 % of the pulse) is, a sinus beat's seldom (respiration moves it ~10 %)
+_PAUSE_MAX_2 = const(5)
 _RIVAL_WIN_4 = const(3)  # rival upstrokes (see _RIVAL_8) are looked for in 3/4 of the usual RR
 # A finished upstroke waits 1/4 of the usual RR (150 ms with none), within 60..250 ms, for a
 # steeper one to start: motion makes slope peaks of its own; the pulse's is the largest.
@@ -273,6 +286,14 @@ class BeatDetector:
         self._tent_b = 0
         self._tent_fn = 0
         self._tent_fo = 0
+        # The steepest upstroke the diastolic window turned away since the last beat (a
+        # premature beat if a pause follows it): slope (0: none), sample, foot.
+        self._kept_b = 0
+        self._kept_n = 0
+        self._kept_fn = 0
+        self._kept_fo = 0
+        self._kept_from = _NEVER  # the window's lower bar holds from .. to (samples)
+        self._kept_end = 0
         self._tent_due = _NEVER  # sample at which it is committed; _NEVER: none waits
         self._last_beat_n = -(1 << 20)  # max-slope sample of the last beat
         self._foot_n = 0  # foot of the last beat: sample and 1/32 fraction (0..31)
@@ -497,6 +518,11 @@ class BeatDetector:
         n = self._cand_n
         med = self.median_rr_us()
         rate = self.rate_hz
+        if b <= (self._amp * _THR_128) >> 7:
+            # Under the level: only the diastolic window's lower bar let it start.
+            if self._tent_due == _NEVER and n - self._last_beat_n < self._window_n(med):
+                self._keep(b, n, den, off32, head, now)
+            return
         if self._tent_due != _NEVER:
             # An upstroke is already waiting: the steeper of the two is the beat
             # (motion makes slope peaks of its own; the pulse's is the largest).
@@ -511,11 +537,8 @@ class BeatDetector:
             # A weak upstroke soon after a strong one is the diastolic wave after the
             # dicrotic notch, not a beat: within 3/4 of the usual RR (never under
             # _DIASTOLIC_MIN_MS) it needs _DIASTOLIC_8/8 of the last beat's slope.
-            since = n - self._last_beat_n
-            window = (med * _DIASTOLIC_WIN_4 // 4) * rate // 1000000 if med else (rate * _DIASTOLIC_NO_MED_MS) // 1000
-            if window < (rate * _DIASTOLIC_MIN_MS) // 1000:
-                window = (rate * _DIASTOLIC_MIN_MS) // 1000
-            if since < window and b * 8 < self._last_peak * _DIASTOLIC_8:
+            if n - self._last_beat_n < self._window_n(med) and b * 8 < self._last_peak * _DIASTOLIC_8:
+                self._keep(b, n, den, off32, head, now)  # a beat if a pause follows
                 return
         foot = self._foot32(den, off32, head, now)
         self._tent_n = n
@@ -528,6 +551,23 @@ class BeatDetector:
         lo = (rate * _TENT_WAIT_MIN_MS) // 1000
         hi = (rate * _TENT_WAIT_MAX_MS) // 1000
         self._tent_due = n + (lo if wait < lo else hi if wait > hi else wait)
+
+    def _window_n(self, med):
+        """The diastolic window after a beat, in samples (see _DIASTOLIC_8)."""
+        rate = self.rate_hz
+        window = (med * _DIASTOLIC_WIN_4 // 4) * rate // 1000000 if med else (rate * _DIASTOLIC_NO_MED_MS) // 1000
+        if window < (rate * _DIASTOLIC_MIN_MS) // 1000:
+            window = (rate * _DIASTOLIC_MIN_MS) // 1000
+        return window
+
+    def _keep(self, b, n, den, off32, head, now):
+        """Keeps aside the steepest upstroke the diastolic window turned away (see _PAUSE_2)."""
+        if b > self._kept_b:
+            foot = self._foot32(den, off32, head, now)
+            self._kept_b = b
+            self._kept_n = n
+            self._kept_fn = n + (foot >> 5)
+            self._kept_fo = foot & 31
 
     def _crest_n(self, head, now):
         """Sample of the crest after the waiting upstroke: the first maximum of the
@@ -563,6 +603,7 @@ class BeatDetector:
         b = self._tent_b
         med = self.median_rr_us()
         rate = self.rate_hz
+        small = b * 4 < self._last_peak * _SMALL_4  # a smaller pulse than the last (see rhythm.feed)
         self._last_peak = b
         amp = self._amp
         amp_ok = b * _AMP_BAND > amp and b < amp * _AMP_BAND
@@ -579,8 +620,12 @@ class BeatDetector:
                 self._amp_miss = 0
         fn = self._tent_fn
         fo = self._tent_fo
-        diff32 = (fn - self._foot_n) * 32 + (fo - self._foot_off)
         first = self._last_beat_n < 0
+        if self._kept_b:
+            self._kept_b = 0
+            if med and not first:
+                self._premature(n, med)
+        diff32 = (fn - self._foot_n) * 32 + (fo - self._foot_off)
         self._last_beat_n = n
         self._foot_n = fn
         self._foot_off = fo
@@ -595,6 +640,9 @@ class BeatDetector:
         else:
             self._next_decay_n = n + rate * _SEARCH_BACK_2 // 2
             self._rival_end = n + self._refractory
+        # The diastolic window's lower bar (_THR_KEPT_128) holds from the refractory's end.
+        self._kept_from = n + self._refractory
+        self._kept_end = n + self._window_n(med)
         if first or diff32 <= 0 or diff32 > 32 * _MAX_INTERVAL_S * rate:
             # No previous beat to measure from; or a foot no later than the last one (a
             # slow drift can put two tangent feet on the same 1/32 sample): no interval.
@@ -602,7 +650,27 @@ class BeatDetector:
             return
         self._pulse_evidence(diff32, (n - fn) * 32 - fo, b, (crest_n - self._trough_n) * 32)
         rr_us = (diff32 * 31250) // rate
-        self.rhythm.feed(rr_us, amp_ok and not self._cw_bad and self._learned, fn, fo)
+        self.rhythm.feed(rr_us, amp_ok and not self._cw_bad and self._learned, fn, fo, small)
+
+    def _premature(self, n, med):
+        """The upstroke kept aside (see _PAUSE_2) before the beat at sample n: if a pause
+        follows it, it was a premature beat; its interval goes to the classifier, which
+        flags it and the pause after it ECTOPIC.  Else it was the diastolic wave: dropped."""
+        rate = self.rate_hz
+        usual = med * rate // 1000000
+        total = n - self._last_beat_n
+        coupling = self._kept_n - self._last_beat_n
+        if total * 2 < usual * _PAUSE_2 or total * 2 > usual * _PAUSE_MAX_2 or total < 2 * coupling:
+            return
+        diff32 = (self._kept_fn - self._foot_n) * 32 + (self._kept_fo - self._foot_off)
+        if diff32 <= 0:
+            return
+        self._foot_n = self._kept_fn
+        self._foot_off = self._kept_fo
+        # The premature interval says nothing about whether successive intervals agree.
+        self._prev_diff32 = 0
+        self.rhythm.feed((diff32 * 31250) // rate, not self._cw_bad and self._learned, self._kept_fn,
+                         self._kept_fo, True)
 
     def _forget_rhythm(self):
         """What follows is judged on its own intervals, not on the last pulse's.
@@ -774,6 +842,7 @@ class BeatDetector:
         rate = self.rate_hz
         last_d = self._last_d
         thr = (self._amp * _THR_128) >> 7
+        thr_k = (self._amp * _THR_KEPT_128) >> 7
         cand = self._cand
         due = self._tent_due
         rearmed = self._rearmed
@@ -822,6 +891,7 @@ class BeatDetector:
                 self._commit(di - 1 if di else slen - 1, n)
                 due = self._tent_due
                 thr = (self._amp * _THR_128) >> 7
+                thr_k = (self._amp * _THR_KEPT_128) >> 7
             # Peak search on the polarity-corrected slope.
             if cand:
                 if dp > self._cand_max:
@@ -837,7 +907,7 @@ class BeatDetector:
                     self._cand = False
                     self._finish_candidate(di - 1 if di else slen - 1, n)
                     due = self._tent_due
-            elif dp > thr:
+            elif dp > thr or (dp > thr_k and self._kept_from < n < self._kept_end):
                 if self._learned and n - self._last_beat_n > self._refractory:
                     cand = True
                     self._cand = True
@@ -854,6 +924,7 @@ class BeatDetector:
                     # No beat where one was due: lower the threshold (search back).
                     self._amp = (self._amp * _DECAY_4) >> 2
                     thr = (self._amp * _THR_128) >> 7
+                    thr_k = (self._amp * _THR_KEPT_128) >> 7
                     self._next_decay_n = n + rate * _DECAY_EVERY_MS // 1000
             last_d = dp
             n += 1
@@ -890,6 +961,7 @@ class BeatDetector:
                 cand = self._cand
                 due = self._tent_due
                 thr = (self._amp * _THR_128) >> 7
+                thr_k = (self._amp * _THR_KEPT_128) >> 7
         self._cw_min = cw_min
         self._cw_max = cw_max
         self._cw_sat = cw_sat
@@ -1052,6 +1124,7 @@ class BeatDetector:
             self._amp = pos if want > 0 else neg
             self._cand = False
             self._tent_due = _NEVER  # an upstroke of the old polarity is not a beat
+            self._kept_b = 0
             if not self._learned:
                 self._rewind_to = True
             self._learned = True
@@ -1070,6 +1143,11 @@ class BeatDetector:
         self._last_beat_n -= shift
         self._tent_n -= shift
         self._tent_fn -= shift
+        self._kept_n -= shift
+        self._kept_fn -= shift
+        if self._kept_from != _NEVER:
+            self._kept_from -= shift
+        self._kept_end -= shift
         if self._tent_due != _NEVER:
             self._tent_due -= shift
         self._foot_n -= shift

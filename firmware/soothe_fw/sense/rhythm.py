@@ -57,6 +57,11 @@ _TH_FLOOR_DIV = const(6)
 # (c1 = 0.13 ~ 1/8, c2 = 0.17 ~ 1/6).
 _C1_SHIFT = const(3)
 _C2_DIV = const(6)
+# A beat whose pulse is smaller than the last one's (the detector says so) and comes over
+# 1/8 early waits for the next interval too: less filling time gives a premature beat a
+# smaller pulse (Frank-Starling), so 20 % early with a small pulse is telling where the
+# interval alone is within what sinus arrhythmia at rest allows (Th).
+_EARLY_8 = const(7)
 # A beat with no median yet is trusted once the next interval agrees within 1/4.
 _AGREE_Q = const(1)
 _MIN_RR_US = const(250000)  # 240 bpm: 220 bpm plus beat-to-beat jitter
@@ -166,9 +171,10 @@ class RhythmClassifier:
             self._pend = False
             self._emit(self._pend_rr, SHORT, self._pend_n, self._pend_off)
 
-    def feed(self, rr_us, clean, n, off32):
+    def feed(self, rr_us, clean, n, off32, small=False):
         """One interval ending at beat position (n, off32); clean: the signal around the
-        beat was usable (amplitude, contact, polarity learnt)."""
+        beat was usable (amplitude, contact, polarity learnt); small: its pulse was clearly
+        smaller than the last beat's."""
         emit = self._emit
         med = self.median_rr_us()
         prev = self._prev_rr
@@ -217,9 +223,11 @@ class RhythmClassifier:
                 emit(rr_us, MISSED, n, off32)
                 return
             ref = prev if prev else med
-            if rr_us * 4 < med * _SHORT_Q or (ref - rr_us > th and med - rr_us > th):
+            if rr_us * 4 < med * _SHORT_Q or (ref - rr_us > th and med - rr_us > th) or (
+                    small and rr_us * 8 < med * _EARLY_8 and rr_us < ref):
                 # Short, or suddenly shorter than both the last interval and the usual
-                # one by more than the variability: wait for the next interval.
+                # one by more than the variability, or early with a small pulse: wait
+                # for the next interval.
                 self._pend = True
                 self._pend_rr = rr_us
                 self._pend_n = n
