@@ -110,6 +110,7 @@ class RhythmClassifier:
         self._pend_n = 0
         self._pend_off = 0
         self._pend_drop = 0  # how much shorter the pending interval was than the one before
+        self._pend_soft = False  # it waits only for its small pulse: no pause after it, it is OK
         self._off_run = 0
         self._off_ref = 0
         self._prev_rr = 0
@@ -169,7 +170,7 @@ class RhythmClassifier:
         """No next beat came to judge a waiting short interval: it goes out as it is."""
         if self._pend:
             self._pend = False
-            self._emit(self._pend_rr, SHORT, self._pend_n, self._pend_off)
+            self._emit(self._pend_rr, OK if self._pend_soft else SHORT, self._pend_n, self._pend_off)
 
     def feed(self, rr_us, clean, n, off32, small=False):
         """One interval ending at beat position (n, off32); clean: the signal around the
@@ -214,7 +215,9 @@ class RhythmClassifier:
                 emit(pend, ECTOPIC, self._pend_n, self._pend_off)
                 emit(rr_us, ECTOPIC, n, off32)
                 return
-            emit(pend, SHORT, self._pend_n, self._pend_off)
+            # No pause came: short past what the rhythm allows, or (waiting only for its
+            # small pulse) a normal beat after all.
+            emit(pend, OK if self._pend_soft else SHORT, self._pend_n, self._pend_off)
         if not clean or rr_us < _MIN_RR_US or rr_us > _MAX_RR_US:
             emit(rr_us, NOISE, n, off32)
             return
@@ -223,8 +226,8 @@ class RhythmClassifier:
                 emit(rr_us, MISSED, n, off32)
                 return
             ref = prev if prev else med
-            if rr_us * 4 < med * _SHORT_Q or (ref - rr_us > th and med - rr_us > th) or (
-                    small and rr_us * 8 < med * _EARLY_8 and rr_us < ref):
+            hard = rr_us * 4 < med * _SHORT_Q or (ref - rr_us > th and med - rr_us > th)
+            if hard or (small and rr_us * 8 < med * _EARLY_8 and rr_us < ref):
                 # Short, or suddenly shorter than both the last interval and the usual
                 # one by more than the variability, or early with a small pulse: wait
                 # for the next interval.
@@ -233,6 +236,7 @@ class RhythmClassifier:
                 self._pend_n = n
                 self._pend_off = off32
                 self._pend_drop = ref - rr_us if ref > rr_us else 0
+                self._pend_soft = not hard
                 return
         if self._hist_n < _MIN_HIST and not (prev and rr_us * 4 > prev * (4 - _AGREE_Q)
                                              and rr_us * 4 < prev * (4 + _AGREE_Q)):
