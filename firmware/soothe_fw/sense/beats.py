@@ -130,6 +130,7 @@ _DIASTOLIC_NO_MED_MS = const(600)  # ... or 600 ms while there is no usual RR ye
 _PAUSE_2 = const(3)
 _THR_KEPT_128 = const(32)  # inside the window an upstroke over 32/128 (1/4) of the level is kept
 # aside: a PVC 40 % early has ~30 % of the pulse (the generator's least), under _THR_128
+_EARLY_8 = const(7)  # ... and over 1/8 early against the usual RR (rhythm.py's bar too)
 _SMALL_4 = const(3)  # an upstroke under 3/4 of the last is a smaller pulse: a premature beat's
 # (20-40 % early, 40-70 % of the pulse) is, a sinus beat's seldom (respiration moves it ~10 %)
 _PAUSE_MAX_2 = const(5)
@@ -648,8 +649,15 @@ class BeatDetector:
             # slow drift can put two tangent feet on the same 1/32 sample): no interval.
             self._prev_diff32 = 0
             return
-        self._pulse_evidence(diff32, (n - fn) * 32 - fo, b, (crest_n - self._trough_n) * 32)
         rr_us = (diff32 * 31250) // rate
+        if small and med and rr_us * 8 < med * _EARLY_8 and self._pulse:
+            # Early with a smaller pulse, amid a pulse: a premature beat (the diastolic
+            # window let it through: large enough, or late in the cycle).  Its size and
+            # interval say nothing about the pulse being there: the evidence is left as it
+            # is, and the next beat is compared with the one before it.
+            self._prev_diff32 = 0
+        else:
+            self._pulse_evidence(diff32, (n - fn) * 32 - fo, b, (crest_n - self._trough_n) * 32)
         self.rhythm.feed(rr_us, amp_ok and not self._cw_bad and self._learned, fn, fo, small)
 
     def _premature(self, n, med):
