@@ -49,8 +49,9 @@ _DIASTOLIC_MIN_MS = const(400)  # the window is 3/4 of the usual RR, never under
 # median learnt from diastolic waves (half the true RR) must not let them through (HeartPy's
 # data3.csv); the diastolic wave follows the notch at the end of ejection, ~300 ms after the
 # foot at rest (Weissler 1968), earlier at high rates (450 ms cost exercise beats).  The
-# window also hides a premature beat whose pulse is under 5/8 (notes/issue-13.md: half the
-# RR found them, but made beats of motion artefacts: F1 with bursts -2.6 points)
+# window also turns away a premature beat whose pulse is under 5/8; it is kept aside and
+# becomes a beat only when a pause follows it (see _PAUSE_2; a plain lower bar from half
+# the RR made beats of motion artefacts: F1 with bursts -2.6 points, notes/issue-13.md)
 _STEP_8 = const(5)  # an upstroke under 5/8 or over 8/5 of the last: contact, motion, a new source
 _AMP_BAND = const(4)  # a beat's upstroke within 4x of the level either way is in range
 _AMP_MISS_RESET = const(4)  # this many out of range in a row: the level itself moved
@@ -186,7 +187,8 @@ class BeatDetector:
       first seconds);
     - upstroke search (detection): `_cand*`, `_need_next`, `_max_width`, `_refractory`,
       `_next_decay_n` (search-back), `_rival/_rival_end`, `_rearmed`; the beat waiting to be
-      committed `_tent_*`; timing `_foot_n/_foot_off/_foot_back`, `_last_beat_n`, `_last_peak`,
+      committed `_tent_*`; the upstroke the diastolic window kept aside `_kept_*` (a premature
+      beat if a pause follows, see _PAUSE_2); timing `_foot_n/_foot_off/_foot_back`, `_last_beat_n`, `_last_peak`,
       `_trough_n` (crest time);
     - pulse evidence: `_evidence`, `_pulse`, `_beat_good`, `_bad_run`, `_prev_b`,
       `_prev_diff32`, `_rise_frac`, `_crest`, `_jit*` (metronome test), `_held_*`

@@ -17,6 +17,9 @@ The rules follow Lipponen & Tarvainen (2019, J Med Eng Technol 43:173), streamed
   c2 = 0.17): the premature interval and its pause are both not normal, whether the
   pause is compensatory (a PVC: premature + pause = two cycles) or not (a PAC: the
   sinus node is reset, the pause only a little longer than a cycle);
+  A premature beat's pulse is also smaller (less filling time): the detector says so
+  (`feed(..., small=True)`), and then an interval 1/8 early waits for its pause even where
+  Th is wider (sinus arrhythmia at rest); with no pause after it, it is OK after all;
 - extra (a false beat): two short intervals that add up to one usual interval;
 - missed: an interval of about two usual ones (over 7/4 of the median);
 - short: short, and not explained by the rules above.
