@@ -627,11 +627,13 @@ class BeatDetector:
             self._last_good_n = self._tent_n
             if self._good_run < _EVIDENCE_MAX:
                 self._good_run += 1
-        if self._good_run == 2 and ev == 0 and 32 * 60 * self.rate_hz < diff32 * _HR_MAX_BPM:
+        if self._good_run == 2 and ev == 0 and self._no_reading_s >= 3 and 32 * 60 * self.rate_hz < diff32 * _HR_MAX_BPM:
             # The first interval between two pulse-shaped upstrokes (a pulse regained, or
             # at the start): it has nothing of its own to agree with yet, but it is one,
             # so a pulse shows from its fourth upstroke (two agreeing intervals more), 4.4 s
-            # at 55 bpm after the first, not its fifth (5.5 s).
+            # at 55 bpm after the first, not its fifth (5.5 s).  Only after 3 s of no reading
+            # (a return): a pulse in doubt through motion proves itself as before (counted
+            # there, exercise with bursts lost 0.4 F1 points).
             ev = 1
         elif self._beat_good and prev:
             dev = diff32 - prev if diff32 > prev else prev - diff32
