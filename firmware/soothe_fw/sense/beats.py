@@ -639,7 +639,7 @@ class BeatDetector:
         first = self._last_beat_n < 0
         if self._kept_b:
             self._kept_b = 0
-            if med and not first:
+            if med and not first and self._pulse and not self.worn:
                 self._premature(n, med)
         diff32 = (fn - self._foot_n) * 32 + (fo - self._foot_off)
         self._last_beat_n = n
