@@ -136,12 +136,13 @@ _DIASTOLIC_NO_MED_MS = const(600)  # ... or 600 ms while there is no usual RR ye
 # when the next one comes between 3/2 and 5/2 usual RR and the pause after it is no shorter
 # than its coupling interval (the premature interval is the short one).
 _PAUSE_2 = const(3)
+_PAUSE_MAX_2 = const(5)
 _THR_KEPT_128 = const(32)  # inside the window an upstroke over 32/128 (1/4) of the level is kept
 # aside: a PVC 40 % early has ~30 % of the pulse (the generator's least), under _THR_128
-_EARLY_8 = const(7)  # ... and over 1/8 early against the usual RR (rhythm.py's bar too)
 _SMALL_4 = const(3)  # an upstroke under 3/4 of the last is a smaller pulse: a premature beat's
 # (20-40 % early, 40-70 % of the pulse) is, a sinus beat's seldom (respiration moves it ~10 %)
-_PAUSE_MAX_2 = const(5)
+_EARLY_8 = const(7)  # ... and, over 1/8 early against the usual RR, a premature beat's (rhythm.py
+# waits for its pause; the pulse evidence leaves it out)
 _RIVAL_WIN_4 = const(3)  # rival upstrokes (see _RIVAL_8) are looked for in 3/4 of the usual RR
 # A finished upstroke waits 1/4 of the usual RR (150 ms with none), within 60..250 ms, for a
 # steeper one to start: motion makes slope peaks of its own; the pulse's is the largest.
