@@ -234,6 +234,9 @@ class BeatDetector:
         self.polarity = 1
         self._peaked = _PEAKED_UNKNOWN  # share of recent windows whose top is the sharp end, 1/256
         self._learned = False
+        # The polarity has carried a pulse (an established one, see _pulse_evidence): it is
+        # how the sensor sits on the skin, so it is kept while there is no reading.
+        self._pol_kept = False
         self._amp = 0
 
     def _reset_stream(self):
@@ -740,6 +743,7 @@ class BeatDetector:
         self._evidence = ev
         if ev >= _EVIDENCE_ON and not self._pulse:
             self._recent_bad = 0  # a pulse again: the artefacts before it are history
+            self._pol_kept = True
         self._pulse = ev >= _EVIDENCE_ON
 
     @micropython.native
@@ -1059,6 +1063,14 @@ class BeatDetector:
             self._peaked = vote
         elif self._cw_bad:
             pass  # flat or at a rail: the window's shape is no wave's, it has no say
+        elif self._pol_kept and not self.contact:
+            # No reading, and the polarity has carried a pulse: it is a property of how the
+            # sensor sits on the skin (reflective or transmissive, the front end's sign), and
+            # an empty wrist's waves (flicker, a swinging strap, daylight, knocks) are no
+            # evidence about it.  Kept, so a pulse back on the wrist is found from its first
+            # upstroke (off-wrist votes turned it ~3 s after a return).  While there is a
+            # reading it still turns on a run of windows (the branch below).
+            pass
         elif self._pulse:
             # While there is a pulse the polarity turns slowly: a motion burst never
             # turns it, only a run of windows whose shape says so.
@@ -1075,6 +1087,7 @@ class BeatDetector:
             want = -1
         if want != self.polarity or not self._learned:
             self.polarity = want
+            self._pol_kept = False  # the new polarity has carried no pulse yet
             self._against = 0
             # The fiducial moves with the polarity: intervals across it mean nothing.
             self._evidence = 0
