@@ -238,6 +238,17 @@ class BeatDetector:
         # how the sensor sits on the skin, so it is kept while there is no reading.
         self._pol_kept = False
         self._amp = 0
+        # Back on the wrist (issue 13 item 5): while there is no reading, the last seconds
+        # of raw samples go into _learn_buf (a ring once the first seconds are learnt);
+        # once two pulse-shaped upstrokes have shown the level, they are run through again,
+        # so the pulses since the return count, with their own times.
+        self._ring_from = -1  # sample where the ring began (-1: contact, not kept)
+        self._rise_n = -(1 << 30)  # end of the last second whose range jumped up
+        self._replay_n = -(1 << 30)  # sample of the last replay (one per ring length)
+        self._replay_amp = 0  # the level for the replay: the last pulse-shaped upstroke
+        self._replaying = False
+        self._replay_skip = -1  # beats up to this sample are out already (not twice)
+        self._replay_now = False
 
     def _reset_stream(self):
         """The state of a stream that has not started (arrays cleared, not reallocated)."""
@@ -331,6 +342,7 @@ class BeatDetector:
         self.contact = False
         self.beats = 0
         self.artefacts = 0
+        self._last_out_n = -(1 << 20)  # foot sample of the last beat out
         self.unclaimed = 0  # upstrokes dropped: no pulse came to claim them
         # Set by the app: other evidence (the accelerometer measuring a moving wrist while
         # the signal stays live) says the sensor is worn, so beats the pulse evidence
@@ -370,6 +382,8 @@ class BeatDetector:
     # ---- producer side -------------------------------------------------
     def _emit(self, rr_us, flag, n, off32):
         """A classified beat: out at once while there is a pulse, else held (see _hold)."""
+        if n <= self._replay_skip:
+            return  # out already, before the return was run again (see _replay)
         if flag == OK and not self._beat_good:
             flag = NOISE  # this upstroke itself is not a pulse's (see _pulse_evidence)
         if self._pulse:
@@ -416,6 +430,7 @@ class BeatDetector:
             self._release_oldest(pulse)
 
     def _out(self, rr_us, flag, n, off32):
+        self._last_out_n = n
         h = self._head
         self.beat_rr_us[h] = rr_us
         self.beat_flag[h] = flag
@@ -508,6 +523,8 @@ class BeatDetector:
         n = self._cand_n
         med = self.median_rr_us()
         rate = self.rate_hz
+        if self._replaying and b > _NEW_SOURCE_X * self._amp:
+            return  # the step of the sensor put back on, not a pulse (see _replay)
         if self._tent_due != _NEVER:
             # An upstroke is already waiting: the steeper of the two is the beat
             # (motion makes slope peaks of its own; the pulse's is the largest).
@@ -577,7 +594,9 @@ class BeatDetector:
         self._last_peak = b
         amp = self._amp
         amp_ok = b * _AMP_BAND > amp and b < amp * _AMP_BAND
-        if amp_ok:
+        if self._replaying:
+            pass  # the level two pulses have shown is kept through the replay
+        elif amp_ok:
             amp += (b - amp) >> _AMP_EMA_SHIFT
             self._amp = amp
             self._amp_miss = 0
@@ -701,13 +720,21 @@ class BeatDetector:
             self._last_good_n = self._tent_n
             if self._good_run < _EVIDENCE_MAX:
                 self._good_run += 1
-        if self._good_run == 2 and ev == 0 and self._no_reading_s >= 3 and 32 * 60 * self.rate_hz < diff32 * _HR_MAX_BPM:
+        if (self._good_run >= 2 and self._ring_from >= 0 and not self._replaying and self._no_reading_s >= 3
+                and self.n - self._replay_n > len(self._learn_buf)):
+            # Two pulse-shaped upstrokes in a row with no reading: their level is a pulse's;
+            # run the seconds since the return again with it (see _replay).
+            self._replay_now = True
+            self._replay_amp = b
+        if ((self._good_run == 2 or (self._good_run == 1 and not prev)) and ev == 0 and self._no_reading_s >= 3
+                and 32 * 60 * self.rate_hz < diff32 * _HR_MAX_BPM):
             # The first interval between two pulse-shaped upstrokes (a pulse regained, or
             # at the start): it has nothing of its own to agree with yet, but it is one,
             # so a pulse shows from its fourth upstroke (two agreeing intervals more), 4.4 s
             # at 55 bpm after the first, not its fifth (5.5 s).  Only after 3 s of no reading
             # (a return): a pulse in doubt through motion proves itself as before (counted
-            # there, exercise with bursts lost 0.4 F1 points).
+            # there, exercise with bursts lost 0.4 F1 points).  The first upstroke of a
+            # stream (a replay's) has no interval to be judged by: the second stands for both.
             ev = 1
         elif self._beat_good and prev:
             dev = diff32 - prev if diff32 > prev else prev - diff32
@@ -770,6 +797,20 @@ class BeatDetector:
             if n + count <= len(lb):
                 for k in range(count):
                     lb[n + k] = buf[k]
+        if not self.contact and self._learned:
+            # No reading: keep the last seconds for the replay of a return (see _replay).
+            lb = self._learn_buf
+            ln = len(lb)
+            if self._ring_from < 0:
+                self._ring_from = n
+            i = n % ln
+            for k in range(count):
+                lb[i] = buf[k]
+                i += 1
+                if i == ln:
+                    i = 0
+        elif self._ring_from >= 0 and not self._replaying:
+            self._ring_from = -1
         if n == 0 and count:
             # Prime the filters with the first sample so the DC step of a fresh
             # start is not taken for a huge slope (it would skew polarity and threshold).
@@ -946,6 +987,8 @@ class BeatDetector:
             self._rebase()
         if self._rewind_to:
             self._rewind()
+        if self._replay_now and not self._replaying:
+            self._replay()
         self._contact_now()
         return self.available()
 
@@ -970,7 +1013,88 @@ class BeatDetector:
         self._replayed_to = total
         self.process(self._learn_buf, total)
 
+    def _replay(self):
+        """Runs the seconds since the return again, now that the level is a pulse's.
+
+        Back on the wrist the first upstrokes meet a level set by the empty wrist (a flat
+        line's noise, a lamp's flicker) or by the step of the sensor put back on, and are
+        missed or misjudged for 2-3 s; with the level two pulse-shaped upstrokes have shown,
+        the same samples give those pulses, so the evidence builds from the return and they
+        come out with their own times.  The contact and polarity windows were judged as
+        the samples came and are not judged again; beats already out are not repeated.
+        Runs once per return; its memoryview is allocated once per return, not per sample."""
+        self._replay_now = False
+        self._replay_n = self.n
+        lb = self._learn_buf
+        ln = len(lb)
+        end = self.n
+        start = self._ring_from if end - self._ring_from < ln else end - ln
+        if start < self._rise_n < end:
+            # From the end of the second the sensor went on: the step of its DC is no
+            # pulse, and it would stand as a beat before the first one (a rival to it).
+            start = self._rise_n
+        count = end - start
+        # Beats found since `start` are found again; those before it are the empty wrist's.
+        held = 0
+        while held < self._held and self._held_n[held] < start:
+            held += 1
+        self._held = held
+        self._release(False)
+        self.rhythm.flush()
+        self._replay_skip = self._last_out_n
+        # What the windows measured so far stays as it is.
+        saved = (self._cw_min, self._cw_max, self._cw_sat, self._cw_n, self._cw_hf, self._cw_pos,
+                 self._cw_neg, self._x1, self._x2, self._win_sum, self._win_hi, self._win_lo,
+                 self._win_n, self._win_pos, self._win_neg, self._win_count)
+        amp = self._replay_amp
+        self._amp = amp
+        # The detection and evidence state of a stream starting at `start`.
+        self._cand = False
+        self._tent_due = _NEVER
+        self._rearmed = False
+        self._rival = 0
+        self._rival_end = 0
+        self._last_beat_n = -(1 << 20)
+        self._next_decay_n = _NEVER
+        self._evidence = 0
+        self._pulse = False
+        self._prev_diff32 = 0
+        self._prev_b = amp
+        self._good_run = 0
+        self._bad_run = 0
+        self._rise_frac = _RISE_FRAC_LOW_256
+        self._crest = _CREST_LOW_256
+        self._forget_rhythm()
+        self.rhythm.relearn()
+        self._amp_miss = 0
+        x = lb[start % ln]
+        blen = self._len
+        for i in range(blen):
+            self._box1[i] = x
+            self._box2[i] = x * blen
+        self._sum1 = x * blen
+        self._sum2 = self._sum1 * blen
+        for i in range(self._slen):
+            self._sbuf[i] = self._sum2
+        self._bi = 0
+        self._di = 0
+        self._last_d = 0
+        self.n = start
+        self._replaying = True
+        i = start % ln
+        first = ln - i if count > ln - i else count
+        self.process(memoryview(lb)[i:], first)
+        if count > first:
+            self.process(lb, count - first)
+        self._replaying = False
+        self._replay_skip = -1
+        (self._cw_min, self._cw_max, self._cw_sat, self._cw_n, self._cw_hf, self._cw_pos,
+         self._cw_neg, self._x1, self._x2, self._win_sum, self._win_hi, self._win_lo,
+         self._win_n, self._win_pos, self._win_neg, self._win_count) = saved
+
     def _window_done(self):
+        if self._replaying:
+            return  # judged when the samples came (see _replay)
         span = self._cw_max - self._cw_min
         bad = span < self.flat_range or self._cw_sat * _RAIL_SHARE_DIV > self._cw_n
         was_bad = self._cw_bad
@@ -981,6 +1105,8 @@ class BeatDetector:
         self._last_span = span
         if bad or span > _STEADY_X * last or last > _STEADY_X * span:
             self._steady_s = 0
+            if not bad and span > _STEADY_X * last:
+                self._rise_n = self.n  # the range jumped up (the sensor put on): see _replay
         elif self._steady_s < _COUNT_CAP_S:
             self._steady_s += 1
         self._cw_min = 1 << 30
@@ -1030,6 +1156,8 @@ class BeatDetector:
         self.contact = self._cw_bad == 0 and recent and self._recent_bad < _BAD_LOST
 
     def _polarity_update(self):
+        if self._replaying:
+            return  # judged when the samples came (see _replay)
         self._win_count += self._win_len
         if not self._learned and self._win_count < _FIRST_WINS * self._win_len:
             return  # the first decision looks at 4 s: 2 s can hold under 2 beats at 50 bpm
@@ -1129,6 +1257,9 @@ class BeatDetector:
         self._rival_end -= shift
         self._next_decay_n -= shift
         self.rhythm.rebase(shift)
+        self._ring_from = -1  # the ring's index is n modulo its length: start it again
+        self._rise_n = -(1 << 30)
+        self._replay_n = -(1 << 30)
         for i in range(_RING):
             self.beat_n[i] -= shift
         for i in range(_HOLD):
