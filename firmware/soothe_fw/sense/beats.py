@@ -1177,6 +1177,8 @@ class BeatDetector:
         # end (a rectified lamp flicker, say) while the polarity says otherwise are no pulse.
         if (vote > 0) == (self.polarity > 0):
             self._against = 0
+        elif not self.contact and self._steady_s < _STEADY_MIN_S:
+            pass  # no reading, and the sensor just went on or off (a step of its DC): no shape
         elif self._against < _AGAINST_WINS:
             self._against += 1
             # Clearly the other way (the sharp end a third further out than the other,
