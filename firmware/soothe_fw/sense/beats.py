@@ -244,7 +244,7 @@ class BeatDetector:
         # so the pulses since the return count, with their own times.
         self._ring_from = -1  # sample where the ring began (-1: contact, not kept)
         self._rise_n = -(1 << 30)  # end of the last second whose range jumped up
-        self._replay_n = -(1 << 30)  # sample of the last replay (one per ring length)
+        self._replay_n = -(1 << 30)  # sample of the last replay (one a second at most)
         self._replay_amp = 0  # the level for the replay: the last pulse-shaped upstroke
         self._replaying = False
         self._replay_skip = -1  # beats up to this sample are out already (not twice)
@@ -309,6 +309,7 @@ class BeatDetector:
         self._beat_good = False  # the last upstroke looked like a pulse's
         self._bad_run = 0  # 1 after an upstroke that was no pulse's
         self._good_run = 0  # pulse-shaped upstrokes in a row (see _pulse_evidence)
+        self._shaped_run = 0  # the same by their own shape and size (not the windows' guard)
         self._last_span = 0  # raw range of the last contact window
         self._steady_s = 0  # contact windows in a row that were live and steady
         self._against = 0  # polarity windows in a row whose shape says the other polarity
@@ -709,6 +710,11 @@ class BeatDetector:
                     and rival * 8 <= b * _RIVAL_8)
         snr_ok = (b // scale) * 256 >= self._noise * _SNR_MIN  # small ints even at 18 bits
         self._beat_good = shape_ok and snr_ok and self._against < _AGAINST_WINS
+        if shape_ok and snr_ok:
+            if self._shaped_run < _EVIDENCE_MAX:
+                self._shaped_run += 1
+        else:
+            self._shaped_run = 0
         if not self._beat_good:
             ev = 0  # held beats wait for it to come back (see _emit)
             if self._bad_run:
@@ -720,10 +726,11 @@ class BeatDetector:
             self._last_good_n = self._tent_n
             if self._good_run < _EVIDENCE_MAX:
                 self._good_run += 1
-        if (self._good_run >= 2 and self._ring_from >= 0 and not self._replaying and self._no_reading_s >= 3
-                and self.n - self._replay_n > len(self._learn_buf)):
+        if (self._shaped_run >= 2 and self._ring_from >= 0 and not self._replaying and self._no_reading_s >= 3
+                and self.n - self._replay_n > self.rate_hz):
             # Two pulse-shaped upstrokes in a row with no reading: their level is a pulse's;
-            # run the seconds since the return again with it (see _replay).
+            # run the seconds since the return again with it (see _replay).  Judged on their
+            # own shape: the windows' guard (_against) may still hold the empty wrist's.
             self._replay_now = True
             self._replay_amp = b
         if ((self._good_run == 2 or (self._good_run == 1 and not prev)) and ev == 0 and self._no_reading_s >= 3
@@ -1061,6 +1068,7 @@ class BeatDetector:
         self._prev_diff32 = 0
         self._prev_b = amp
         self._good_run = 0
+        self._shaped_run = 0
         self._bad_run = 0
         self._rise_frac = _RISE_FRAC_LOW_256
         self._crest = _CREST_LOW_256
@@ -1178,7 +1186,9 @@ class BeatDetector:
         if (vote > 0) == (self.polarity > 0):
             self._against = 0
         elif not self.contact and self._steady_s < _STEADY_MIN_S:
-            pass  # no reading, and the sensor just went on or off (a step of its DC): no shape
+            # No reading, and the sensor just went on or off (a step of its DC): the step
+            # has no pulse's shape, and the empty wrist's before it says nothing of what follows.
+            self._against = 0
         elif self._against < _AGAINST_WINS:
             self._against += 1
             # Clearly the other way (the sharp end a third further out than the other,
