@@ -153,6 +153,7 @@ _SHARP_2 = const(3)  # the sharp end 3/2 as far out as the broad one: clearly th
 _STEADY_X = const(3)  # a window's range within 3x of the last one's is steady (no DC step)
 _STEADY_MIN_S = const(2)  # steady seconds before a window with no pulse decides the polarity
 _NO_PULSE_DECIDE_S = const(6)  # ... after 6 s with no pulse to keep
+_KEEP_POLARITY_S = const(15)  # contact with a pulse this long: the polarity is the sensor's
 _LEVEL_RESET_X = const(4)  # a window's steepest upstroke 4x the level: the level starts again
 _BAD_WINDOWS_RELEARN = const(2)  # 2 flat/railed windows in a row: the rhythm and level restart
 _OK_RECENT_MS = const(2500)  # contact needs an OK beat within 2.5 s (30 bpm plus margin) ...
@@ -234,9 +235,11 @@ class BeatDetector:
         self.polarity = 1
         self._peaked = _PEAKED_UNKNOWN  # share of recent windows whose top is the sharp end, 1/256
         self._learned = False
-        # The polarity has carried a pulse (an established one, see _pulse_evidence): it is
-        # how the sensor sits on the skin, so it is kept while there is no reading.
+        # The polarity has carried a pulse with contact for _KEEP_POLARITY_S: it is how the
+        # sensor sits on the skin, so it is kept while there is no reading.  (A few seconds
+        # are not enough: sharp movement of the other skew can pass for a pulse for 5 s.)
         self._pol_kept = False
+        self._pol_s = 0  # seconds of contact with a pulse under this polarity
         self._amp = 0
         # Back on the wrist (issue 13 item 5): while there is no reading, the last seconds
         # of raw samples go into _learn_buf (a ring once the first seconds are learnt);
@@ -777,7 +780,6 @@ class BeatDetector:
         self._evidence = ev
         if ev >= _EVIDENCE_ON and not self._pulse:
             self._recent_bad = 0  # a pulse again: the artefacts before it are history
-            self._pol_kept = True
         self._pulse = ev >= _EVIDENCE_ON
 
     @micropython.native
@@ -1145,6 +1147,9 @@ class BeatDetector:
         self._contact_now()
         if self._pulse:
             self._no_pulse_s = 0
+            if self.contact and not self._pol_kept:
+                self._pol_s += 1
+                self._pol_kept = self._pol_s >= _KEEP_POLARITY_S
         elif self._no_pulse_s < _COUNT_CAP_S:
             self._no_pulse_s += 1
         if self.contact:
@@ -1228,6 +1233,7 @@ class BeatDetector:
         if want != self.polarity or not self._learned:
             self.polarity = want
             self._pol_kept = False  # the new polarity has carried no pulse yet
+            self._pol_s = 0
             self._against = 0
             # The fiducial moves with the polarity: intervals across it mean nothing.
             self._evidence = 0
