@@ -1189,6 +1189,11 @@ class BeatDetector:
         # A pulse's top is its sharp end; two windows in a row whose bottom is the sharp
         # end (a rectified lamp flicker, say) while the polarity says otherwise are no pulse.
         if (vote > 0) == (self.polarity > 0):
+            if self._against >= _AGAINST_WINS and self._shaped_run >= 2 and self._ring_from >= 0 and not self.contact:
+                # The guard held pulse-shaped upstrokes back (the empty wrist's vote); now
+                # the shape agrees: run the seconds since the return again (see _replay).
+                self._replay_now = True
+                self._replay_amp = self._prev_b
             self._against = 0
         elif not self.contact and self._steady_s < _STEADY_MIN_S:
             # No reading, and the sensor just went on or off (a step of its DC): the step
