@@ -729,7 +729,7 @@ class BeatDetector:
             self._last_good_n = self._tent_n
             if self._good_run < _EVIDENCE_MAX:
                 self._good_run += 1
-        if (self._shaped_run >= 2 and self._ring_from >= 0 and not self._replaying and self._no_reading_s >= 3
+        if (self._shaped_run >= 1 and self._ring_from >= 0 and not self._replaying and self._no_reading_s >= 3
                 and self.n - self._replay_n > self.rate_hz):
             # Two pulse-shaped upstrokes in a row with no reading: their level is a pulse's;
             # run the seconds since the return again with it (see _replay).  Judged on their
