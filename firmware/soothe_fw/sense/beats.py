@@ -246,6 +246,7 @@ class BeatDetector:
         # once two pulse-shaped upstrokes have shown the level, they are run through again,
         # so the pulses since the return count, with their own times.
         self._ring_from = -1  # sample where the ring began (-1: contact, not kept)
+        self._was_worn = False  # contact was shown once: a later one is a return
         self._rise_n = -(1 << 30)  # end of the last second whose range jumped up
         self._replay_n = -(1 << 30)  # sample of the last replay (one a second at most)
         self._replay_amp = 0  # the level for the replay: the last pulse-shaped upstroke
@@ -729,7 +730,8 @@ class BeatDetector:
             self._last_good_n = self._tent_n
             if self._good_run < _EVIDENCE_MAX:
                 self._good_run += 1
-        if (self._shaped_run >= 1 and self._ring_from >= 0 and not self._replaying and self._no_reading_s >= 3
+        if (self._shaped_run >= 1 and self._ring_from >= 0 and self._was_worn and not self._replaying
+                and self._no_reading_s >= 3
                 and self.n - self._replay_n > self.rate_hz):
             # Two pulse-shaped upstrokes in a row with no reading: their level is a pulse's;
             # run the seconds since the return again with it (see _replay).  Judged on their
@@ -1154,6 +1156,7 @@ class BeatDetector:
             self._no_pulse_s += 1
         if self.contact:
             self._no_reading_s = 0
+            self._was_worn = True  # (the start's first seconds are run again by _rewind)
         elif self._no_reading_s < _COUNT_CAP_S:
             self._no_reading_s += 1
         if self._cw_bad >= _BAD_WINDOWS_RELEARN:
@@ -1189,7 +1192,8 @@ class BeatDetector:
         # A pulse's top is its sharp end; two windows in a row whose bottom is the sharp
         # end (a rectified lamp flicker, say) while the polarity says otherwise are no pulse.
         if (vote > 0) == (self.polarity > 0):
-            if self._against >= _AGAINST_WINS and self._shaped_run >= 2 and self._ring_from >= 0 and not self.contact:
+            if (self._against >= _AGAINST_WINS and self._shaped_run >= 2 and self._ring_from >= 0 and self._was_worn
+                    and not self.contact):
                 # The guard held pulse-shaped upstrokes back (the empty wrist's vote); now
                 # the shape agrees: run the seconds since the return again (see _replay).
                 self._replay_now = True
