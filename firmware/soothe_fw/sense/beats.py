@@ -248,6 +248,7 @@ class BeatDetector:
         self._ring_from = -1  # sample where the ring began (-1: contact, not kept)
         self._was_worn = False  # contact was shown once: a later one is a return
         self._rise_n = -(1 << 30)  # end of the last second whose range jumped up
+        self._rise_flat = False
         self._replay_n = -(1 << 30)  # sample of the last replay (one a second at most)
         self._replay_amp = 0  # the level for the replay: the last pulse-shaped upstroke
         self._replaying = False
@@ -738,7 +739,8 @@ class BeatDetector:
             # own shape: the windows' guard (_against) may still hold the empty wrist's.
             self._replay_now = True
             self._replay_amp = b
-        if ((self._good_run == 2 or (self._good_run == 1 and not prev)) and ev == 0 and self._no_reading_s >= 3
+        first_of_replay = self._good_run == 1 and not prev and self._replaying == 2
+        if ((self._good_run == 2 or first_of_replay) and ev == 0 and self._no_reading_s >= 3
                 and 32 * 60 * self.rate_hz < diff32 * _HR_MAX_BPM):
             # The first interval between two pulse-shaped upstrokes (a pulse regained, or
             # at the start): it has nothing of its own to agree with yet, but it is one,
@@ -746,7 +748,10 @@ class BeatDetector:
             # at 55 bpm after the first, not its fifth (5.5 s).  Only after 3 s of no reading
             # (a return): a pulse in doubt through motion proves itself as before (counted
             # there, exercise with bursts lost 0.4 F1 points).  The first upstroke of a
-            # stream (a replay's) has no interval to be judged by: the second stands for both.
+            # stream (a replay's) has no interval to be judged by: the second stands for both,
+            # but is not OK itself (the first may be the empty wrist's last swing).
+            if first_of_replay:
+                self._beat_good = False
             ev = 1
         elif self._beat_good and prev:
             dev = diff32 - prev if diff32 > prev else prev - diff32
@@ -1040,7 +1045,8 @@ class BeatDetector:
         ln = len(lb)
         end = self.n
         start = self._ring_from if end - self._ring_from < ln else end - ln
-        if start < self._rise_n < end:
+        at_rise = start < self._rise_n < end
+        if at_rise:
             # From the end of the second the sensor went on: the step of its DC is no
             # pulse, and it would stand as a beat before the first one (a rival to it).
             start = self._rise_n
@@ -1092,7 +1098,10 @@ class BeatDetector:
         self._di = 0
         self._last_d = 0
         self.n = start
-        self._replaying = True
+        # 2: from the step of a flat sensor put on, so the first upstroke is the skin's (see
+        # first_of_replay); 1: otherwise (a swinging sensor's range jumps too: a swing as
+        # large as a pulse, then the step, made an OK beat 0.45 s off any true one).
+        self._replaying = 2 if at_rise and self._rise_flat else 1
         i = start % ln
         first = ln - i if count > ln - i else count
         self.process(memoryview(lb)[i:], first)
@@ -1119,6 +1128,7 @@ class BeatDetector:
             self._steady_s = 0
             if not bad and span > _STEADY_X * last:
                 self._rise_n = self.n  # the range jumped up (the sensor put on): see _replay
+                self._rise_flat = was_bad > 0  # ... from a flat line: nothing swung before it
         elif self._steady_s < _COUNT_CAP_S:
             self._steady_s += 1
         self._cw_min = 1 << 30
