@@ -165,6 +165,26 @@ _RAIL_SHARE_DIV = const(2)  # a contact window over 1/2 at a rail is bad (satura
 _FOOT_FAR_X = const(2)  # a tangent foot over 2x the look-back away is clamped to it
 
 
+def _reverse(a, i, j):
+    """Reverses a[i:j] in place."""
+    j -= 1
+    while i < j:
+        t = a[i]
+        a[i] = a[j]
+        a[j] = t
+        i += 1
+        j -= 1
+
+
+def _turn(a, k):
+    """Turns the ring `a` left by k in place (three reversals; nothing allocated)."""
+    if k:
+        ln = len(a)
+        _reverse(a, 0, k)
+        _reverse(a, k, ln)
+        _reverse(a, 0, ln)
+
+
 class BeatDetector:
     """Samples in (`process`), beats out (`available`/`pop`, `beat_*` rings), `contact`.
 
@@ -228,6 +248,7 @@ class BeatDetector:
         self.beat_off32 = zeros("b", _RING)
         # The first seconds, kept to run through again once the polarity is learnt.
         self._learn_buf = zeros("i", _LEARN_S * fs)
+        self._saved = zeros("i", 16)  # the windows' running state, kept through a replay
         self._arrays = (self._box1, self._box2, self._sbuf, self._held_rr, self._held_flag, self._held_n,
                         self._held_off, self._jit, self.beat_rr_us, self.beat_flag,
                         self.beat_n, self.beat_off32)
@@ -813,7 +834,9 @@ class BeatDetector:
             if n + count <= len(lb):
                 for k in range(count):
                     lb[n + k] = buf[k]
-        if not self.contact and self._learned:
+        if self._replaying:
+            pass  # the ring is being read (see _replay)
+        elif not self.contact and self._learned:
             # No reading: keep the last seconds for the replay of a return (see _replay).
             lb = self._learn_buf
             ln = len(lb)
@@ -825,7 +848,7 @@ class BeatDetector:
                 i += 1
                 if i == ln:
                     i = 0
-        elif self._ring_from >= 0 and not self._replaying:
+        elif self._ring_from >= 0:
             self._ring_from = -1
         if n == 0 and count:
             # Prime the filters with the first sample so the DC step of a fresh
@@ -1038,7 +1061,7 @@ class BeatDetector:
         the same samples give those pulses, so the evidence builds from the return and they
         come out with their own times.  The contact and polarity windows were judged as
         the samples came and are not judged again; beats already out are not repeated.
-        Runs once per return; its memoryview is allocated once per return, not per sample."""
+        Allocates nothing: the ring is turned in place so the span starts at index 0."""
         self._replay_now = False
         self._replay_n = self.n
         lb = self._learn_buf
@@ -1060,9 +1083,23 @@ class BeatDetector:
         self.rhythm.flush()
         self._replay_skip = self._last_out_n
         # What the windows measured so far stays as it is.
-        saved = (self._cw_min, self._cw_max, self._cw_sat, self._cw_n, self._cw_hf, self._cw_pos,
-                 self._cw_neg, self._x1, self._x2, self._win_sum, self._win_hi, self._win_lo,
-                 self._win_n, self._win_pos, self._win_neg, self._win_count)
+        sv = self._saved
+        sv[0] = self._cw_min if self._cw_min < _NEVER else _NEVER - 1  # (1 << 30: no sample yet)
+        sv[1] = self._cw_max
+        sv[2] = self._cw_sat
+        sv[3] = self._cw_n
+        sv[4] = self._cw_hf
+        sv[5] = self._cw_pos
+        sv[6] = self._cw_neg
+        sv[7] = self._x1
+        sv[8] = self._x2
+        sv[9] = self._win_sum
+        sv[10] = self._win_hi
+        sv[11] = self._win_lo if self._win_lo < _NEVER else _NEVER - 1
+        sv[12] = self._win_n
+        sv[13] = self._win_pos
+        sv[14] = self._win_neg
+        sv[15] = self._win_count
         amp = self._replay_amp
         self._amp = amp
         # The detection and evidence state of a stream starting at `start`.
@@ -1103,15 +1140,27 @@ class BeatDetector:
         # large as a pulse, then the step, made an OK beat 0.45 s off any true one).
         self._replaying = 2 if at_rise and self._rise_flat else 1
         i = start % ln
-        first = ln - i if count > ln - i else count
-        self.process(memoryview(lb)[i:], first)
-        if count > first:
-            self.process(lb, count - first)
+        _turn(lb, i)  # the span now starts at index 0
+        self.process(lb, count)
+        _turn(lb, ln - i if i else 0)  # back to n modulo the length
         self._replaying = False
         self._replay_skip = -1
-        (self._cw_min, self._cw_max, self._cw_sat, self._cw_n, self._cw_hf, self._cw_pos,
-         self._cw_neg, self._x1, self._x2, self._win_sum, self._win_hi, self._win_lo,
-         self._win_n, self._win_pos, self._win_neg, self._win_count) = saved
+        self._cw_min = sv[0]
+        self._cw_max = sv[1]
+        self._cw_sat = sv[2]
+        self._cw_n = sv[3]
+        self._cw_hf = sv[4]
+        self._cw_pos = sv[5]
+        self._cw_neg = sv[6]
+        self._x1 = sv[7]
+        self._x2 = sv[8]
+        self._win_sum = sv[9]
+        self._win_hi = sv[10]
+        self._win_lo = sv[11]
+        self._win_n = sv[12]
+        self._win_pos = sv[13]
+        self._win_neg = sv[14]
+        self._win_count = sv[15]
 
     def _window_done(self):
         if self._replaying:
