@@ -272,7 +272,7 @@ class BeatDetector:
         self._rise_flat = False
         self._replay_n = -(1 << 30)  # sample of the last replay (one a second at most)
         self._replay_amp = 0  # the level for the replay: the last pulse-shaped upstroke
-        self._replaying = False
+        self._replaying = 0  # 0: live; 1, 2: a replay (see _replay)
         self._replay_skip = -1  # beats up to this sample are out already (not twice)
         self._replay_now = False
 
@@ -1143,7 +1143,7 @@ class BeatDetector:
         _turn(lb, i)  # the span now starts at index 0
         self.process(lb, count)
         _turn(lb, ln - i if i else 0)  # back to n modulo the length
-        self._replaying = False
+        self._replaying = 0
         self._replay_skip = -1
         self._cw_min = sv[0]
         self._cw_max = sv[1]
