@@ -1069,6 +1069,11 @@ class BeatDetector:
         end = self.n
         start = self._ring_from if end - self._ring_from < ln else end - ln
         at_rise = start < self._rise_n < end
+        if not (at_rise and self._rise_flat):
+            # Only from a flat line put on the skin: run from a live empty wrist (a swinging
+            # sensor at the pulse's level) the replay made OK beats of swings (dangling at
+            # 55 bpm, 3 in an hour), where the live path made none.
+            return
         if at_rise:
             # From the end of the second the sensor went on: the step of its DC is no
             # pulse, and it would stand as a beat before the first one (a rival to it).
