@@ -197,7 +197,9 @@ class BeatDetector:
     - polarity and level: `polarity`, `_peaked`, `_win_*` (2 s shape window), `_amp`,
       `_amp_miss`, `_reset_pos/_reset_neg` and `_last_pos/_last_neg` (the level after a
       reset), `_against`, `_learned`, `_learn_buf/_rewind_to/_replayed_to` (rewind of the
-      first seconds);
+      first seconds), `_pol_kept/_pol_s` (the polarity kept through no reading);
+    - replay of a return (`_replay`): `_learn_buf` as a ring while there is no reading
+      (`_ring_from`), `_rise_n/_rise_flat`, `_was_worn`, `_shaped_run`, `_replay_*`, `_saved`;
     - upstroke search (detection): `_cand*`, `_need_next`, `_max_width`, `_refractory`,
       `_next_decay_n` (search-back), `_rival/_rival_end`, `_rearmed`; the beat waiting to be
       committed `_tent_*`; timing `_foot_n/_foot_off/_foot_back`, `_last_beat_n`, `_last_peak`,
