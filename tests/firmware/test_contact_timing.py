@@ -22,11 +22,22 @@ def test_no_reading_within_3_s_of_leaving_and_shown_with_the_first_ok_beat(inter
         assert shown is not None and shown - first_ok <= 1.0, (seed, first_ok, shown)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: the first OK beat still comes 4.5-7.75 s after return "
-                   "on some seeds (the evidence needs 4 pulse-shaped upstrokes after the level and the "
-                   "polarity are right; no replay of the held samples yet)")
-def test_beats_back_within_5_s_of_return(interp):
-    for kind in ("nocontact", "offwrist_ambient"):
+def test_beats_back_within_5_s_of_return_from_a_flat_line(interp):
+    # From a flat sensor (no light back): once an upstroke is pulse-shaped, the seconds since the
+    # sensor went on are run again with its level, so the evidence builds from the first
+    # pulses (4 upstrokes), not from those after the step of the sensor put on (was 4.5-7.75 s).
+    for seed, lost, first_ok, shown, ok_off, dist in interp.script("contact_timing.py", "nocontact", SEEDS):
+        assert first_ok is not None and first_ok <= 5.0, (seed, first_ok)
+        assert shown is not None and shown <= 5.0, (seed, shown)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 13: from a live empty wrist (ambient flicker, a swinging "
+                   "sensor, daylight, a table) the first OK beat or the shown contact comes 5-6.25 s after "
+                   "return on some seeds: the replay there starts where swings may still be, so it needs a "
+                   "judged first interval (one beat more); the empty wrist's vote (_against) holds the first "
+                   "pulses for a window")
+def test_beats_back_within_5_s_of_return_from_a_live_empty_wrist(interp):
+    for kind in ("offwrist_ambient", "offwrist_dangling", "offwrist_daylight", "offwrist_table"):
         for seed, lost, first_ok, shown, ok_off, dist in interp.script("contact_timing.py", kind, SEEDS):
             assert first_ok is not None and first_ok <= 5.0, (kind, seed, first_ok)
             assert shown is not None and shown <= 5.0, (kind, seed, shown)

@@ -169,6 +169,7 @@ _SHARP_2 = const(3)  # the sharp end 3/2 as far out as the broad one: clearly th
 _STEADY_X = const(3)  # a window's range within 3x of the last one's is steady (no DC step)
 _STEADY_MIN_S = const(2)  # steady seconds before a window with no pulse decides the polarity
 _NO_PULSE_DECIDE_S = const(6)  # ... after 6 s with no pulse to keep
+_KEEP_POLARITY_S = const(15)  # contact with a pulse this long: the polarity is the sensor's
 _LEVEL_RESET_X = const(4)  # a window's steepest upstroke 4x the level: the level starts again
 _BAD_WINDOWS_RELEARN = const(2)  # 2 flat/railed windows in a row: the rhythm and level restart
 _OK_RECENT_MS = const(2500)  # contact needs an OK beat within 2.5 s (30 bpm plus margin) ...
@@ -178,6 +179,26 @@ _UNCLAIMED_AFTER_S = const(5)  # held beats after 5 s of no reading are dropped,
 _COUNT_CAP_S = const(100)  # second counters saturate here
 _RAIL_SHARE_DIV = const(2)  # a contact window over 1/2 at a rail is bad (saturated)
 _FOOT_FAR_X = const(2)  # a tangent foot over 2x the look-back away is clamped to it
+
+
+def _reverse(a, i, j):
+    """Reverses a[i:j] in place."""
+    j -= 1
+    while i < j:
+        t = a[i]
+        a[i] = a[j]
+        a[j] = t
+        i += 1
+        j -= 1
+
+
+def _turn(a, k):
+    """Turns the ring `a` left by k in place (three reversals; nothing allocated)."""
+    if k:
+        ln = len(a)
+        _reverse(a, 0, k)
+        _reverse(a, k, ln)
+        _reverse(a, 0, ln)
 
 
 class BeatDetector:
@@ -192,7 +213,9 @@ class BeatDetector:
     - polarity and level: `polarity`, `_peaked`, `_win_*` (2 s shape window), `_amp`,
       `_amp_miss`, `_reset_pos/_reset_neg` and `_last_pos/_last_neg` (the level after a
       reset), `_against`, `_learned`, `_learn_buf/_rewind_to/_replayed_to` (rewind of the
-      first seconds);
+      first seconds), `_pol_kept/_pol_s` (the polarity kept through no reading);
+    - replay of a return (`_replay`): `_learn_buf` as a ring while there is no reading
+      (`_ring_from`), `_rise_n/_rise_flat`, `_was_worn`, `_shaped_run`, `_replay_*`, `_saved`;
     - upstroke search (detection): `_cand*`, `_need_next`, `_max_width`, `_refractory`,
       `_next_decay_n` (search-back), `_rival/_rival_end`, `_rearmed`; the beat waiting to be
       committed `_tent_*`; the upstroke the diastolic window kept aside `_kept_*` (a premature
@@ -244,6 +267,7 @@ class BeatDetector:
         self.beat_off32 = zeros("b", _RING)
         # The first seconds, kept to run through again once the polarity is learnt.
         self._learn_buf = zeros("i", _LEARN_S * fs)
+        self._saved = zeros("i", 16)  # the windows' running state, kept through a replay
         self._arrays = (self._box1, self._box2, self._sbuf, self._held_rr, self._held_flag, self._held_n,
                         self._held_off, self._jit, self.beat_rr_us, self.beat_flag,
                         self.beat_n, self.beat_off32)
@@ -251,7 +275,25 @@ class BeatDetector:
         self.polarity = 1
         self._peaked = _PEAKED_UNKNOWN  # share of recent windows whose top is the sharp end, 1/256
         self._learned = False
+        # The polarity has carried a pulse with contact for _KEEP_POLARITY_S: it is how the
+        # sensor sits on the skin, so it is kept while there is no reading.  (A few seconds
+        # are not enough: sharp movement of the other skew can pass for a pulse for 5 s.)
+        self._pol_kept = False
+        self._pol_s = 0  # seconds of contact with a pulse under this polarity
         self._amp = 0
+        # Back on the wrist (issue 13 item 5): while there is no reading, the last seconds
+        # of raw samples go into _learn_buf (a ring once the first seconds are learnt);
+        # once two pulse-shaped upstrokes have shown the level, they are run through again,
+        # so the pulses since the return count, with their own times.
+        self._ring_from = -1  # sample where the ring began (-1: contact, not kept)
+        self._was_worn = False  # contact was shown once: a later one is a return
+        self._rise_n = -(1 << 30)  # end of the last second whose range jumped up
+        self._rise_flat = False
+        self._replay_n = -(1 << 30)  # sample of the last replay (one a second at most)
+        self._replay_amp = 0  # the level for the replay: the last pulse-shaped upstroke
+        self._replaying = 0  # 0: live; 1, 2: a replay (see _replay)
+        self._replay_skip = -1  # beats up to this sample are out already (not twice)
+        self._replay_now = False
 
     def _reset_stream(self):
         """The state of a stream that has not started (arrays cleared, not reallocated)."""
@@ -320,6 +362,7 @@ class BeatDetector:
         self._beat_good = False  # the last upstroke looked like a pulse's
         self._bad_run = 0  # 1 after an upstroke that was no pulse's
         self._good_run = 0  # pulse-shaped upstrokes in a row (see _pulse_evidence)
+        self._shaped_run = 0  # the same by their own shape and size (not the windows' guard)
         self._last_span = 0  # raw range of the last contact window
         self._steady_s = 0  # contact windows in a row that were live and steady
         self._against = 0  # polarity windows in a row whose shape says the other polarity
@@ -353,6 +396,7 @@ class BeatDetector:
         self.contact = False
         self.beats = 0
         self.artefacts = 0
+        self._last_out_n = -(1 << 20)  # foot sample of the last beat out
         self.unclaimed = 0  # upstrokes dropped: no pulse came to claim them
         # Set by the app: other evidence (the accelerometer measuring a moving wrist while
         # the signal stays live) says the sensor is worn, so beats the pulse evidence
@@ -392,6 +436,8 @@ class BeatDetector:
     # ---- producer side -------------------------------------------------
     def _emit(self, rr_us, flag, n, off32):
         """A classified beat: out at once while there is a pulse, else held (see _hold)."""
+        if n <= self._replay_skip:
+            return  # out already, before the return was run again (see _replay)
         if flag == OK and not self._beat_good:
             flag = NOISE  # this upstroke itself is not a pulse's (see _pulse_evidence)
         if self._pulse:
@@ -438,6 +484,7 @@ class BeatDetector:
             self._release_oldest(pulse)
 
     def _out(self, rr_us, flag, n, off32):
+        self._last_out_n = n
         h = self._head
         self.beat_rr_us[h] = rr_us
         self.beat_flag[h] = flag
@@ -535,6 +582,8 @@ class BeatDetector:
             if self._tent_due == _NEVER and n - self._last_beat_n < self._window_n(med):
                 self._keep(b, n, den, off32, head, now)
             return
+        if self._replaying and b > _NEW_SOURCE_X * self._amp:
+            return  # the step of the sensor put back on, not a pulse (see _replay)
         if self._tent_due != _NEVER:
             # An upstroke is already waiting: the steeper of the two is the beat
             # (motion makes slope peaks of its own; the pulse's is the largest).
@@ -619,7 +668,9 @@ class BeatDetector:
         self._last_peak = b
         amp = self._amp
         amp_ok = b * _AMP_BAND > amp and b < amp * _AMP_BAND
-        if amp_ok:
+        if self._replaying:
+            pass  # the level two pulses have shown is kept through the replay
+        elif amp_ok:
             amp += (b - amp) >> _AMP_EMA_SHIFT
             self._amp = amp
             self._amp_miss = 0
@@ -766,6 +817,11 @@ class BeatDetector:
                     and rival * 8 <= b * _RIVAL_8)
         snr_ok = (b // scale) * 256 >= self._noise * _SNR_MIN  # small ints even at 18 bits
         self._beat_good = shape_ok and snr_ok and self._against < _AGAINST_WINS
+        if shape_ok and snr_ok:
+            if self._shaped_run < _EVIDENCE_MAX:
+                self._shaped_run += 1
+        else:
+            self._shaped_run = 0
         if not self._beat_good:
             ev = 0  # held beats wait for it to come back (see _emit)
             if self._bad_run:
@@ -777,13 +833,27 @@ class BeatDetector:
             self._last_good_n = self._tent_n
             if self._good_run < _EVIDENCE_MAX:
                 self._good_run += 1
-        if self._good_run == 2 and ev == 0 and self._no_reading_s >= 3 and 32 * 60 * self.rate_hz < diff32 * _HR_MAX_BPM:
+        if (self._shaped_run >= 1 and self._ring_from >= 0 and self._was_worn and not self._replaying
+                and self._no_reading_s >= 3
+                and self.n - self._replay_n > self.rate_hz):
+            # Two pulse-shaped upstrokes in a row with no reading: their level is a pulse's;
+            # run the seconds since the return again with it (see _replay).  Judged on their
+            # own shape: the windows' guard (_against) may still hold the empty wrist's.
+            self._replay_now = True
+            self._replay_amp = b
+        first_of_replay = self._good_run == 1 and not prev and self._replaying == 2
+        if ((self._good_run == 2 or first_of_replay) and ev == 0 and self._no_reading_s >= 3
+                and 32 * 60 * self.rate_hz < diff32 * _HR_MAX_BPM):
             # The first interval between two pulse-shaped upstrokes (a pulse regained, or
             # at the start): it has nothing of its own to agree with yet, but it is one,
             # so a pulse shows from its fourth upstroke (two agreeing intervals more), 4.4 s
             # at 55 bpm after the first, not its fifth (5.5 s).  Only after 3 s of no reading
             # (a return): a pulse in doubt through motion proves itself as before (counted
-            # there, exercise with bursts lost 0.4 F1 points).
+            # there, exercise with bursts lost 0.4 F1 points).  The first upstroke of a
+            # stream (a replay's) has no interval to be judged by: the second stands for both,
+            # but is not OK itself (the first may be the empty wrist's last swing).
+            if first_of_replay:
+                self._beat_good = False
             ev = 1
         elif self._beat_good and prev:
             dev = diff32 - prev if diff32 > prev else prev - diff32
@@ -845,6 +915,22 @@ class BeatDetector:
             if n + count <= len(lb):
                 for k in range(count):
                     lb[n + k] = buf[k]
+        if self._replaying:
+            pass  # the ring is being read (see _replay)
+        elif not self.contact and self._learned:
+            # No reading: keep the last seconds for the replay of a return (see _replay).
+            lb = self._learn_buf
+            ln = len(lb)
+            if self._ring_from < 0:
+                self._ring_from = n
+            i = n % ln
+            for k in range(count):
+                lb[i] = buf[k]
+                i += 1
+                if i == ln:
+                    i = 0
+        elif self._ring_from >= 0:
+            self._ring_from = -1
         if n == 0 and count:
             # Prime the filters with the first sample so the DC step of a fresh
             # start is not taken for a huge slope (it would skew polarity and threshold).
@@ -1025,6 +1111,8 @@ class BeatDetector:
             self._rebase()
         if self._rewind_to:
             self._rewind()
+        if self._replay_now and not self._replaying:
+            self._replay()
         self._contact_now()
         return self.available()
 
@@ -1049,7 +1137,124 @@ class BeatDetector:
         self._replayed_to = total
         self.process(self._learn_buf, total)
 
+    def _replay(self):
+        """Runs the seconds since the return again, now that the level is a pulse's.
+
+        Back on the wrist the first upstrokes meet a level set by the empty wrist (a flat
+        line's noise, a lamp's flicker) or by the step of the sensor put back on, and are
+        missed or misjudged for 2-3 s; with the level two pulse-shaped upstrokes have shown,
+        the same samples give those pulses, so the evidence builds from the return and they
+        come out with their own times.  The contact and polarity windows were judged as
+        the samples came and are not judged again; beats already out are not repeated.
+        Allocates nothing: the ring is turned in place so the span starts at index 0."""
+        self._replay_now = False
+        self._replay_n = self.n
+        lb = self._learn_buf
+        ln = len(lb)
+        end = self.n
+        start = self._ring_from if end - self._ring_from < ln else end - ln
+        at_rise = start < self._rise_n < end
+        if not (at_rise and self._rise_flat):
+            # Only from a flat line put on the skin: run from a live empty wrist (a swinging
+            # sensor at the pulse's level) the replay made OK beats of swings (dangling at
+            # 55 bpm, 3 in an hour), where the live path made none.
+            return
+        if at_rise:
+            # From the end of the second the sensor went on: the step of its DC is no
+            # pulse, and it would stand as a beat before the first one (a rival to it).
+            start = self._rise_n
+        count = end - start
+        # Beats found since `start` are found again; those before it are the empty wrist's.
+        held = 0
+        while held < self._held and self._held_n[held] < start:
+            held += 1
+        self._held = held
+        self._release(False)
+        self.rhythm.flush()
+        self._replay_skip = self._last_out_n
+        # What the windows measured so far stays as it is.
+        sv = self._saved
+        sv[0] = self._cw_min if self._cw_min < _NEVER else _NEVER - 1  # (1 << 30: no sample yet)
+        sv[1] = self._cw_max
+        sv[2] = self._cw_sat
+        sv[3] = self._cw_n
+        sv[4] = self._cw_hf
+        sv[5] = self._cw_pos
+        sv[6] = self._cw_neg
+        sv[7] = self._x1
+        sv[8] = self._x2
+        sv[9] = self._win_sum
+        sv[10] = self._win_hi
+        sv[11] = self._win_lo if self._win_lo < _NEVER else _NEVER - 1
+        sv[12] = self._win_n
+        sv[13] = self._win_pos
+        sv[14] = self._win_neg
+        sv[15] = self._win_count
+        amp = self._replay_amp
+        self._amp = amp
+        # The detection and evidence state of a stream starting at `start`.
+        self._cand = False
+        self._tent_due = _NEVER
+        self._rearmed = False
+        self._rival = 0
+        self._rival_end = 0
+        self._last_beat_n = -(1 << 20)
+        self._next_decay_n = _NEVER
+        self._evidence = 0
+        self._pulse = False
+        self._prev_diff32 = 0
+        self._prev_b = amp
+        self._good_run = 0
+        self._shaped_run = 0
+        self._bad_run = 0
+        self._rise_frac = _RISE_FRAC_LOW_256
+        self._crest = _CREST_LOW_256
+        self._forget_rhythm()
+        self.rhythm.relearn()
+        self._amp_miss = 0
+        x = lb[start % ln]
+        blen = self._len
+        for i in range(blen):
+            self._box1[i] = x
+            self._box2[i] = x * blen
+        self._sum1 = x * blen
+        self._sum2 = self._sum1 * blen
+        for i in range(self._slen):
+            self._sbuf[i] = self._sum2
+        self._bi = 0
+        self._di = 0
+        self._last_d = 0
+        self.n = start
+        # 2: from the step of a flat sensor put on, so the first upstroke is the skin's (see
+        # first_of_replay); 1: otherwise (a swinging sensor's range jumps too: a swing as
+        # large as a pulse, then the step, made an OK beat 0.45 s off any true one).
+        self._replaying = 2 if at_rise and self._rise_flat else 1
+        i = start % ln
+        _turn(lb, i)  # the span now starts at index 0
+        self.process(lb, count)
+        _turn(lb, ln - i if i else 0)  # back to n modulo the length
+        self._replaying = 0
+        self._replay_skip = -1
+        self._cw_min = sv[0]
+        self._cw_max = sv[1]
+        self._cw_sat = sv[2]
+        self._cw_n = sv[3]
+        self._cw_hf = sv[4]
+        self._cw_pos = sv[5]
+        self._cw_neg = sv[6]
+        self._x1 = sv[7]
+        self._x2 = sv[8]
+        self._win_sum = sv[9]
+        self._win_hi = sv[10]
+        self._win_lo = sv[11]
+        self._win_n = sv[12]
+        self._win_pos = sv[13]
+        self._win_neg = sv[14]
+        self._win_count = sv[15]
+
     def _window_done(self):
+        if self._replaying:
+            return  # judged when the samples came (see _replay)
         span = self._cw_max - self._cw_min
         bad = span < self.flat_range or self._cw_sat * _RAIL_SHARE_DIV > self._cw_n
         was_bad = self._cw_bad
@@ -1060,6 +1265,9 @@ class BeatDetector:
         self._last_span = span
         if bad or span > _STEADY_X * last or last > _STEADY_X * span:
             self._steady_s = 0
+            if not bad and span > _STEADY_X * last:
+                self._rise_n = self.n  # the range jumped up (the sensor put on): see _replay
+                self._rise_flat = was_bad > 0  # ... from a flat line: nothing swung before it
         elif self._steady_s < _COUNT_CAP_S:
             self._steady_s += 1
         self._cw_min = 1 << 30
@@ -1090,10 +1298,14 @@ class BeatDetector:
         self._contact_now()
         if self._pulse:
             self._no_pulse_s = 0
+            if self.contact and not self._pol_kept:
+                self._pol_s += 1
+                self._pol_kept = self._pol_s >= _KEEP_POLARITY_S
         elif self._no_pulse_s < _COUNT_CAP_S:
             self._no_pulse_s += 1
         if self.contact:
             self._no_reading_s = 0
+            self._was_worn = True  # (the start's first seconds are run again by _rewind)
         elif self._no_reading_s < _COUNT_CAP_S:
             self._no_reading_s += 1
         if self._cw_bad >= _BAD_WINDOWS_RELEARN:
@@ -1109,6 +1321,8 @@ class BeatDetector:
         self.contact = self._cw_bad == 0 and recent and self._recent_bad < _BAD_LOST
 
     def _polarity_update(self):
+        if self._replaying:
+            return  # judged when the samples came (see _replay)
         self._win_count += self._win_len
         if not self._learned and self._win_count < _FIRST_WINS * self._win_len:
             return  # the first decision looks at 4 s: 2 s can hold under 2 beats at 50 bpm
@@ -1127,6 +1341,16 @@ class BeatDetector:
         # A pulse's top is its sharp end; two windows in a row whose bottom is the sharp
         # end (a rectified lamp flicker, say) while the polarity says otherwise are no pulse.
         if (vote > 0) == (self.polarity > 0):
+            if (self._against >= _AGAINST_WINS and self._shaped_run >= 2 and self._ring_from >= 0 and self._was_worn
+                    and not self.contact):
+                # The guard held pulse-shaped upstrokes back (the empty wrist's vote); now
+                # the shape agrees: run the seconds since the return again (see _replay).
+                self._replay_now = True
+                self._replay_amp = self._prev_b
+            self._against = 0
+        elif not self.contact and self._steady_s < _STEADY_MIN_S:
+            # No reading, and the sensor just went on or off (a step of its DC): the step
+            # has no pulse's shape, and the empty wrist's before it says nothing of what follows.
             self._against = 0
         elif self._against < _AGAINST_WINS:
             self._against += 1
@@ -1142,6 +1366,14 @@ class BeatDetector:
             self._peaked = vote
         elif self._cw_bad:
             pass  # flat or at a rail: the window's shape is no wave's, it has no say
+        elif self._pol_kept and not self.contact:
+            # No reading, and the polarity has carried a pulse: it is a property of how the
+            # sensor sits on the skin (reflective or transmissive, the front end's sign), and
+            # an empty wrist's waves (flicker, a swinging strap, daylight, knocks) are no
+            # evidence about it.  Kept, so a pulse back on the wrist is found from its first
+            # upstroke (off-wrist votes turned it ~3 s after a return).  While there is a
+            # reading it still turns on a run of windows (the branch below).
+            pass
         elif self._pulse:
             # While there is a pulse the polarity turns slowly: a motion burst never
             # turns it, only a run of windows whose shape says so.
@@ -1158,6 +1390,8 @@ class BeatDetector:
             want = -1
         if want != self.polarity or not self._learned:
             self.polarity = want
+            self._pol_kept = False  # the new polarity has carried no pulse yet
+            self._pol_s = 0
             self._against = 0
             # The fiducial moves with the polarity: intervals across it mean nothing.
             self._evidence = 0
@@ -1205,6 +1439,9 @@ class BeatDetector:
         self._rival_end -= shift
         self._next_decay_n -= shift
         self.rhythm.rebase(shift)
+        self._ring_from = -1  # the ring's index is n modulo its length: start it again
+        self._rise_n = -(1 << 30)
+        self._replay_n = -(1 << 30)
         for i in range(_RING):
             self.beat_n[i] -= shift
         for i in range(_HOLD):

@@ -25,7 +25,7 @@ seconds for that, so:
   beat, or a flat/saturated second), so "no reading" still shows within 3 s of leaving.
 - Regaining: the detector's contact must hold for `_REGAIN_MS`; each loss that comes within
   `_SETTLE_MS` of a regain doubles that (up to `_REGAIN_MAX_MS`), and a contact held for
-  `_SETTLE_MS` resets it.  A storm of short regains thus becomes a few events a minute at
+  `_SETTLE_MS`, or `_LEFT_MS` of no reading (the wrist left and came back), resets it.  A storm of short regains thus becomes a few events a minute at
   most, while a real return still shows within ~2 s of the detector's contact.
 
 Pure logic, integer ms, nothing allocated per call.
@@ -37,6 +37,7 @@ _REGAIN_MAX_MS = const(32000)
 _SETTLE_MS = const(60000)
 _PULSE_HOLD_MS = const(600000)
 _GRACE_MS = const(8000)
+_LEFT_MS = const(10000)  # no reading this long: the wrist was left, a return is no storm
 
 
 class ContactGate:
@@ -65,6 +66,8 @@ class ContactGate:
             self._no_pulse_ms = 0
         elif self._no_pulse_ms < _PULSE_HOLD_MS:
             self._no_pulse_ms += step_ms
+            if self._no_pulse_ms >= _LEFT_MS and not self.contact:
+                self._need_ms = _REGAIN_MS  # taken off and put back takes longer than a flicker
         if moving:
             self._still_ms = 0
         elif self._still_ms < _GRACE_MS:
