@@ -262,33 +262,40 @@ class BeatDetector:
 
 
     # ---- consumer side -------------------------------------------------
+    @micropython.native
     def pulse_like(self):
         """A pulse-shaped upstroke (see _pulse_evidence) within the last 2 s: skin under
         the sensor, even while the evidence for a steady pulse is still building."""
         return self.n - self._last_good_n < 2 * self.rate_hz
 
+    @micropython.native
     def live(self):
         """The last second's signal was neither flat nor at the rails (could be skin)."""
         return self._cw_bad == 0
 
+    @micropython.native
     def available(self):
         return (self._head - self._tail) % _RING
 
+    @micropython.native
     def waiting(self):
         """Beats found but not out yet: held while the pulse evidence builds, or a short
         interval waiting for the next beat.  They come out later with their own times."""
         return self._held + (1 if self.rhythm.waiting() else 0)
 
+    @micropython.native
     def pop(self):
         """Index of the oldest unread beat in the beat_* arrays (call available() first)."""
         i = self._tail
         self._tail = (i + 1) % _RING
         return i
 
+    @micropython.native
     def median_rr_us(self):
         return self.rhythm.median_rr_us()
 
     # ---- producer side -------------------------------------------------
+    @micropython.native
     def _emit(self, rr_us, flag, n, off32):
         """A classified beat: out at once while there is a pulse, else held (see _hold)."""
         if flag == OK and not self._beat_good:
@@ -312,6 +319,7 @@ class BeatDetector:
         self._held_off[i] = off32
         self._held = i + 1
 
+    @micropython.native
     def _release_oldest(self, pulse):
         flag = self._held_flag[0]
         if pulse:
@@ -332,10 +340,12 @@ class BeatDetector:
             self._held_off[i] = self._held_off[i + 1]
         self._held = last
 
+    @micropython.native
     def _release(self, pulse):
         while self._held:
             self._release_oldest(pulse)
 
+    @micropython.native
     def _out(self, rr_us, flag, n, off32):
         h = self._head
         self.beat_rr_us[h] = rr_us
@@ -357,6 +367,7 @@ class BeatDetector:
             self._last_ok_n = n
             self.rhythm.accept(rr_us)
 
+    @micropython.native
     def _foot32(self, den, off32, head, now):
         """Offset of the pulse foot from the max-slope sample, in 1/32 sample (<= 0).
 
@@ -414,6 +425,7 @@ class BeatDetector:
         r = num - q * slope
         return base - q * 16 * span - (r * 16 * span) // slope
 
+    @micropython.native
     def _finish_candidate(self, head, now):
         a = self._cand_prev
         b = self._cand_max
@@ -461,6 +473,7 @@ class BeatDetector:
         hi = (rate * 250) // 1000
         self._tent_due = n + (lo if wait < lo else hi if wait > hi else wait)
 
+    @micropython.native
     def _crest_n(self, head, now):
         """Sample of the crest after the waiting upstroke: the first maximum of the
         smoothed signal after its steepest point, or `now` if it is still rising (the
@@ -486,6 +499,7 @@ class BeatDetector:
             m += 1
         return now
 
+    @micropython.native
     def _commit(self, head, now):
         """The waiting upstroke is the beat: time it, classify it, emit it.
         `head`: ring index of sample `now` (the crest time is read from the ring)."""
@@ -536,6 +550,7 @@ class BeatDetector:
         rr_us = (diff32 * 31250) // rate
         self.rhythm.feed(rr_us, amp_ok and not self._cw_bad and self._learned, fn, fo)
 
+    @micropython.native
     def _forget_rhythm(self):
         """What follows is judged on its own intervals, not on the last pulse's.
 
@@ -549,6 +564,7 @@ class BeatDetector:
             self._jit_sum = 0
             self._jit_n = 0
 
+    @micropython.native
     def _pulse_evidence(self, diff32, rise32, b, crest32):
         """Is this a heartbeat at all?  Updates `_evidence` and `_pulse` (no allocation).
 
@@ -872,6 +888,7 @@ class BeatDetector:
         self._replayed_to = total
         self.process(self._learn_buf, total)
 
+    @micropython.native
     def _window_done(self):
         span = self._cw_max - self._cw_min
         bad = span < self.flat_range or self._cw_sat * 2 > self._cw_n
@@ -922,6 +939,7 @@ class BeatDetector:
             self._recent_bad = 0
             self.rhythm.relearn()  # after contact returns the rhythm may differ
 
+    @micropython.native
     def _polarity_update(self):
         self._win_count += self._win_len
         if not self._learned and self._win_count < 2 * self._win_len:

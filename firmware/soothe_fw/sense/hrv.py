@@ -33,6 +33,7 @@ _DEV_CLAMP = const(8191)  # 512 ms from the mean, in 1/16 ms: keeps DFT sums bel
 _SXX_CENTRED = const(699008)  # sum of (2k-127)**2 for k in 0..127
 
 
+@micropython.native
 def _x100_over(total, n):
     """total * 100 // n without the product: a sum of squares can pass 2**30 / 100."""
     q = total // n
@@ -74,6 +75,7 @@ class RollingHRV:
             self._rev[k] = r
         self._power = zeros("i", _COH_BINS)
 
+    @micropython.native
     def add_beat(self, t_ms, rr_ms, ok):
         h = self._head
         self._t[h] = t_ms
@@ -155,6 +157,7 @@ class RollingHRV:
             self.rmssd_ms_x10 = self.pnn50_x10 = 0
         return n
 
+    @micropython.native
     def hr_swing_x100(self, now_ms, span_ms, period_ms):
         """Mean HR peak-to-trough (1/100 bpm) per breath of period_ms over the last span_ms.
 

@@ -23,6 +23,11 @@ The rules follow Lipponen & Tarvainen (2019, J Med Eng Technol 43:173), streamed
 """
 from soothe_fw.compat import zeros, const
 
+try:
+    import micropython
+except ImportError:
+    from soothe_fw.compat import mp_shim as micropython  # type: ignore[no-redef]
+
 # Flags (the same numbers as beats.py's).
 OK = const(0)
 EXTRA = const(1)
@@ -63,6 +68,7 @@ _MIN_RR_US = const(250000)  # 240 bpm: 220 bpm plus beat-to-beat jitter
 _MAX_RR_US = const(2000000)  # 30 bpm
 
 
+@micropython.native
 def sorted_replace(sorted_arr, n, old, new):
     """Replaces `old` by `new` in the first n items of a sorted array (no allocation).
     old < 0: nothing to replace, the array grows by one."""
@@ -117,11 +123,13 @@ class RhythmClassifier:
         self._dhist_i = 0
         self._last_ok = 0
 
+    @micropython.native
     def median_rr_us(self):
         if self._hist_n == 0:
             return 0
         return self._sorted[self._hist_n // 2]
 
+    @micropython.native
     def threshold_us(self):
         """Beat-to-beat change the normal rhythm allows (L&T's Th); 0 with no rhythm."""
         med = self.median_rr_us()
@@ -131,14 +139,17 @@ class RhythmClassifier:
         floor = med // _TH_FLOOR_DIV
         return th if th > floor else floor
 
+    @micropython.native
     def waiting(self):
         """A short interval waits for the next one to be judged."""
         return self._pend
 
+    @micropython.native
     def pend_n(self):
         """Beat position of the waiting interval (see waiting)."""
         return self._pend_n
 
+    @micropython.native
     def accept(self, rr_us):
         """A normal interval went out (OK): it joins the usual rhythm."""
         hi = self._hist_i
@@ -160,12 +171,14 @@ class RhythmClassifier:
             if self._dhist_n < _HIST:
                 self._dhist_n += 1
 
+    @micropython.native
     def flush(self):
         """No next beat came to judge a waiting short interval: it goes out as it is."""
         if self._pend:
             self._pend = False
             self._emit(self._pend_rr, SHORT, self._pend_n, self._pend_off)
 
+    @micropython.native
     def feed(self, rr_us, clean, n, off32):
         """One interval ending at beat position (n, off32); clean: the signal around the
         beat was usable (amplitude, contact, polarity learnt)."""
