@@ -793,6 +793,7 @@ class BeatDetector:
         cand = self._cand
         due = self._tent_due
         rearmed = self._rearmed
+        decay_n = self._next_decay_n  # read by most samples; only _commit moves it
         for k in range(count):
             x = buf[k]
             # Contact window statistics on the raw signal.
@@ -837,6 +838,7 @@ class BeatDetector:
             if n >= due and not cand:  # an upstroke under way is compared first
                 self._commit(di - 1 if di else slen - 1, n)
                 due = self._tent_due
+                decay_n = self._next_decay_n
                 thr = (self._amp * _THR_128) >> 7
             # Peak search on the polarity-corrected slope.
             if cand:
@@ -866,11 +868,12 @@ class BeatDetector:
                     self._rival = dp  # a fresh upstroke inside the refractory time
             else:
                 rearmed = True
-                if n > self._next_decay_n and self._learned:
+                if n > decay_n and self._learned:
                     # No beat where one was due: lower the threshold (search back).
                     self._amp = (self._amp * _DECAY_4) >> 2
                     thr = (self._amp * _THR_128) >> 7
-                    self._next_decay_n = n + rate * _DECAY_EVERY_MS // 1000
+                    decay_n = n + rate * _DECAY_EVERY_MS // 1000
+                    self._next_decay_n = decay_n
             last_d = dp
             n += 1
             # Once a second: contact decision and polarity update.
