@@ -51,6 +51,10 @@ _DIASTOLIC_MIN_MS = const(400)  # the window is 3/4 of the usual RR, never under
 # foot at rest (Weissler 1968), earlier at high rates (450 ms cost exercise beats).  The
 # window also hides a premature beat whose pulse is under 5/8 (notes/issue-13.md: half the
 # RR found them, but made beats of motion artefacts: F1 with bursts -2.6 points)
+_FALL_CAP = const(3)  # a level set afresh is at most 3x the window's steepest fall: a pulse
+# comes back down within its cycle (its fall is 0.3-0.6 of its rise), a step of the DC (the
+# sensor put back on the skin) rises once and never falls, and would set a level 5-10x the
+# pulse's, no beat found for seconds
 _STEP_8 = const(5)  # an upstroke under 5/8 or over 8/5 of the last: contact, motion, a new source
 _AMP_BAND = const(4)  # a beat's upstroke within 4x of the level either way is in range
 _AMP_MISS_RESET = const(4)  # this many out of range in a row: the level itself moved
@@ -88,11 +92,14 @@ _RIVAL_8 = const(7)  # another upstroke in the interval 7/8 as steep as the beat
 _SNR_MIN = const(1)  # steepest rise against the raw noise floor (filter gain included)
 _EVIDENCE_ON = const(3)  # agreeing good beats before beats may be OK
 _EVIDENCE_MAX = const(6)
+_HR_MAX_BPM = const(220)  # a first interval shorter than this rate's is no pulse's
 _AGREE_10 = const(3)  # successive foot-to-foot intervals agree within 3/10
 _HOLD = const(6)  # beats held back while the evidence builds
 _LEARN_S = const(5)  # seconds kept for the rewind (the polarity is decided at 4 s)
 _JIT = const(8)  # successive differences the metronome test looks at
-_JIT_MIN = const(3)  # ... judged once there are this many (before, an agreeing interval counts)
+_JIT_MIN = const(2)  # ... judged once there are this many (before, an agreeing interval counts)
+# (two, not three: a returning pulse is established from its 4th upstroke, two agreeing
+# intervals, and an oscillator must be judged by then)
 _JIT_CLIP_MS = const(20)  # each difference clipped: one odd interval must not hide a metronome
 _METRONOME_US = const(2500)  # mean |successive difference| under 2.5 ms: an oscillator (a heart
 # varies at least by its pulse transit time; the generator's calmest sinus rhythm is ~10 ms)
@@ -287,6 +294,7 @@ class BeatDetector:
         self._crest = _CREST_LOW_256  # running mean of the crest time / interval, 1/256
         self._beat_good = False  # the last upstroke looked like a pulse's
         self._bad_run = 0  # 1 after an upstroke that was no pulse's
+        self._good_run = 0  # pulse-shaped upstrokes in a row (see _pulse_evidence)
         self._last_span = 0  # raw range of the last contact window
         self._steady_s = 0  # contact windows in a row that were live and steady
         self._against = 0  # polarity windows in a row whose shape says the other polarity
@@ -587,8 +595,13 @@ class BeatDetector:
         else:
             # Four upstrokes in a row all out of range: the level itself has moved
             # (sensor gain, new contact), so start again from this one.
+            # With no reading there is no level to keep: the first one out of range sets it
+            # (a pulse regained after a flat line or a lamp's flicker is 10-100x theirs;
+            # after a swinging sensor 1/4-1/2), unless the last second held a step of the
+            # DC (the sensor put back on: it rises once, 5-10x a pulse; the window's level,
+            # capped by its steepest fall, follows in 1-2 s).
             self._amp_miss += 1
-            if self._amp_miss >= _AMP_MISS_RESET:
+            if self._amp_miss >= _AMP_MISS_RESET or not (self.contact or (b > amp and not self._steady_s)):
                 self._amp = b
                 self._amp_miss = 0
         fn = self._tent_fn
@@ -695,10 +708,21 @@ class BeatDetector:
             if self._bad_run:
                 self._forget_rhythm()  # two in a row: not a blip (motion), no pulse
             self._bad_run = 1
+            self._good_run = 0
         else:
             self._bad_run = 0
             self._last_good_n = self._tent_n
-        if self._beat_good and prev:
+            if self._good_run < _EVIDENCE_MAX:
+                self._good_run += 1
+        if self._good_run == 2 and ev == 0 and self._no_reading_s >= 3 and 32 * 60 * self.rate_hz < diff32 * _HR_MAX_BPM:
+            # The first interval between two pulse-shaped upstrokes (a pulse regained, or
+            # at the start): it has nothing of its own to agree with yet, but it is one,
+            # so a pulse shows from its fourth upstroke (two agreeing intervals more), 4.4 s
+            # at 55 bpm after the first, not its fifth (5.5 s).  Only after 3 s of no reading
+            # (a return): a pulse in doubt through motion proves itself as before (counted
+            # there, exercise with bursts lost 0.4 F1 points).
+            ev = 1
+        elif self._beat_good and prev:
             dev = diff32 - prev if diff32 > prev else prev - diff32
             if dev * 10 > prev * _AGREE_10:
                 # Successive intervals disagree: an artefact, an ectopic beat or no
@@ -722,7 +746,7 @@ class BeatDetector:
                     self._jit_n += 1
                 jn = self._jit_n
                 if jn < _JIT_MIN or self._jit_sum * 1000 >= jn * (_METRONOME_US * 32 // 1000) * rate:
-                    ev += 1  # agrees, and no metronome (judged once there are three)
+                    ev += 1  # agrees, and no metronome (judged once there are _JIT_MIN)
                 else:
                     ev -= 1  # under 2.5 ms: an oscillator
         if ev < 0:
@@ -937,6 +961,7 @@ class BeatDetector:
             self._rebase()
         if self._rewind_to:
             self._rewind()
+        self._contact_now()
         return self.available()
 
     def _rewind(self):
@@ -964,6 +989,7 @@ class BeatDetector:
     def _window_done(self):
         span = self._cw_max - self._cw_min
         bad = span < self.flat_range or self._cw_sat * _RAIL_SHARE_DIV > self._cw_n
+        was_bad = self._cw_bad
         self._cw_bad = self._cw_bad + 1 if bad else 0
         # Seconds of steady signal: live, and its range within 3x of the second before
         # (a step of the DC, contact gained or lost, makes a shape that is no pulse's).
@@ -986,8 +1012,10 @@ class BeatDetector:
             self._win_pos = pos
         if neg > self._win_neg:
             self._win_neg = neg
-        self._reset_pos = pos if pos < self._last_pos else self._last_pos
-        self._reset_neg = neg if neg < self._last_neg else self._last_neg
+        # (A flat or railed second before is no wave's: this second alone, or the level
+        # after a flat stretch would be its noise and every wiggle a beat.)
+        self._reset_pos = pos if pos < self._last_pos or was_bad else self._last_pos
+        self._reset_neg = neg if neg < self._last_neg or was_bad else self._last_neg
         self._last_pos = pos
         self._last_neg = neg
         self._cw_sat = 0
@@ -996,9 +1024,7 @@ class BeatDetector:
         # and not a run of artefacts: flat, saturated or pulseless noise all fail.
         # While the pulse evidence is in doubt (an artefact, motion) the last OK beat
         # must be within 1.5 s: a brief doubt keeps the reading, a lost pulse ends it.
-        since = self.n - self._last_ok_n
-        recent = since < (self.rate_hz * _OK_RECENT_MS // 1000 if self._pulse else self.rate_hz * _OK_RECENT_DOUBT_MS // 1000)
-        self.contact = self._cw_bad == 0 and recent and self._recent_bad < _BAD_LOST
+        self._contact_now()
         if self._pulse:
             self._no_pulse_s = 0
         elif self._no_pulse_s < _COUNT_CAP_S:
@@ -1010,6 +1036,15 @@ class BeatDetector:
         if self._cw_bad >= _BAD_WINDOWS_RELEARN:
             self._recent_bad = 0
             self.rhythm.relearn()  # after contact returns the rhythm may differ
+
+    @micropython.native
+    def _contact_now(self):
+        """The contact rule, judged at each window and again at the end of each block:
+        a wrist left (no OK beat for 2 s) shows within 2-2.25 s, not at the next window
+        (up to 1 s later), and a pulse regained shows with its first OK beat."""
+        since = self.n - self._last_ok_n
+        recent = since < (self.rate_hz * _OK_RECENT_MS // 1000 if self._pulse else self.rate_hz * _OK_RECENT_DOUBT_MS // 1000)
+        self.contact = self._cw_bad == 0 and recent and self._recent_bad < _BAD_LOST
 
     @micropython.native
     def _polarity_update(self):
@@ -1070,7 +1105,9 @@ class BeatDetector:
             self._rise_frac = _RISE_FRAC_LOW_256  # the shape of the other polarity says nothing
             self._crest = _CREST_LOW_256
             self._forget_rhythm()
-            self._amp = pos if want > 0 else neg
+            lvl = pos if want > 0 else neg
+            fall = _FALL_CAP * (neg if want > 0 else pos)
+            self._amp = fall if lvl > fall > 0 else lvl
             self._cand = False
             self._tent_due = _NEVER  # an upstroke of the old polarity is not a beat
             if not self._learned:
@@ -1082,7 +1119,9 @@ class BeatDetector:
             # level (the level decayed on a rail or a flat start: every wiggle of
             # noise would pass), the level starts again from this window.
             if self._cw_bad >= _BAD_WINDOWS_RELEARN or top > _LEVEL_RESET_X * self._amp:
-                self._amp = self._reset_pos if want > 0 else self._reset_neg
+                lvl = self._reset_pos if want > 0 else self._reset_neg
+                fall = _FALL_CAP * (self._reset_neg if want > 0 else self._reset_pos)
+                self._amp = fall if lvl > fall > 0 else lvl
 
     def _rebase(self):
         shift = _REBASE >> 1

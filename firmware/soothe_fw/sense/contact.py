@@ -37,7 +37,7 @@ try:
 except ImportError:
     from soothe_fw.compat import mp_shim as micropython  # type: ignore[no-redef]
 
-_REGAIN_MS = const(2000)
+_REGAIN_MS = const(500)
 _REGAIN_MAX_MS = const(32000)
 _SETTLE_MS = const(60000)
 _PULSE_HOLD_MS = const(600000)
