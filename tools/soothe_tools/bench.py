@@ -642,7 +642,7 @@ def engine_shares(short_s, long_s, rate=100):
     return out
 
 
-def device_instructions(duration_s, heapsize="256k", loop_s=30):
+def device_instructions(duration_s, heapsize="320k", loop_s=30):
     """Callgrind instructions of the whole device (App on the simulated board, .mpy) for
     `duration_s` of simulated wear (stopped with SIGTERM once the clock has stopped)."""
     from soothe.simulator import Simulator
@@ -778,11 +778,15 @@ def bench_cost(out, quick=False):
                      SHARE_TARGETS["coherence"]))
     d_short = device_instructions(120)
     d_long = device_instructions(360 if quick else 720)
-    if d_short and d_long:
+    if not (d_short and d_long and d_long > d_short):
+        out.write("  whole simulated device: the run failed (no instruction count, or the simulated board stopped "
+                  "at boot: run `soothe sim` with the same heap to see why)\n")
+    else:
         span = (360 if quick else 720) - 120
         dev = (d_long - d_short) / span
         out.write("  whole simulated device (App on the simulated board with its accelerometer, .mpy, "
-                  "-X heapsize=256k: the ~210k the simulated board needs plus the loop; the signal a 30 s loop "
+                  "-X heapsize=320k: 256k no longer starts the simulated board from .mpy (MemoryError at boot, "
+                  "main 3b3b691 too); the signal a 30 s loop "
                   "made at boot, so the source costs a copy), "
                   "(C(%d s) - C(120 s)) / %d s: %.2f M instructions per second of wear (target <= 3 M); "
                   "%.2f %% at 240 MHz, %.2f %% at 80 MHz\n"
