@@ -6,6 +6,9 @@
                                              from the PPG, contact gate, HRV, 60 s window and
                                              coherence every 5 s), as a DevKit without an
                                              accelerometer runs it
+  bench_engine.py without-PART SECONDS RATE  `engine` with one part stubbed out (PART: motion, the
+                                             PPG motion fallback and its per-beat flag; window, the
+                                             60 s window; coherence): engine minus it is its share
   bench_engine.py alloc SECONDS RATE         prints bytes allocated per sample / per metrics run
   bench_engine.py bio SECONDS RATE           engine + state, coach, pacer and ui tick (callgrind
                                              bio minus engine = the biofeedback's cost)
@@ -16,6 +19,8 @@ Not part of the device image (deploy leaves bench_* out).
 """
 import gc
 import sys
+
+import micropython
 from array import array
 
 from soothe_sim import ppg_synth
@@ -46,6 +51,11 @@ class Engine:
         self.samples = 0
         self.now_ms = 0
 
+    # Native, as App.sense's loop is a coroutine whose frame is made once: a bytecode method
+    # with this many locals takes its frame from the GC heap on every call, and what that
+    # costs depends on where the heap's free blocks lie, which the parts stubbed out by
+    # `without` move (up to 0.2 M instr/s of noise in the shares).
+    @micropython.native
     def feed(self, b, accel_buf=None, accel_count=0):
         pipe = self.pipe
         self.samples += BLOCK
@@ -59,6 +69,48 @@ class Engine:
 
     def metrics(self):
         self.beats_60 = self.pipe.metrics(self.now_ms)
+
+
+# Stubs with the methods' exact arity (a *args stub would allocate its tuple per call).
+def _keep_flag(self, flag, age_ms, rr_ms):
+    return flag
+
+
+def _no_feed(self, buf, count):
+    pass
+
+
+def _no_window(self, now_ms, span_ms):
+    return 0
+
+
+def _no_coherence(self, now_ms):
+    return False
+
+
+def without(part):
+    """Engine with one part of the pipeline stubbed out (PART: motion, window, coherence).
+    The stub replaces the method in its class, for this probe process only: an attribute
+    added to an instance would grow its member table and change what every other attribute
+    look-up on it costs (0.06 M instr/s, measured).  The stub's own call stays in the count
+    (a few hundred instructions).  Without an accelerometer none of these parts feeds back
+    into the detector, so the rest runs the same: engine minus this is the part's share."""
+    from soothe_fw.sense.hrv import RollingHRV
+    from soothe_fw.sense.motion import MotionMeter
+
+    if part == "motion":
+        MotionMeter.feed_ppg = _no_feed
+        MotionMeter.flag = _keep_flag
+    elif part == "window":
+        RollingHRV.window = _no_window
+    elif part == "coherence":
+        RollingHRV.coherence = _no_coherence
+    else:
+        raise ValueError("no part " + part)
+    return Engine
+
+
+PARTS = ("motion", "window", "coherence")
 
 
 class Bio(Engine):
@@ -184,8 +236,10 @@ def main(argv):
         measure_heap(seconds, rate)
         return
     import_device_modules()
-    run_mode(mode, make_blocks(seconds, rate), rate, {"engine": Engine, "bio": Bio}, {"alloc": Engine, "alloc-bio": Bio},
-             "base")
+    runs = {"engine": Engine, "bio": Bio}
+    if mode.startswith("without-"):
+        runs[mode] = without(mode[8:])
+    run_mode(mode, make_blocks(seconds, rate), rate, runs, {"alloc": Engine, "alloc-bio": Bio}, "base")
 
 
 def import_device_modules():

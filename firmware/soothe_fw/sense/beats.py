@@ -407,33 +407,40 @@ class BeatDetector:
 
 
     # ---- consumer side -------------------------------------------------
+    @micropython.native
     def pulse_like(self):
         """A pulse-shaped upstroke (see _pulse_evidence) within the last 2 s: skin under
         the sensor, even while the evidence for a steady pulse is still building."""
         return self.n - self._last_good_n < _PULSE_LIKE_S * self.rate_hz
 
+    @micropython.native
     def live(self):
         """The last second's signal was neither flat nor at the rails (could be skin)."""
         return self._cw_bad == 0
 
+    @micropython.native
     def available(self):
         return (self._head - self._tail) % _RING
 
+    @micropython.native
     def waiting(self):
         """Beats found but not out yet: held while the pulse evidence builds, or a short
         interval waiting for the next beat.  They come out later with their own times."""
         return self._held + (1 if self.rhythm.waiting() else 0)
 
+    @micropython.native
     def pop(self):
         """Index of the oldest unread beat in the beat_* arrays (call available() first)."""
         i = self._tail
         self._tail = (i + 1) % _RING
         return i
 
+    @micropython.native
     def median_rr_us(self):
         return self.rhythm.median_rr_us()
 
     # ---- producer side -------------------------------------------------
+    @micropython.native
     def _emit(self, rr_us, flag, n, off32):
         """A classified beat: out at once while there is a pulse, else held (see _hold)."""
         if n <= self._replay_skip:
@@ -459,6 +466,7 @@ class BeatDetector:
         self._held_off[i] = off32
         self._held = i + 1
 
+    @micropython.native
     def _release_oldest(self, pulse):
         flag = self._held_flag[0]
         if pulse:
@@ -479,10 +487,12 @@ class BeatDetector:
             self._held_off[i] = self._held_off[i + 1]
         self._held = last
 
+    @micropython.native
     def _release(self, pulse):
         while self._held:
             self._release_oldest(pulse)
 
+    @micropython.native
     def _out(self, rr_us, flag, n, off32):
         self._last_out_n = n
         h = self._head
@@ -505,6 +515,7 @@ class BeatDetector:
             self._last_ok_n = n
             self.rhythm.accept(rr_us)
 
+    @micropython.native
     def _foot32(self, den, off32, head, now):
         """Offset of the pulse foot from the max-slope sample, in 1/32 sample (<= 0).
 
@@ -562,6 +573,7 @@ class BeatDetector:
         r = num - q * slope
         return base - q * 16 * span - (r * 16 * span) // slope
 
+    @micropython.native
     def _finish_candidate(self, head, now):
         a = self._cand_prev
         b = self._cand_max
@@ -630,6 +642,7 @@ class BeatDetector:
             self._kept_fn = n + (foot >> 5)
             self._kept_fo = foot & 31
 
+    @micropython.native
     def _crest_n(self, head, now):
         """Sample of the crest after the waiting upstroke: the first maximum of the
         smoothed signal after its steepest point, or `now` if it is still rising (the
@@ -655,6 +668,7 @@ class BeatDetector:
             m += 1
         return now
 
+    @micropython.native
     def _commit(self, head, now):
         """The waiting upstroke is the beat: time it, classify it, emit it.
         `head`: ring index of sample `now` (the crest time is read from the ring)."""
@@ -747,6 +761,7 @@ class BeatDetector:
         self.rhythm.feed((diff32 * 31250) // rate, not self._cw_bad and self._learned, self._kept_fn,
                          self._kept_fo, True)
 
+    @micropython.native
     def _forget_rhythm(self):
         """What follows is judged on its own intervals, not on the last pulse's.
 
@@ -760,6 +775,7 @@ class BeatDetector:
             self._jit_sum = 0
             self._jit_n = 0
 
+    @micropython.native
     def _pulse_evidence(self, diff32, rise32, b, crest32):
         """Is this a heartbeat at all?  Updates `_evidence` and `_pulse` (no allocation).
 
@@ -967,6 +983,7 @@ class BeatDetector:
         cand = self._cand
         due = self._tent_due
         rearmed = self._rearmed
+        decay_n = self._next_decay_n  # read by most samples; only _commit moves it
         for k in range(count):
             x = buf[k]
             # Contact window statistics on the raw signal.
@@ -1011,6 +1028,7 @@ class BeatDetector:
             if n >= due and not cand:  # an upstroke under way is compared first
                 self._commit(di - 1 if di else slen - 1, n)
                 due = self._tent_due
+                decay_n = self._next_decay_n
                 thr = (self._amp * _THR_128) >> 7
                 thr_k = (self._amp * _THR_KEPT_128) >> 7
             # Peak search on the polarity-corrected slope.
@@ -1041,12 +1059,13 @@ class BeatDetector:
                     self._rival = dp  # a fresh upstroke inside the refractory time
             else:
                 rearmed = True
-                if n > self._next_decay_n and self._learned:
+                if n > decay_n and self._learned:
                     # No beat where one was due: lower the threshold (search back).
                     self._amp = (self._amp * _DECAY_4) >> 2
                     thr = (self._amp * _THR_128) >> 7
                     thr_k = (self._amp * _THR_KEPT_128) >> 7
-                    self._next_decay_n = n + rate * _DECAY_EVERY_MS // 1000
+                    decay_n = n + rate * _DECAY_EVERY_MS // 1000
+                    self._next_decay_n = decay_n
             last_d = dp
             n += 1
             # Once a second: contact decision and polarity update.
@@ -1252,6 +1271,7 @@ class BeatDetector:
         self._win_neg = sv[14]
         self._win_count = sv[15]
 
+    @micropython.native
     def _window_done(self):
         if self._replaying:
             return  # judged when the samples came (see _replay)
@@ -1312,6 +1332,7 @@ class BeatDetector:
             self._recent_bad = 0
             self.rhythm.relearn()  # after contact returns the rhythm may differ
 
+    @micropython.native
     def _contact_now(self):
         """The contact rule, judged at each window and again at the end of each block:
         a wrist left (no OK beat for 2 s) shows within 2-2.25 s, not at the next window
@@ -1320,6 +1341,7 @@ class BeatDetector:
         recent = since < (self.rate_hz * _OK_RECENT_MS // 1000 if self._pulse else self.rate_hz * _OK_RECENT_DOUBT_MS // 1000)
         self.contact = self._cw_bad == 0 and recent and self._recent_bad < _BAD_LOST
 
+    @micropython.native
     def _polarity_update(self):
         if self._replaying:
             return  # judged when the samples came (see _replay)

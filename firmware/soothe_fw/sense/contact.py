@@ -32,6 +32,11 @@ Pure logic, integer ms, nothing allocated per call.
 """
 from soothe_fw.compat import const
 
+try:
+    import micropython
+except ImportError:
+    from soothe_fw.compat import mp_shim as micropython  # type: ignore[no-redef]
+
 _REGAIN_MS = const(500)
 _REGAIN_MAX_MS = const(32000)
 _SETTLE_MS = const(60000)
@@ -50,10 +55,12 @@ class ContactGate:
         self._no_pulse_ms = 0  # since the detector last said contact
         self._still_ms = _GRACE_MS  # since the accelerometer last measured movement
 
+    @micropython.native
     def moved_recently(self):
         """Worn, and the accelerometer measured movement within the hold's grace."""
         return self.contact and self._still_ms < _GRACE_MS
 
+    @micropython.native
     def update(self, step_ms, det_contact, live, moving, pulse_like=True):
         """Advances by step_ms; returns True when `contact` changed.
 

@@ -33,6 +33,7 @@ _DEV_CLAMP = const(8191)  # 512 ms from the mean, in 1/16 ms: keeps DFT sums bel
 _SXX_CENTRED = const(699008)  # sum of (2k-127)**2 for k in 0..127
 
 
+@micropython.native
 def _x100_over(total, n):
     """total * 100 // n without the product: a sum of squares can pass 2**30 / 100."""
     q = total // n
@@ -57,12 +58,16 @@ class RollingHRV:
         # Results of the last coherence() call.
         self.coherence_x100 = 0
         self.resonance_mhz = 0
-        self._grid = zeros("i", _COH_POINTS)
+        # Lists, not arrays: indexing a list skips the typecode conversion (~30 % of each
+        # access in the native passes and the FFT); every value stays a small int (< 2**30,
+        # see coherence), so storing one allocates nothing, and on 32 bits a list item takes
+        # the 4 bytes an array("i") item does.
+        self._grid = [0] * _COH_POINTS
         self._cos = array("h", [int(round(512 * math.cos(2 * math.pi * i / _COH_POINTS)))
                                 for i in range(_COH_POINTS)])
         self._hann = array("h", [512 - c for c in self._cos])  # Hann window in 1/1024
-        self._re = zeros("i", _HALF)
-        self._im = zeros("i", _HALF)
+        self._re = [0] * _HALF
+        self._im = [0] * _HALF
         self._spec = zeros("i", 2 * _COH_BINS)
         # Bit-reversed index of each of the 64 points, for the in-place FFT.
         self._rev = zeros("B", _HALF)
@@ -74,6 +79,7 @@ class RollingHRV:
             self._rev[k] = r
         self._power = zeros("i", _COH_BINS)
 
+    @micropython.native
     def add_beat(self, t_ms, rr_ms, ok):
         h = self._head
         self._t[h] = t_ms
@@ -155,6 +161,7 @@ class RollingHRV:
             self.rmssd_ms_x10 = self.pnn50_x10 = 0
         return n
 
+    @micropython.native
     def hr_swing_x100(self, now_ms, span_ms, period_ms):
         """Mean HR peak-to-trough (1/100 bpm) per breath of period_ms over the last span_ms.
 

@@ -24,6 +24,11 @@ from soothe_fw.sense.hrv import RollingHRV, CAPACITY
 from soothe_fw.sense.motion import MotionMeter
 from soothe_fw.sense.contact import ContactGate
 
+try:
+    import micropython
+except ImportError:
+    from soothe_fw.compat import mp_shim as micropython  # type: ignore[no-redef]
+
 METRICS_MS = const(5000)  # the state, the LED and the live figures move every 5 s
 WINDOW_MS = const(60000)  # the HRV window the device shows, logs and decides on
 # A beat later than the last logged one plus its RR by more than this: upstrokes in
@@ -63,6 +68,7 @@ class Pipeline:
         self.metrics_ms = now_ms
         self._beat_ms = now_ms
 
+    @micropython.native
     def feed(self, buf, count, end_ms, accel_buf=None, accel_count=0):
         """One block of PPG samples (and, with an accelerometer, its FIFO read after it)."""
         det = self.detector
@@ -84,6 +90,7 @@ class Pipeline:
                                            self.has_accel and motion.moving_now, det.pulse_like())
         self.contact = gate.contact
 
+    @micropython.native
     def next_beat(self):
         """Takes the detector's next beat into t_ms, age32, rr_us, rr_ms, flag and the HRV
         ring; False when there is none."""
@@ -102,6 +109,7 @@ class Pipeline:
         self.hrv.add_beat(t_ms, rr_ms, flag == OK)
         return True
 
+    @micropython.native
     def to_minute(self, minute, minute_ms):
         """Puts the beat into `minute` (records.MinuteBuilder, opened at ticks minute_ms).
         False: it is full, or the gap before the beat cannot be written into it: close it
@@ -120,6 +128,7 @@ class Pipeline:
             self._beat_ms = t_ms
         return True
 
+    @micropython.native
     def metrics_due(self, now_ms):
         """True once per METRICS_MS (the grid point reached is metrics_ms)."""
         if ticks_diff(now_ms, self.metrics_ms) < METRICS_MS:
@@ -127,6 +136,7 @@ class Pipeline:
         self.metrics_ms = ticks_add(self.metrics_ms, METRICS_MS)  # type: ignore[type-var]
         return True
 
+    @micropython.native
     def metrics(self, now_ms):
         """The 60 s window and coherence at ticks now_ms into `hrv`; returns its OK beats."""
         hrv = self.hrv

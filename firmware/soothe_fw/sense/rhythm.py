@@ -26,6 +26,11 @@ The rules follow Lipponen & Tarvainen (2019, J Med Eng Technol 43:173), streamed
 """
 from soothe_fw.compat import zeros, const
 
+try:
+    import micropython
+except ImportError:
+    from soothe_fw.compat import mp_shim as micropython  # type: ignore[no-redef]
+
 # Flags (the same numbers as beats.py's).
 OK = const(0)
 EXTRA = const(1)
@@ -71,18 +76,28 @@ _MIN_RR_US = const(250000)  # 240 bpm: 220 bpm plus beat-to-beat jitter
 _MAX_RR_US = const(2000000)  # 30 bpm
 
 
+@micropython.native
 def sorted_replace(sorted_arr, n, old, new):
     """Replaces `old` by `new` in the first n items of a sorted array (no allocation).
-    old < 0: nothing to replace, the array grows by one."""
-    if old >= 0:
-        i = 0
-        while i < n and sorted_arr[i] != old:
-            i += 1
-        while i < n - 1:
+    old < 0: nothing to replace, the array grows by one.  `old` is found by bisection and
+    only the items between it and new's place move (per beat and per second: a linear
+    scan and a shift to the end cost ~4x as much); an `old` that is not there replaces
+    the last item, as the scan did."""
+    if old < 0:
+        i = n
+    else:
+        lo = 0
+        hi = n - 1
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if sorted_arr[mid] < old:
+                lo = mid + 1
+            else:
+                hi = mid
+        i = lo if sorted_arr[lo] == old else n - 1
+        while i < n - 1 and sorted_arr[i + 1] < new:
             sorted_arr[i] = sorted_arr[i + 1]
             i += 1
-        n -= 1
-    i = n
     while i > 0 and sorted_arr[i - 1] > new:
         sorted_arr[i] = sorted_arr[i - 1]
         i -= 1
@@ -126,11 +141,13 @@ class RhythmClassifier:
         self._dhist_i = 0
         self._last_ok = 0
 
+    @micropython.native
     def median_rr_us(self):
         if self._hist_n == 0:
             return 0
         return self._sorted[self._hist_n // 2]
 
+    @micropython.native
     def threshold_us(self):
         """Beat-to-beat change the normal rhythm allows (L&T's Th); 0 with no rhythm."""
         med = self.median_rr_us()
@@ -140,14 +157,17 @@ class RhythmClassifier:
         floor = med // _TH_FLOOR_DIV
         return th if th > floor else floor
 
+    @micropython.native
     def waiting(self):
         """A short interval waits for the next one to be judged."""
         return self._pend
 
+    @micropython.native
     def pend_n(self):
         """Beat position of the waiting interval (see waiting)."""
         return self._pend_n
 
+    @micropython.native
     def accept(self, rr_us):
         """A normal interval went out (OK): it joins the usual rhythm."""
         hi = self._hist_i
@@ -169,12 +189,14 @@ class RhythmClassifier:
             if self._dhist_n < _HIST:
                 self._dhist_n += 1
 
+    @micropython.native
     def flush(self):
         """No next beat came to judge a waiting short interval: it goes out as it is."""
         if self._pend:
             self._pend = False
             self._emit(self._pend_rr, OK if self._pend_soft else SHORT, self._pend_n, self._pend_off)
 
+    @micropython.native
     def feed(self, rr_us, clean, n, off32, small=False):
         """One interval ending at beat position (n, off32); clean: the signal around the
         beat was usable (amplitude, contact, polarity learnt); small: its pulse was clearly
