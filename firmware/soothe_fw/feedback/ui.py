@@ -6,7 +6,8 @@ Output: gestures to the guide (button.Button), the display (display.Display), th
 and practices played on their schedule.  Per ui tick and per timeline change nothing
 is allocated: both tasks sleep on a Wake (a deadline or a set(), one object reused),
 not on asyncio.wait_for_ms, which makes a task, a coroutine and a TimeoutError with its
-traceback every time (1,312 B per wake on the unix port).  A button edge costs an
+traceback every time (800 B per wake on a 32-bit port, 1,280 B on 64-bit:
+tools/probes/asyncio_alloc.py).  A button edge costs an
 allocation (the edges task's ThreadSafeFlag wait); a tick does not.
 """
 import asyncio
