@@ -66,7 +66,7 @@ class VirtualTime:
         # 32-bit port ticks wrap at 2**30 and differences are +-2**29 ms (6.2 days): there
         # it starts 2**20 ms (17 min) ahead, which holds for ~6 virtual days.
         ahead = (1 << 40) if sys.maxsize > (1 << 32) else (1 << 20)
-        self.now = self.start = ticks_add(time.ticks_ms(), ahead)  # type: ignore[attr-defined]
+        self.now = self.start = ticks_add(time.ticks_ms(), ahead)  # type: ignore[attr-defined,assignment]
         core.ticks = self.ticks_ms
         io = core._io_queue
         real_wait = io.wait_io_event
@@ -109,7 +109,7 @@ class VirtualTime:
             if step > dt:
                 step = dt
             if step > 0:
-                vt.now = ticks_add(vt.now, step)
+                vt.now = ticks_add(vt.now, step)  # type: ignore[type-var]
                 vt.el += step
 
         io.wait_io_event = wait_io_event

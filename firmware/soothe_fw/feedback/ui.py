@@ -86,11 +86,13 @@ class Wake:
         raise self._stop
 
     async def _fallback(self, ms):
+        event = self._event
+        assert event is not None
         try:
-            await asyncio.wait_for(self._event.wait(), ms / 1000)
+            await asyncio.wait_for(event.wait(), ms / 1000)
         except asyncio.TimeoutError:
             pass
-        self._event.clear()
+        event.clear()
 
 
 class Ui:
