@@ -34,7 +34,7 @@ ch = run([(1, False, True, False), (5, True, True, False), (30, True, True, Fals
           (3, False, True, False), (1, False, False, False)])
 print(json.dumps(ch))
 """)
-    assert out == [[3.0, True], [36.25, False]]  # 2 s of the detector's contact; loss at once
+    assert out == [[1.5, True], [36.25, False]]  # 0.5 s of the detector's contact; loss at once
 
 
 def test_a_storm_of_short_regains_gives_few_events(interp):
@@ -70,7 +70,7 @@ d = run([(5, True, True, False), (10, False, True, True), (1, False, False, True
 print(json.dumps([a, held, b, c, d]))
 """)
     a, held, b, c, d = out
-    assert a == [[2.0, True]] and held is True
+    assert a == [[0.5, True]] and held is True
     assert b == [[8.0, False]]  # 8 s after the last measured movement
     assert c == []
     assert [x[1] for x in d] == [True, False]
@@ -99,8 +99,8 @@ worn = run2([(5, True, True, False, True), (120, False, True, True, False), (6, 
 print(json.dumps([off, worn]))
 """)
     off, worn = out
-    assert off == [[2.0, True], [125.25, False]]  # the first still step without a pulse's shape
-    assert worn == [[2.0, True]]  # held through the grace while the pulse shows, then the detector's
+    assert off == [[0.5, True], [125.25, False]]  # the first still step without a pulse's shape
+    assert worn == [[0.5, True]]  # held through the grace while the pulse shows, then the detector's
 
 
 def test_moving_with_flagged_beats_is_drive_then_recovery(interp):
@@ -230,5 +230,5 @@ b = run([(5, True, True, False), (700, False, True, True)])
 print(json.dumps([a, b]))
 """)
     a, b = out
-    assert a == [[2.0, True]]  # held through 22 minutes of walking
+    assert a == [[0.5, True]]  # held through 22 minutes of walking
     assert [c for _, c in b] == [True, False] and 604 <= b[1][0] <= 606
