@@ -763,6 +763,9 @@ def bench_frozen(out, hours):
     if frozen.binaries() is None:
         out.write("  32-bit unix port, frozen vs .mpy: %s\n" % frozen.HOW)
         return
+    if frozen.stale():
+        out.write("  (the frozen binary is older than firmware/soothe_fw: its figure is the old code's; rebuild with "
+                  "`python -m soothe_tools.frozen build %s`)\n" % (frozen.BUILD_DIR / "micropython"))
     r = {}
     for build in ("frozen", "mpy"):
         modules, peak, rep = device_day_heap(hours, 30, 32, build=build)

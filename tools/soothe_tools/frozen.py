@@ -38,6 +38,15 @@ def binaries():
     return out if all(p.exists() for p in out.values()) else None
 
 
+def stale():
+    """True when a soothe_fw source is newer than the frozen binary (rebuild: `build`)."""
+    b = binaries()
+    if b is None:
+        return False
+    built = b["frozen"].stat().st_mtime
+    return any(p.stat().st_mtime > built for p in (FIRMWARE_DIR / "soothe_fw").rglob("*.py"))
+
+
 def _manifest(name, frozen):
     path = BUILD_DIR / ("manifest-%s.py" % name)
     lines = ['include("$(MPY_DIR)/extmod/asyncio")  # a stock ESP32 firmware freezes asyncio too']
@@ -117,6 +126,9 @@ def main(argv=None):
     d = sub.add_parser("sim", help="the whole device (App tasks on the simulated board), both builds")
     d.add_argument("--hours", type=int, default=24)
     a = p.parse_args(argv)
+    if a.cmd != "build" and a.hours < 1:
+        print("frozen: --hours %d: give at least 1" % a.hours, file=sys.stderr)
+        return 2
     if a.cmd == "build":
         if not Path(a.source).exists():
             print("frozen: %s not found: give a MicroPython checkout (git clone "
@@ -129,10 +141,10 @@ def main(argv=None):
         print(HOW, file=sys.stderr)
         return 2
     if a.cmd == "sim":
-        for build in ("frozen", "mpy"):
-            f = sim_day(build, a.hours)
+        for kind in ("frozen", "mpy"):
+            f = sim_day(kind, a.hours)
             print("32-bit %s, %d h simulated, -X heapsize=%s: live heap peak %d bytes, of which the simulator's own "
-                  "%d: the device %d bytes; watchdog fired %d" % (build, f["hours"], f["heapsize"], f["live_peak"],
+                  "%d: the device %d bytes; watchdog fired %d" % (kind, f["hours"], f["heapsize"], f["live_peak"],
                                                                  f["sim_share"], f["device"], f["fired"]))
         return 0
     from soothe_tools import bench
