@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SITE    = $(shell $(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
-.PHONY: setup test lint chromium demo bench soak deploy doctor clean faults
+.PHONY: setup test lint chromium demo bench soak deploy doctor clean faults mp32-frozen
 
 $(STAMP): pyproject.toml tools/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,16 @@ deploy: setup
 
 doctor: setup
 	$(BIN)/soothe doctor $(if $(PORT),--port $(PORT))
+
+# Issue 17: the device's heap on a 32-bit MicroPython built twice (soothe_fw frozen, and from
+# .mpy), from a MicroPython source you give (a clone of github.com/micropython/micropython);
+# needs gcc-multilib.  Not part of `make test`; `soothe bench --only cost` prints its figures.
+MICROPYTHON ?=
+mp32-frozen: setup
+	@if [ -z "$(MICROPYTHON)" ]; then echo "make mp32-frozen MICROPYTHON=/path/to/micropython (git clone https://github.com/micropython/micropython)"; exit 2; fi
+	@if [ "$$(id -u)" = 0 ] && ! dpkg -s gcc-multilib >/dev/null 2>&1; then apt-get install -y -qq gcc-multilib >/dev/null; fi
+	$(BIN)/python -m soothe_tools.frozen build $(MICROPYTHON)
+	$(BIN)/python -m soothe_tools.frozen measure
 
 clean:
 	rm -rf $(VENV) node_modules typings build *.egg-info .pytest_cache .mypy_cache

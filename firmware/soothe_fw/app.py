@@ -20,7 +20,7 @@ from soothe_fw.log.settings import Settings
 from soothe_fw.feedback.state import Baseline, StateMachine, NO_READING, THREAT
 from soothe_fw.feedback import coach as coach_mod
 from soothe_fw.feedback.guide import Guide
-from soothe_fw.feedback.ui import Ui, UI_IDLE_MS
+from soothe_fw.feedback.ui import Ui, UI_IDLE_MS, Wake
 
 _WDT_CHECK_MS = 1000  # the watchdog is fed at most this often, and only if sense and ui ran
 _BASELINE_SAVE_MS = 600000
@@ -46,7 +46,7 @@ class App:
         self.motion = pipe.motion
         self.minutes = Minutes(self.log, self.clock, pipe.hrv, self._hour)
         self.scratch = bytearray(records.MAX_PAYLOAD)
-        wake = asyncio.Event()  # the actuator: a cue or a session to play
+        wake = Wake()  # the actuator: a cue or a session to play (nothing allocated per wait)
         self.guide = Guide(self.settings, self.hrv, self.clock, self.log, self.event, wake.set, board.pacer_rate)
         self.link = Link(board.serial.write, self.log, self.clock, self.settings,
                          board.device_id, on_event=self.event, on_session=self.guide.host)
@@ -205,6 +205,7 @@ class App:
             self.supervise("flush", self.flusher),
             self.supervise("serial", self.serial),
             self.supervise("ui", self.ui.buttons),
+            self.supervise("edges", self.ui.edges),
             self.supervise("actuator", self.ui.actuator),
             self.watchdog(),
         )

@@ -23,7 +23,7 @@ from soothe_sim import ppg_synth
 from soothe_sim import motion_synth  # noqa: F401  (the accelerometer's movement model: loaded first, while the heap is young)
 from soothe_fw.clock import Clock
 from soothe_fw.link.serial import StdioSerial
-from soothe_fw.compat import ticks_diff
+from soothe_fw.compat import ticks_add, ticks_diff
 
 BLOCK_SIZE = 4096
 
@@ -36,8 +36,9 @@ class VirtualTime:
     """Virtual milliseconds that drive asyncio's scheduler (patched into asyncio.core)."""
 
     def __init__(self, speed=0.0, stop_ms=-1):
-        self.now = 0
+        self.now = 0  # asyncio's ticks (wrapping as the port's ticks do)
         self.start = 0
+        self.el = 0  # virtual ms since install (never wraps)
         self.speed = speed
         self.stop_ms = stop_ms
         self.stopped = False
@@ -53,7 +54,7 @@ class VirtualTime:
         self._on_stop.append(fn)
 
     def elapsed_ms(self):
-        return self.now - self.start
+        return self.el
 
     def install(self):
         import asyncio.core as core  # type: ignore[import-not-found]  # MicroPython-only module
@@ -61,8 +62,11 @@ class VirtualTime:
 
         # The C task queue stamps the tasks it wakes (create_task, events, I/O) with
         # the real ticks.  Virtual time starts 2**40 ms (35 years) ahead of real time,
-        # so such tasks are always due at once and never move the virtual clock.
-        self.now = self.start = time.ticks_ms() + (1 << 40)  # type: ignore[operator]
+        # so such tasks are always due at once and never move the virtual clock.  On a
+        # 32-bit port ticks wrap at 2**30 and differences are +-2**29 ms (6.2 days): there
+        # it starts 2**20 ms (17 min) ahead, which holds for ~6 virtual days.
+        ahead = (1 << 40) if sys.maxsize > (1 << 32) else (1 << 20)
+        self.now = self.start = ticks_add(time.ticks_ms(), ahead)  # type: ignore[attr-defined,assignment]
         core.ticks = self.ticks_ms
         io = core._io_queue
         real_wait = io.wait_io_event
@@ -75,12 +79,12 @@ class VirtualTime:
             if vt.stopped:
                 real_wait(-1)  # the clock has stopped: only the serial port is alive
                 return
-            if vt.progress_ms and ticks_diff(vt.now, vt.start + vt._next_progress) >= 0:
+            if vt.progress_ms and vt.el >= vt._next_progress:
                 sys.stderr.write("sim: at t=%d s\n" % (vt._next_progress // 1000))
                 vt._next_progress += vt.progress_ms
             head = core._task_queue.peek()
-            target = head.ph_key if head is not None else vt.now + dt
-            if vt.stop_ms >= 0 and ticks_diff(target, vt.start + vt.stop_ms) > 0:
+            ahead = ticks_diff(head.ph_key, vt.now) if head is not None else dt
+            if vt.stop_ms >= 0 and vt.el + ahead > vt.stop_ms:
                 vt.stopped = True
                 for fn in vt._on_stop:
                     fn()
@@ -94,6 +98,7 @@ class VirtualTime:
                 real_wait(0)
                 head = core._task_queue.peek()
                 if head is not None and ticks_diff(head.ph_key, vt.now) > 0:
+                    vt.el += ticks_diff(head.ph_key, vt.now)
                     vt.now = head.ph_key  # nothing else to do before then: jump
                 return
             # --speed X: serial input may end the wait early; the clock moves only by
@@ -104,7 +109,8 @@ class VirtualTime:
             if step > dt:
                 step = dt
             if step > 0:
-                vt.now += step
+                vt.now = ticks_add(vt.now, step)  # type: ignore[type-var]
+                vt.el += step
 
         io.wait_io_event = wait_io_event
 
@@ -474,6 +480,7 @@ class SimBoard:
         # Firmware ticks count from 0 like a fresh ESP32 (and fit its 30-bit ticks).
         # --start 0: a clock that starts at 0 and is not set, as on an ESP32 after power-up
         self.clock = Clock(self.vt.elapsed_ms, o["start"] * 1000, is_set=o["start"] > 0)
+        self.heap_sim = 0  # bytes the simulator's own modules and objects hold (soothe_sim.main sets it)
         self.sensor = SimSensor(_make_source(o), o["rate"], self.vt)
         self.sensor.hang_at = o["hang"]
         # A recording has no accelerometer beside it, and --no-accel builds without one.
@@ -505,9 +512,10 @@ class SimBoard:
         total = gc.mem_alloc() + gc.mem_free()
         w = self.wdt
         w.check()
-        return "sim: heap live_peak=%d used_peak=%d total=%d; flash writes=%d erases=%d; wdt feeds=%d max_gap=%d fired=%d" % (
+        return ("sim: heap live_peak=%d used_peak=%d total=%d; flash writes=%d erases=%d; wdt feeds=%d max_gap=%d "
+                "fired=%d; sim_share=%d") % (
             s.heap_live_peak, total - s.heap_free_min if s.heap_free_min < total else 0, total,
-            self.bdev.writes, self.bdev.erases, w.feeds, w.max_gap, w.fired)
+            self.bdev.writes, self.bdev.erases, w.feeds, w.max_gap, w.fired, self.heap_sim)
 
     def wdt_feed(self):
         self.wdt.feed()

@@ -71,6 +71,7 @@ class Simulator:
         self.flash = Path(flash)
         self.heapsize = heapsize
         self.prefix = []  # a command to run the port under, e.g. valgrind (soothe bench)
+        self.binary = None  # another MicroPython than the venv's (soothe_tools.frozen: the 32-bit builds)
         self.code_dir = None  # a folder of .mpy files (fw.compile_firmware) to run instead of the .py sources
         self.proc = None
         self.port = None
@@ -91,7 +92,7 @@ class Simulator:
         tty.setraw(slave)
         self.port = os.ttyname(slave)
         self._slave = slave
-        cmd = self.prefix + [micropython_binary()]
+        cmd = self.prefix + [self.binary or micropython_binary()]
         if self.heapsize:
             cmd += ["-X", "heapsize=%s" % self.heapsize]
         code = Path(self.code_dir) if self.code_dir else FIRMWARE_DIR

@@ -691,15 +691,27 @@ _DEVICE_MODULES = ("asyncio", "soothe_fw.app", "soothe_fw.hw.board", "soothe_fw.
                    "soothe_fw.hw.max30102", "soothe_fw.hw.drv2605", "soothe_fw.hw.ws2812", "soothe_fw.hw.lis2dh12")
 
 
-def device_day_heap(hours, sample_min, bits):
+def device_day_heap(hours, sample_min, bits, build=None):
     """The App's day (tools/probes/bench_device.py) from .mpy on the 32-bit WebAssembly port
     (bits=32) or the 64-bit unix port: (device modules' bytes, live heap peak of the App
-    over the day with the bench's own signal tables taken out, allocation report)."""
+    over the day with the bench's own signal tables taken out, allocation report).
+    build="mpy" / "frozen": on the 32-bit unix port of soothe_tools.frozen (x86, native code
+    kept), with soothe_fw loaded from .mpy into RAM or frozen into the binary."""
     from soothe.fw import mpy_cross_binary
 
     with tempfile.TemporaryDirectory() as work:
         mpy = os.path.join(work, "mpy")
-        if bits == 32:  # bytecode only: the WebAssembly port has no native emitter (tests/mp32.mjs)
+        if build is not None:
+            from . import frozen
+
+            b = frozen.binaries()
+            for rel, p in image_sources(sim=True) + [("bench_device.py", TOOLS_DIR / "bench_device.py")]:
+                if rel == "main.py" or (build == "frozen" and rel.startswith("soothe_fw/")):
+                    continue  # frozen: the package is in the binary (no .mpy may shadow it)
+                Path(mpy, rel).parent.mkdir(parents=True, exist_ok=True)
+                subprocess.run([str(b["mpy_cross"]), "-march=x86", "-o", os.path.join(mpy, rel[:-3] + ".mpy"),
+                                "-s", rel, str(p)], check=True, capture_output=True)
+        elif bits == 32:  # bytecode only: the WebAssembly port has no native emitter (tests/mp32.mjs)
             src = os.path.join(work, "src")
             os.makedirs(src)
             sources = [(rel, p) for rel, p in image_sources(sim=True) if rel != "main.py"]
@@ -728,30 +740,62 @@ def device_day_heap(hours, sample_min, bits):
                   harness_imports, collect, mark, "import bench_device as d", collect, mark]
         for h in range(hours):
             chunks += ["d.run_hours(%d, %d, %d, %d)" % (h, h + 1, hours, sample_min), collect, mark]
+        # last: the App dropped, so what stays is everything but the App's objects (the
+        # modules, the harness's own code and fakes: bench_device's bytecode is in RAM)
         chunks += ["d.blocks = d.beat_age = d.beat_rr = d.beat_flag = d.beat_count = None", collect, mark,
-                   "d.report()\nprint(json.dumps(marks))"]
-        if bits == 32:
+                   "d.report()", "d.app = d.pipe = d.det = d.hrv = None", collect, mark, "print(json.dumps(marks))"]
+        if bits == 32 and build is None:
             text = run_mp32(chunks, {"/fw": mpy})
             if text is None:
                 return None
         else:
             env = dict(micropython_env(), MICROPYPATH=".frozen:%s" % mpy, SOOTHE_BENCH_DIR=os.path.join(work, "data"))
+            binary = micropython_binary() if build is None else str(frozen.binaries()[build])
             # one program: the unix port collects at once, so the chunks simply follow each other
             code = "\n".join(chunks)
             script = os.path.join(work, "day.py")
             with open(script, "w") as f:
                 f.write(code)
-            proc = subprocess.run([micropython_binary(), "-X", "heapsize=4m", script], capture_output=True,
+            proc = subprocess.run([binary, "-X", "heapsize=4m", script], capture_output=True,
                                   text=True, env=env, cwd=str(FIRMWARE_DIR))
             if proc.returncode != 0:
                 raise RuntimeError("device day failed: %s" % proc.stderr.strip().splitlines()[-1:])
             text = proc.stdout
         lines = text.strip().splitlines()
         report, marks = json.loads(lines[-2]), json.loads(lines[-1])
-        base, modules_end, harness_modules = marks[0], marks[1], marks[2]
-        tables = marks[-2] - marks[-1]  # the bench's own signal tables
-        peak = max(marks[3:-1]) - tables - harness_modules  # the App's objects (+ the bench's few)
+        base, modules_end = marks[0], marks[1]
+        tables = marks[-3] - marks[-2]  # the bench's own signal tables
+        peak = max(marks[3:-2]) - tables - marks[-1]  # the App's objects: all that went with it
         return modules_end - base, peak, report
+
+
+DEVKITC_FREE_HEAP = 100 * 1024  # an ESP32 without PSRAM, stock MicroPython (not measured on a board here)
+
+
+def bench_frozen(out, hours):
+    """The device's 32-bit heap on the x86 unix port built by soothe_tools.frozen: the package
+    frozen (bytecode in flash) beside loaded from .mpy (bytecode in RAM); or how to build it."""
+    from . import frozen
+
+    if frozen.binaries() is None:
+        out.write("  32-bit unix port, frozen vs .mpy: %s\n" % frozen.HOW)
+        return
+    if frozen.stale():
+        out.write("  (the frozen binary is older than firmware/soothe_fw: its figure is the old code's; rebuild with "
+                  "`python -m soothe_tools.frozen build %s`)\n" % (frozen.BUILD_DIR / "micropython"))
+    r = {}
+    for build in ("frozen", "mpy"):
+        modules, peak, rep = device_day_heap(hours, 30, 32, build=build)
+        r[build] = modules + peak
+        out.write("  32-bit unix port (x86, MicroPython %s), soothe_fw %s: a simulated %d h day "
+                  "(tools/probes/bench_device.py): device modules %d bytes + the App's objects, peak %d bytes "
+                  "= %d bytes live; allocations with the heap locked %d (target 0)\n"
+                  % (frozen.TAG, "frozen" if build == "frozen" else "from .mpy", hours, modules, peak,
+                     modules + peak, sum(rep["fails"].values())))
+    out.write("  => frozen %.1f KB (target <= 64 KB: %s); .mpy in RAM %.1f KB against the DevKitC's ~%d KB free heap "
+              "(%s)\n" % (r["frozen"] / 1024, "met" if r["frozen"] <= 64 * 1024 else "NOT met", r["mpy"] / 1024,
+                           DEVKITC_FREE_HEAP // 1024, "fits" if r["mpy"] <= DEVKITC_FREE_HEAP
+                           else "does not fit: the DevKitC needs the frozen build"))
 
 
 def bench_cost(out, quick=False):
@@ -809,6 +853,7 @@ def bench_cost(out, quick=False):
                   "moves to flash) + the App's objects, peak over the day %d bytes = %d bytes (.mpy in RAM); "
                   "frozen estimate %d bytes (objects only; target <= 64 KB on 32-bit)\n"
                   % (bits, modules, peak, modules + peak, peak))
+    bench_frozen(out, 6 if quick else 24)
     _, samples, sample_bytes, runs, metric_bytes = run_mp("bench_engine.py", "alloc", 120, rate)
     out.write("  allocation (gc.mem_alloc deltas, gc off, after warm-up): %.3f bytes per sample over %s samples; "
               "%s bytes over %s metrics runs (target 0)\n" % (int(sample_bytes) / int(samples), samples,

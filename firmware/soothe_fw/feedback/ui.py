@@ -4,7 +4,11 @@
 Input: the board's button, motor and LED; the state (set by the app); the guide.
 Output: gestures to the guide (button.Button), the display (display.Display), the cues
 and practices played on their schedule.  Per ui tick and per timeline change nothing
-is allocated.
+is allocated: both tasks sleep on a Wake (a deadline or a set(), one object reused),
+not on asyncio.wait_for_ms, which makes a task, a coroutine and a TimeoutError with its
+traceback every time (800 B per wake on a 32-bit port, 1,280 B on 64-bit:
+tools/probes/asyncio_alloc.py).  A button edge costs an
+allocation (the edges task's ThreadSafeFlag wait); a tick does not.
 """
 import asyncio
 
@@ -15,6 +19,80 @@ from soothe_fw.feedback.display import Display
 
 _UI_MS = const(20)  # button poll while a gesture is being read (debounce, long, double)
 UI_IDLE_MS = const(5000)  # otherwise the ui wakes on events, at its next LED change, or after this
+
+
+try:
+    from asyncio import core as _core  # MicroPython's scheduler: its task queue and ticks
+
+    _QUEUE = hasattr(_core, "_task_queue")
+except ImportError:  # CPython
+    _core = None
+    _QUEUE = False
+
+
+class Wake:
+    """A task's wake-up, reused for ever: `await wake.wait(ms)` returns after `ms`, or
+    as soon as another task calls `set()`, whichever comes first (a set() while nobody
+    waits makes the next wait return at once).  Allocates nothing: the object is its own
+    awaitable, in the way of asyncio's sleep_ms singleton, and set() moves the waiting
+    task to the front of asyncio's queue.  set() is for task context only (an IRQ sets a
+    ThreadSafeFlag and a task relays it: Ui.edges).  Where asyncio has no task queue of
+    MicroPython's kind (CPython) it falls back to an Event and wait_for."""
+
+    def __init__(self):
+        self.state = False  # set while nobody waited
+        self.waiter = None  # the task asleep in wait()
+        self._due = False
+        self._at = 0
+        self._stop = StopIteration()
+        self._event = None if _QUEUE else asyncio.Event()
+
+    def wait(self, ms):
+        if self._event is not None:
+            return self._fallback(ms)
+        if self.state:
+            self.state = False
+            self._due = False  # returns at the first step, without yielding
+        else:
+            self._due = True
+            self._at = _core.ticks_add(_core.ticks(), ms if ms > 0 else 0)
+        return self
+
+    def set(self):
+        if self._event is not None:
+            self._event.set()
+            return
+        t = self.waiter
+        if t is None or t.done():  # nobody waits (or its task was cancelled asleep)
+            self.waiter = None
+            self.state = True
+            return
+        self.waiter = None
+        q = _core._task_queue
+        q.remove(t)  # asleep until its deadline: due now instead (on asyncio's clock)
+        q.push(t, _core.ticks())
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._due:
+            self._due = False
+            self.waiter = t = _core.cur_task
+            _core._task_queue.push(t, self._at)
+            return None
+        self.waiter = None
+        self._stop.__traceback__ = None
+        raise self._stop
+
+    async def _fallback(self, ms):
+        event = self._event
+        assert event is not None
+        try:
+            await asyncio.wait_for(event.wait(), ms / 1000)
+        except asyncio.TimeoutError:
+            pass
+        event.clear()
 
 
 class Ui:
@@ -29,9 +107,11 @@ class Ui:
         self.event = event
         self.button = Button()
         self.display = Display(board.led, board.motor, settings)
-        # Wakes the ui: a button edge (pin IRQ on the ESP32, hence ThreadSafeFlag), a new
-        # state, or the actuator handing the LED and motor back.
-        self.flag = asyncio.ThreadSafeFlag() if hasattr(asyncio, "ThreadSafeFlag") else asyncio.Event()
+        # Wakes the ui: a new state, the actuator handing the LED and motor back, or a
+        # button edge, which the pin IRQ sets on `edge` (hence a ThreadSafeFlag) and the
+        # edges task relays.
+        self.flag = Wake()
+        self.edge = asyncio.ThreadSafeFlag() if hasattr(asyncio, "ThreadSafeFlag") else None
         self.state = 0  # the state shown (the app sets it)
         self.alive = 0  # ui wakes (watchdog)
         self.tick = 0  # ticks of the last wake (watchdog)
@@ -61,9 +141,7 @@ class Ui:
         guide = self.guide
         clock = self.clock
         flag = self.flag
-        watch = getattr(pin, "watch", None)
-        if watch is not None:
-            watch(flag)  # the board sets the flag on every press and release
+        watch = None if self.edge is None else getattr(pin, "watch", None)  # edges: see edges()
         while self.running:
             now = clock.ticks_ms()
             self.tick = now
@@ -80,11 +158,21 @@ class Ui:
                 continue
             if wait < 0 or wait > UI_IDLE_MS:
                 wait = UI_IDLE_MS
-            try:
-                await asyncio.wait_for_ms(flag.wait(), wait)
-            except asyncio.TimeoutError:
-                pass
-            flag.clear()
+            await flag.wait(wait)
+
+    async def edges(self):
+        """Relays the button's edges (the board's pin IRQ sets `edge`) to the ui's Wake.
+        Asleep between presses: a press and a release allocate (a ThreadSafeFlag wait),
+        a ui tick does not."""
+        watch = getattr(self.pin, "watch", None)
+        edge = self.edge
+        if watch is None or edge is None:
+            return
+        watch(edge)  # the board sets it on every press and release
+        flag = self.flag
+        while self.running:
+            await edge.wait()
+            flag.set()
 
     async def actuator(self):
         """Motor and LED while a cue (prompt, mark) or a practice plays; sleeps otherwise.
@@ -95,8 +183,7 @@ class Ui:
         clock = self.clock
         wake = self.wake
         while self.running:
-            await wake.wait()
-            wake.clear()
+            await wake.wait(UI_IDLE_MS)  # a cue or a practice (the guide sets it)
             while guide.playing():
                 now = clock.ticks_ms()
                 wait = guide.tick(now)
@@ -107,8 +194,4 @@ class Ui:
                     break
                 wait -= ticks_diff(clock.ticks_ms(), now)
                 if wait > 0:
-                    try:
-                        await asyncio.wait_for_ms(wake.wait(), wait)
-                    except asyncio.TimeoutError:
-                        pass
-                    wake.clear()
+                    await wake.wait(wait)

@@ -147,16 +147,33 @@ class Max30102Sensor:
         self.block = max(1, rate_hz // 4)
         self._poll_ms = (self.block * 1000) // rate_hz // 2  # the 32-deep FIFO never fills
         self.nap = None  # set by the board: Napper.nap, or None to stay awake
+        self._n = 0  # samples of the block read so far (they wait in the caller's buf)
+
+    # App.sense's path, as the analog sensor's: `await asyncio.sleep_ms(wait_ms())` then
+    # read(); no coroutine per burst (an async read_block() allocates its generator).
+    def wait_ms(self):
+        """ms to idle before the next FIFO burst: 0 after a light sleep (Napper), which
+        has already slept them while the sensor kept sampling into its FIFO."""
+        if self.nap is not None and self.nap(self._poll_ms):
+            return 0  # the other tasks run between bursts
+        return self._poll_ms
+
+    def read(self, buf):
+        """Appends the FIFO's waiting samples to the block in buf; returns the block's
+        length once it is whole, else 0 (the samples stay in buf for the next burst)."""
+        n = self._n + self.dev.read_fifo(buf, self._n)
+        if n < self.block:
+            self._n = n
+            return 0
+        self._n = 0
+        return n
 
     async def read_block(self, buf):
-        n = 0
-        while n < self.block:
-            if self.nap is not None and self.nap(self._poll_ms):
-                await asyncio.sleep_ms(0)  # the other tasks run between bursts
-            else:
-                await asyncio.sleep_ms(self._poll_ms)
-            n += self.dev.read_fifo(buf, n)
-        return n
+        while True:
+            await asyncio.sleep_ms(self.wait_ms())
+            n = self.read(buf)
+            if n:
+                return n
 
     def deinit(self):
         self.dev.shutdown()

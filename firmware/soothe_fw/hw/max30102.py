@@ -4,7 +4,8 @@ device, tests/fakes in tests).  Output: read_fifo(out) copies every waiting 18-b
 an array; their times follow from the sample count, never from when the burst happened.
 FIFO burst reads of up to 32 samples; LED current auto-adjusted to keep the DC level in range;
 contact from the DC level; a failed first I2C transaction is retried with a fresh reset.
-Cost: one 96-byte scratch buffer; no allocation per read.
+Cost: one 96-byte scratch buffer and its 33 memoryview slices (one per burst length, made
+once: a slice made per read would allocate); no allocation per read.
 """
 from soothe_fw.compat import const
 
@@ -58,6 +59,8 @@ class Max30102:
         self.contact = False
         self._one = bytearray(1)
         self._fifo = bytearray(FIFO_DEPTH * 3)
+        mv = memoryview(self._fifo)
+        self._bursts = tuple(mv[: 3 * k] for k in range(FIFO_DEPTH + 1))  # the burst of k samples
         last = None
         for _ in range(retries):
             try:
@@ -103,7 +106,7 @@ class Max30102:
         room = len(out) - start
         if n > room:
             n = room
-        buf = memoryview(self._fifo)[: n * 3]
+        buf = self._bursts[n]
         self.i2c.readfrom_mem_into(self.addr, R_FIFO_DATA, buf)
         total = 0
         for i in range(n):
