@@ -12,10 +12,8 @@ from conftest import FAKES, MP_TESTS
 from soothe.deploy import Deployer, board_txt, doctor_report
 from soothe.fw import FIRMWARE_DIR, micropython_binary
 
-# tests/firmware/mp/doctor_fake.py: the fakes, sensors that measure while the self-test waits,
-# the named sets of chips on the bus; the doctor's own script runs between these two lines.
-PRELUDE = "import doctor_fake; doctor_fake.setup(%r)\n"
-POSTLUDE = "\nimport doctor_fake; doctor_fake.report()\n"
+# tests/firmware/mp/doctor_run.py runs the doctor's own script on doctor_fake.py's board: the
+# fakes, sensors that measure while the self-test waits, the named sets of chips on the bus.
 
 
 def doctor(tmp_path, board_text, setup="none"):
@@ -27,9 +25,10 @@ def doctor(tmp_path, board_text, setup="none"):
 
     def runner(argv):
         assert argv[:3] == ["connect", "/dev/fake0", "exec"]
-        code = PRELUDE % setup + argv[3] + POSTLUDE
+        (tmp_path / "doctor_script.py").write_text(argv[3])
         env = dict(os.environ, MICROPYPATH=".frozen:%s:%s:%s" % (FAKES, MP_TESTS, FIRMWARE_DIR))
-        p = subprocess.run([micropython_binary(), "-c", code], cwd=str(tmp_path), capture_output=True, text=True,
+        p = subprocess.run([micropython_binary(), str(MP_TESTS / "doctor_run.py"), setup,
+                            str(tmp_path / "doctor_script.py")], cwd=str(tmp_path), capture_output=True, text=True,
                            env=env, timeout=120)
         for line in p.stdout.splitlines():
             if line.startswith("FAKELOG "):
