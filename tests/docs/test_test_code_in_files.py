@@ -143,6 +143,7 @@ def test_the_rule_catches_programs_however_the_string_is_built():
 
 # --- the MicroPython-side files themselves -------------------------------------------------
 
+
 def _mp_files():
     return sorted(MP_TESTS.glob("*.py"))
 

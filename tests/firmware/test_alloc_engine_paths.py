@@ -7,6 +7,7 @@ from conftest import run_script
 
 # The MicroPython-side code: tests/firmware/mp/alloc_engine_first_sample.py.
 
+
 def test_engine_from_the_first_sample_and_off_the_wrist_allocates_nothing():
     out = run_script("micropython", "alloc_engine_first_sample.py")
     ok, beats, ok_beats, changes = json.loads(out.strip().splitlines()[-1])

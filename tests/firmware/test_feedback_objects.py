@@ -4,6 +4,7 @@ objects, under CPython, the 64-bit unix port and the 32-bit MicroPython alike.""
 # The MicroPython-side code: tests/firmware/mp/feedback_objects_cases.py (one function a case).
 CASES = "feedback_objects_cases.py"
 
+
 def test_button_gestures(interp):
     r = interp.case(CASES, "button")
     # [completed at, gesture, presses, ms since its first press began]

@@ -5,6 +5,7 @@ from conftest import run_script
 
 # The MicroPython-side code: tests/firmware/mp/alloc_pipeline.py, alloc_state_steps.py, bench_day.py.
 
+
 def test_sample_and_beat_path_allocate_nothing():
     # The device's pipeline (detector, motion meter, contact gate, HRV ring, minute record,
     # the 60 s window and coherence every 5 s) with the heap locked for 70 s of signal.

@@ -180,8 +180,6 @@ def test_csv_errors_name_the_line(interp):
     assert "is empty" in empty
 
 
-
-
 def test_coherence_matches_float_reference(interp):
     """The device's integer coherence equals the host's numpy version of the same definition."""
     from soothe.analysis import coherence

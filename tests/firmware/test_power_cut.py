@@ -15,7 +15,6 @@ from conftest import run_case, run_snippet
 from soothe_tools.faults import POWER_CUT_SWEEP as SWEEP  # noqa: E402 - the sweep is shared with `make faults`
 
 
-
 def _sweep(tmp_path, n, cuts=None, tear=-1, erases=False):
     out = run_snippet("micropython", SWEEP % {"img": str(tmp_path / "flash.img"), "n": n, "cuts": repr(cuts),
                                               "tear": tear, "erases": erases}, timeout=900)

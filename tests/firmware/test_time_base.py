@@ -8,7 +8,6 @@ import pytest
 CASES = "time_base_cases.py"
 
 
-
 def test_the_wall_clock_and_uptime_run_8_days_without_a_wrap(interp):
     r = interp.case(CASES, "eight_days")
     assert r == {"bad": 0, "up_s": 8 * 86400, "up_ms": 0, "u": 8 * 86400}
@@ -17,8 +16,6 @@ def test_the_wall_clock_and_uptime_run_8_days_without_a_wrap(interp):
 def test_packed_wall_times_are_exact_across_carries_and_sets(interp):
     r = interp.case(CASES, "packed_wall_times")
     assert r == {"bad": [], "prev_ok": True, "now": 1767600000500, "errs": 2}
-
-
 
 
 def test_an_event_allocates_nothing_and_every_record_carries_boot_and_uptime(interp, tmp_path):

@@ -16,6 +16,8 @@ for _ in range(g.total_ms // 250):
     g.fill(b, 25)
     blocks.append(b)
 counts = array('i', [0, 0, 0])  # beats, OK beats, contact changes
+
+
 def feed():
     c = False
     for b in blocks:

@@ -21,6 +21,8 @@ for _ in range(400):
 clock = [ticks_add(0, -40000), 0]  # device ticks (crossing their wrap), minute start
 p.start(clock[0])
 clock[1] = clock[0]
+
+
 def feed(bs, result):
     n = 0
     metrics = 0
@@ -38,6 +40,8 @@ def feed(bs, result):
             metrics += 1
     result[1] = n  # (a returned tuple would be an allocation of the harness)
     result[2] = metrics
+
+
 def locked(bs):
     result = [False, -1, -1]
     micropython.heap_lock()
