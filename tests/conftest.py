@@ -12,8 +12,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE = ROOT / "firmware"
 FAKES = ROOT / "tests" / "fakes"
-# MicroPython-side test code as real files (linted, tracebacks with file and line): scripts run
-# by interp.script(name, *args) / run_script, and helper modules any snippet can import.
+# MicroPython-side test code as real files (checked, tracebacks with file and line): case files
+# whose functions interp.case / run_case call (mpcase.py: the convention), scripts run by
+# interp.script(name, *args) / run_script, and helper modules any of them can import.
 MP_TESTS = ROOT / "tests" / "firmware" / "mp"
 PROBES = ROOT / "tools" / "probes"  # the MicroPython bench probes
 BIN = Path(sys.executable).parent
@@ -114,7 +115,10 @@ def run_snippet(interpreter, code, timeout=120, heapsize=None, script=None, args
 @pytest.fixture(params=["cpython", "micropython", "mp32"])
 def interp(request):
     """Parametrises a test over CPython, the 64-bit unix port and the 32-bit MicroPython
-    (the ESP32's small-int range); call interp(code) -> parsed JSON of the last line."""
+    (the ESP32's small-int range).  interp.case(file, func, *args) runs a function of a
+    MicroPython-side test file in tests/firmware/mp/ -> its result; interp.script(file, *argv)
+    runs such a file as a script -> the parsed JSON of its last line; interp(code) runs a
+    one-line snippet the same way (programs belong in files: tests/docs/test_test_code_in_files.py)."""
     if request.param == "mp32":
         why = mp32_missing()
         if why:
