@@ -17,7 +17,7 @@ CASES = "walk_contact_cases.py"
 
 def test_contact_shows_after_steady_evidence_and_goes_at_once(interp):
     out = interp.case(CASES, "steady_evidence")
-    assert out == [[3.0, True], [36.25, False]]  # 2 s of the detector's contact; loss at once
+    assert out == [[1.5, True], [36.25, False]]  # 0.5 s of the detector's contact; loss at once
 
 
 def test_a_storm_of_short_regains_gives_few_events(interp):
@@ -34,7 +34,7 @@ def test_a_storm_of_short_regains_gives_few_events(interp):
 def test_measured_movement_keeps_a_worn_wrist_but_never_makes_one(interp):
     out = interp.case(CASES, "movement_keeps_never_makes")
     a, held, b, c, d = out
-    assert a == [[2.0, True]] and held is True
+    assert a == [[0.5, True]] and held is True
     assert b == [[8.0, False]]  # 8 s after the last measured movement
     assert c == []
     assert [x[1] for x in d] == [True, False]
@@ -48,8 +48,8 @@ def test_taken_off_as_the_walk_ends_no_reading_at_once(interp):
     worn wrist whose pulse shows again keeps its contact through the grace."""
     out = interp.case(CASES, "taken_off_as_the_walk_ends")
     off, worn = out
-    assert off == [[2.0, True], [125.25, False]]  # the first still step without a pulse's shape
-    assert worn == [[2.0, True]]  # held through the grace while the pulse shows, then the detector's
+    assert off == [[0.5, True], [125.25, False]]  # the first still step without a pulse's shape
+    assert worn == [[0.5, True]]  # held through the grace while the pulse shows, then the detector's
 
 
 def test_moving_with_flagged_beats_is_drive_then_recovery(interp):
@@ -105,5 +105,5 @@ def test_movement_holds_contact_only_while_the_pulse_shows_now_and_then(interp):
     # A sensor that slipped off the strap mid-walk: moving, live, never a pulse again.
     out = interp.case(CASES, "pulse_now_and_then")
     a, b = out
-    assert a == [[2.0, True]]  # held through 22 minutes of walking
+    assert a == [[0.5, True]]  # held through 22 minutes of walking
     assert [c for _, c in b] == [True, False] and 604 <= b[1][0] <= 606

@@ -495,6 +495,24 @@ def bench_offwrist(out, quick=False):
             line += " | %s %6.0f/h" % (det_name, 6 * int(np.sum(usable)))
         out.write(line + "\n")
         out.flush()
+    # Timing of leaving and coming back, through App.sense's pipeline (accelerometer and
+    # ContactGate included): the worst case over the variants and seeds 0-11 (0-3 with --quick).
+    seeds = "0,1,2,3" if quick else ",".join(str(s) for s in range(12))
+    worst = [0.0, 0.0, 0.0]
+    missing = 0
+    for kind in OFFWRIST:
+        toks = run_mp("bench_contact.py", kind, seeds)  # 5 tokens a seed
+        for i in range(0, len(toks), 5):
+            vals = toks[i + 1:i + 4]
+            if "-" in vals:
+                missing += 1
+                continue
+            for i, v in enumerate(vals):
+                worst[i] = max(worst[i], float(v))
+    out.write("  leaving and coming back (plan rest:30s,KIND:20s,rest:15s, seeds %s, every variant): worst "
+              "\"no reading\" after leaving %.2f s (target <= 3 s); worst first OK beat emitted after return "
+              "%.2f s, shown contact back %.2f s (target <= 5 s)%s\n"
+              % (seeds, worst[0], worst[1], worst[2], "; %d runs never changed" % missing if missing else ""))
 
 
 def bench_real_recordings(out):

@@ -51,6 +51,10 @@ _DIASTOLIC_MIN_MS = const(400)  # the window is 3/4 of the usual RR, never under
 # foot at rest (Weissler 1968), earlier at high rates (450 ms cost exercise beats).  The
 # window also hides a premature beat whose pulse is under 5/8 (notes/issue-13.md: half the
 # RR found them, but made beats of motion artefacts: F1 with bursts -2.6 points)
+_FALL_CAP = const(3)  # a level set afresh is at most 3x the window's steepest fall: a pulse
+# comes back down within its cycle (its fall is 0.3-0.6 of its rise), a step of the DC (the
+# sensor put back on the skin) rises once and never falls, and would set a level 5-10x the
+# pulse's, no beat found for seconds
 _STEP_8 = const(5)  # an upstroke under 5/8 or over 8/5 of the last: contact, motion, a new source
 _AMP_BAND = const(4)  # a beat's upstroke within 4x of the level either way is in range
 _AMP_MISS_RESET = const(4)  # this many out of range in a row: the level itself moved
@@ -88,27 +92,98 @@ _RIVAL_8 = const(7)  # another upstroke in the interval 7/8 as steep as the beat
 _SNR_MIN = const(1)  # steepest rise against the raw noise floor (filter gain included)
 _EVIDENCE_ON = const(3)  # agreeing good beats before beats may be OK
 _EVIDENCE_MAX = const(6)
+_HR_MAX_BPM = const(220)  # a first interval shorter than this rate's is no pulse's
 _AGREE_10 = const(3)  # successive foot-to-foot intervals agree within 3/10
 _HOLD = const(6)  # beats held back while the evidence builds
 _LEARN_S = const(5)  # seconds kept for the rewind (the polarity is decided at 4 s)
 _JIT = const(8)  # successive differences the metronome test looks at
+_JIT_MIN = const(2)  # ... judged once there are this many (before, an agreeing interval counts)
+# (two, not three: a returning pulse is established from its 4th upstroke, two agreeing
+# intervals, and an oscillator must be judged by then)
+_JIT_CLIP_MS = const(20)  # each difference clipped: one odd interval must not hide a metronome
+_METRONOME_US = const(2500)  # mean |successive difference| under 2.5 ms: an oscillator (a heart
+# varies at least by its pulse transit time; the generator's calmest sinus rhythm is ~10 ms)
+_STEP_PROOF = const(2)  # agreeing beats a pulse in doubt needs after an amplitude step
+_NEW_SOURCE_X = const(2)  # an upstroke over 2x (or under 1/2) the last: a new source, not motion
+_SHAPE_EMA_SHIFT = const(2)  # rise fraction and crest time: running means over ~4 beats
+# The rise-fraction and crest bars ramp between these intervals (diastole shortens more
+# than systole as the rate rises): the LOW bars at 500 ms (120 bpm) and slower, the high
+# ones at 333 ms (180 bpm) and faster.
+_FAST_RR_MS = const(333)
+_SLOW_RR_MS = const(500)
+_MAX_INTERVAL_S = const(3)  # feet over 3 s apart (under 20 bpm) bound no interval
+
+# Filter and ring sizes.
+_BOX_MS = const(50)  # two boxcars of 50 ms: ~9 Hz low-pass, linear phase (the upstroke keeps its shape)
+_SLOPE_MS = const(20)  # the slope is the difference over 20 ms (a systolic upstroke lasts 60-150 ms)
+_FOOT_BACK_MS = const(300)  # the foot is looked for up to 300 ms behind the steepest rise
+_UPSTROKE_MAX_MS = const(150)  # an upstroke's slope peak is done within 150 ms (a candidate's most)
+_SLOPE_SAFE = const(1 << 22)  # slope and rise are halved above this so num*16*span stays a small int
+_HF_SAFE = const(1 << 21)  # the window's noise sum is scaled x256 only below this (small int)
+
+# Upstroke search and timing (detection).
+_UPSTROKE_END_DIV = const(2)  # a candidate upstroke ends when the slope falls under 1/2 of its peak
+_REFRACTORY_MIN_MS = const(250)  # no new upstroke within 250 ms of the last beat (240 bpm) ...
+_REFRACTORY_DIV = const(2)  # ... nor within 1/2 of the usual RR: the notch and diastolic wave lie there
+_DIASTOLIC_WIN_4 = const(3)  # the diastolic window (see _DIASTOLIC_8) is 3/4 of the usual RR ...
+_DIASTOLIC_NO_MED_MS = const(600)  # ... or 600 ms while there is no usual RR yet
+_RIVAL_WIN_4 = const(3)  # rival upstrokes (see _RIVAL_8) are looked for in 3/4 of the usual RR
+# A finished upstroke waits 1/4 of the usual RR (150 ms with none), within 60..250 ms, for a
+# steeper one to start: motion makes slope peaks of its own; the pulse's is the largest.
+_TENT_WAIT_DIV = const(4)
+_TENT_WAIT_MS = const(150)
+_TENT_WAIT_MIN_MS = const(60)
+_TENT_WAIT_MAX_MS = const(250)
+_AMP_EMA_SHIFT = const(3)  # the upstroke level follows each beat's steepest rise over ~8 beats
+# Search-back: no beat by 3/2 of the usual RR (a beat was missed or the pulse shrank), the
+# level drops to 3/4, again every 500 ms until one is found (Pan & Tompkins 1985's search-back).
+_SEARCH_BACK_2 = const(3)
+_DECAY_4 = const(3)
+_DECAY_EVERY_MS = const(500)
+_PEND_FLUSH_S = const(2)  # a short interval waits at most 2 s for the next beat to judge it
+_HELD_RELEASE_S = const(3)  # held beats with no beat for 3 s: no pulse came to claim them
+
+# Contact and polarity timing (1 s contact windows, 2 s polarity windows).
+_POLARITY_WIN_S = const(2)  # the shape window: at least one beat at 30 bpm
+_FIRST_WINS = const(2)  # the first polarity decision looks at 2 windows (4 s: 2 beats at 30 bpm)
+_PEAKED_UNKNOWN = const(128)  # the share of peaked windows before any is seen: half (1/256)
+_PEAKED_EMA_SHIFT = const(2)  # while a pulse is (or was just) there, each window moves it 1/4
+_AGAINST_WINS = const(2)  # windows in a row whose shape says the other polarity: no pulse
+_SHARP_2 = const(3)  # the sharp end 3/2 as far out as the broad one: clearly the other way
+_STEADY_X = const(3)  # a window's range within 3x of the last one's is steady (no DC step)
+_STEADY_MIN_S = const(2)  # steady seconds before a window with no pulse decides the polarity
+_NO_PULSE_DECIDE_S = const(6)  # ... after 6 s with no pulse to keep
+_LEVEL_RESET_X = const(4)  # a window's steepest upstroke 4x the level: the level starts again
+_BAD_WINDOWS_RELEARN = const(2)  # 2 flat/railed windows in a row: the rhythm and level restart
+_OK_RECENT_MS = const(2500)  # contact needs an OK beat within 2.5 s (30 bpm plus margin) ...
+_OK_RECENT_DOUBT_MS = const(2000)  # ... within 2 s while the pulse evidence is in doubt
+_PULSE_LIKE_S = const(2)  # pulse_like(): a pulse-shaped upstroke within 2 s
+_UNCLAIMED_AFTER_S = const(5)  # held beats after 5 s of no reading are dropped, not flagged
+_COUNT_CAP_S = const(100)  # second counters saturate here
+_RAIL_SHARE_DIV = const(2)  # a contact window over 1/2 at a rail is bad (saturated)
+_FOOT_FAR_X = const(2)  # a tangent foot over 2x the look-back away is clamped to it
 
 
 class BeatDetector:
     """Samples in (`process`), beats out (`available`/`pop`, `beat_*` rings), `contact`.
 
-    Its state, by stage (each line: attribute family -> what it serves):
-    - filter: `_box1/_box2/_sum1/_sum2/_bi` two boxcars, `_sbuf/_di` ring of the smoothed
-      signal, `_span` slope distance, `_x1/_x2` raw samples for the noise floor;
+    Its state, by stage (each line: attribute family -> what it serves; the constants
+    above are grouped the same way):
+    - sensor: `rate_hz`, `adc_min/adc_max` (rails), `flat_range`; `_arrays` (cleared on reset);
+    - filter: `_box1/_box2/_sum1/_sum2/_bi/_len` two boxcars, `_sbuf/_di/_slen` ring of the
+      smoothed signal, `_span` slope distance, `_last_d` the last slope, `_x1/_x2` raw samples
+      for the noise floor;
     - polarity and level: `polarity`, `_peaked`, `_win_*` (2 s shape window), `_amp`,
-      `_amp_miss`, `_against`, `_learned`, `_learn_buf/_rewind_to/_replayed_to` (rewind
-      of the first seconds);
-    - upstroke search: `_cand*`, `_need_next`, `_refractory`, `_next_decay_n`, `_rival`,
-      `_rearmed`; the beat waiting to be committed `_tent_*`; timing `_foot_n/_foot_off`,
-      `_last_beat_n`, `_last_peak`, `_trough_n` (crest time);
+      `_amp_miss`, `_reset_pos/_reset_neg` and `_last_pos/_last_neg` (the level after a
+      reset), `_against`, `_learned`, `_learn_buf/_rewind_to/_replayed_to` (rewind of the
+      first seconds);
+    - upstroke search (detection): `_cand*`, `_need_next`, `_max_width`, `_refractory`,
+      `_next_decay_n` (search-back), `_rival/_rival_end`, `_rearmed`; the beat waiting to be
+      committed `_tent_*`; timing `_foot_n/_foot_off/_foot_back`, `_last_beat_n`, `_last_peak`,
+      `_trough_n` (crest time);
     - pulse evidence: `_evidence`, `_pulse`, `_beat_good`, `_bad_run`, `_prev_b`,
       `_prev_diff32`, `_rise_frac`, `_crest`, `_jit*` (metronome test), `_held_*`
-      (beats held while the evidence builds), `unclaimed`, `worn`;
+      (beats held while the evidence builds), `_last_good_n` (pulse_like), `unclaimed`, `worn`;
     - RR classification: `rhythm` (rhythm.RhythmClassifier: median, EXTRA..SHORT rules);
     - contact: `_cw_*` (1 s window: range, rails, noise, steepest rise/fall), `_noise`,
       `_steady_s`, `_last_span`, `_last_ok_n`, `_recent_bad`, `_no_reading_s`,
@@ -128,14 +203,14 @@ class BeatDetector:
         self.adc_min = adc_min
         self.flat_range = flat_range
         # Two 50 ms boxcars (about 9 Hz low-pass, linear phase) then a 20 ms difference.
-        self._len = max(1, (fs * 50 + 500) // 1000)
-        self._span = max(1, (fs * 20 + 500) // 1000)
+        self._len = max(1, (fs * _BOX_MS + 500) // 1000)
+        self._span = max(1, (fs * _SLOPE_MS + 500) // 1000)
         self._box1 = zeros("i", self._len)
         self._box2 = zeros("i", self._len)
         # Ring of the smoothed signal: the slope's span, plus 300 ms to look back for
         # the foot, plus the most a candidate waits (max width) before it is finished.
-        self._foot_back = (fs * 300) // 1000
-        self._max_width = (fs * 150) // 1000 + 2
+        self._foot_back = (fs * _FOOT_BACK_MS) // 1000
+        self._max_width = (fs * _UPSTROKE_MAX_MS) // 1000 + 2
         self._slen = self._span + 1 + self._foot_back + self._max_width + 2
         self._sbuf = zeros("i", self._slen)
         # Beats held while no pulse is established (see _emit).
@@ -157,7 +232,7 @@ class BeatDetector:
                         self.beat_n, self.beat_off32)
         self._reset_stream()
         self.polarity = 1
-        self._peaked = 128  # share of recent windows whose top is the sharp end, 1/256
+        self._peaked = _PEAKED_UNKNOWN  # share of recent windows whose top is the sharp end, 1/256
         self._learned = False
         self._amp = 0
 
@@ -187,13 +262,13 @@ class BeatDetector:
         self._win_lo = 1 << 30
         self._win_count = 0  # samples in the polarity window so far
         self._win_n = 0
-        self._win_len = 2 * self.rate_hz
+        self._win_len = _POLARITY_WIN_S * self.rate_hz
         # Adaptive threshold on the slope peak.
         self._amp_miss = 0  # consecutive upstrokes rejected for their size
         self._rival = 0  # steepest other upstroke since the last beat (see _pulse_evidence)
         self._rearmed = False  # the slope fell below the threshold since the last upstroke
         self._rival_end = 0  # rival upstrokes are looked for up to this sample
-        self._refractory = (self.rate_hz * 250) // 1000
+        self._refractory = (self.rate_hz * _REFRACTORY_MIN_MS) // 1000
         self._cand = False
         self._cand_max = 0
         self._cand_prev = 0
@@ -219,6 +294,7 @@ class BeatDetector:
         self._crest = _CREST_LOW_256  # running mean of the crest time / interval, 1/256
         self._beat_good = False  # the last upstroke looked like a pulse's
         self._bad_run = 0  # 1 after an upstroke that was no pulse's
+        self._good_run = 0  # pulse-shaped upstrokes in a row (see _pulse_evidence)
         self._last_span = 0  # raw range of the last contact window
         self._steady_s = 0  # contact windows in a row that were live and steady
         self._against = 0  # polarity windows in a row whose shape says the other polarity
@@ -258,14 +334,14 @@ class BeatDetector:
         # cannot claim are a moving wrist's (flagged), not an empty wrist's (dropped).
         self.worn = False
         self._no_reading_s = 0  # seconds since contact was lost
-        self._no_pulse_s = 100  # seconds since the pulse evidence was last there
+        self._no_pulse_s = _COUNT_CAP_S  # seconds since the pulse evidence was last there
 
 
     # ---- consumer side -------------------------------------------------
     def pulse_like(self):
         """A pulse-shaped upstroke (see _pulse_evidence) within the last 2 s: skin under
         the sensor, even while the evidence for a steady pulse is still building."""
-        return self.n - self._last_good_n < 2 * self.rate_hz
+        return self.n - self._last_good_n < _PULSE_LIKE_S * self.rate_hz
 
     def live(self):
         """The last second's signal was neither flat nor at the rails (could be skin)."""
@@ -316,7 +392,7 @@ class BeatDetector:
         flag = self._held_flag[0]
         if pulse:
             self._out(self._held_rr[0], flag, self._held_n[0], self._held_off[0])
-        elif self._no_reading_s < 5 or self.worn:
+        elif self._no_reading_s < _UNCLAIMED_AFTER_S or self.worn:
             # Worn, the pulse in doubt for a moment (motion, an odd interval, contact
             # just lost): a beat all the same, but not one to trust.
             self._out(self._held_rr[0], NOISE if flag == OK else flag, self._held_n[0], self._held_off[0])
@@ -404,12 +480,12 @@ class BeatDetector:
         base = -16 * span
         if slope <= 0 or num <= 0:
             return base
-        while slope > 4194304:  # 2**22: keeps num*16*span below small-int range
+        while slope > _SLOPE_SAFE:  # keeps num*16*span below small-int range
             slope >>= 1
             num >>= 1
         # foot = centre - (rise / slope) * span, in 1/32 sample: 16 * num * span / slope
         q = num // slope
-        if q > 2 * back + 2:
+        if q > _FOOT_FAR_X * back + 2:  # the tangent is nearly flat: the foot is the look-back's end
             return base - 32 * back
         r = num - q * slope
         return base - q * 16 * span - (r * 16 * span) // slope
@@ -444,7 +520,7 @@ class BeatDetector:
             # dicrotic notch, not a beat: within 3/4 of the usual RR (never under
             # _DIASTOLIC_MIN_MS) it needs _DIASTOLIC_8/8 of the last beat's slope.
             since = n - self._last_beat_n
-            window = (med * 3 // 4) * rate // 1000000 if med else (rate * 600) // 1000
+            window = (med * _DIASTOLIC_WIN_4 // 4) * rate // 1000000 if med else (rate * _DIASTOLIC_NO_MED_MS) // 1000
             if window < (rate * _DIASTOLIC_MIN_MS) // 1000:
                 window = (rate * _DIASTOLIC_MIN_MS) // 1000
             if since < window and b * 8 < self._last_peak * _DIASTOLIC_8:
@@ -456,9 +532,9 @@ class BeatDetector:
         self._tent_fo = foot & 31
         # It waits a quarter of the usual interval (60..250 ms) for a steeper one to
         # start; one that started in time is compared when it ends.
-        wait = (med // 4) * rate // 1000000 if med else (rate * 150) // 1000
-        lo = (rate * 60) // 1000
-        hi = (rate * 250) // 1000
+        wait = (med // _TENT_WAIT_DIV) * rate // 1000000 if med else (rate * _TENT_WAIT_MS) // 1000
+        lo = (rate * _TENT_WAIT_MIN_MS) // 1000
+        hi = (rate * _TENT_WAIT_MAX_MS) // 1000
         self._tent_due = n + (lo if wait < lo else hi if wait > hi else wait)
 
     def _crest_n(self, head, now):
@@ -499,14 +575,19 @@ class BeatDetector:
         amp = self._amp
         amp_ok = b * _AMP_BAND > amp and b < amp * _AMP_BAND
         if amp_ok:
-            amp += (b - amp) >> 3
+            amp += (b - amp) >> _AMP_EMA_SHIFT
             self._amp = amp
             self._amp_miss = 0
         else:
             # Four upstrokes in a row all out of range: the level itself has moved
             # (sensor gain, new contact), so start again from this one.
+            # With no reading there is no level to keep: the first one out of range sets it
+            # (a pulse regained after a flat line or a lamp's flicker is 10-100x theirs;
+            # after a swinging sensor 1/4-1/2), unless the last second held a step of the
+            # DC (the sensor put back on: it rises once, 5-10x a pulse; the window's level,
+            # capped by its steepest fall, follows in 1-2 s).
             self._amp_miss += 1
-            if self._amp_miss >= _AMP_MISS_RESET:
+            if self._amp_miss >= _AMP_MISS_RESET or not (self.contact or (b > amp and not self._steady_s)):
                 self._amp = b
                 self._amp_miss = 0
         fn = self._tent_fn
@@ -519,15 +600,15 @@ class BeatDetector:
         if med:
             # Refractory: half the usual interval, at least 250 ms, so the diastolic
             # wave after the dicrotic notch is never taken for a beat.
-            self._refractory = max((rate * 250) // 1000, (med // 2) * rate // 1000000)
-            self._next_decay_n = n + (med * 3 // 2) * rate // 1000000
+            self._refractory = max((rate * _REFRACTORY_MIN_MS) // 1000, (med // _REFRACTORY_DIV) * rate // 1000000)
+            self._next_decay_n = n + (med * _SEARCH_BACK_2 // 2) * rate // 1000000
             # A rival upstroke is looked for in the first 3/4 of the usual interval
             # (at high rates the next beat itself may start inside the 250 ms refractory).
-            self._rival_end = n + (med * 3 // 4) * rate // 1000000
+            self._rival_end = n + (med * _RIVAL_WIN_4 // 4) * rate // 1000000
         else:
-            self._next_decay_n = n + rate * 3 // 2
+            self._next_decay_n = n + rate * _SEARCH_BACK_2 // 2
             self._rival_end = n + self._refractory
-        if first or diff32 <= 0 or diff32 > 32 * 3 * rate:
+        if first or diff32 <= 0 or diff32 > 32 * _MAX_INTERVAL_S * rate:
             # No previous beat to measure from; or a foot no later than the last one (a
             # slow drift can put two tangent feet on the same 1/32 sample): no interval.
             self._prev_diff32 = 0
@@ -581,39 +662,51 @@ class BeatDetector:
             # gained or lost, or motion.  Whatever follows proves itself afresh: a
             # pulse in doubt needs two agreeing beats (the step beat itself is not
             # trusted: leaving the wrist makes one); with none yet, it starts over.
-            ev = _EVIDENCE_ON - 2 if ev >= _EVIDENCE_ON else 0
-            if b * 2 < last_b or b > last_b * 2:
+            ev = _EVIDENCE_ON - _STEP_PROOF if ev >= _EVIDENCE_ON else 0
+            if b * _NEW_SOURCE_X < last_b or b > last_b * _NEW_SOURCE_X:
                 self._forget_rhythm()  # over 2x: a new source more likely than motion
             elif self._held:
                 self._release(self._pulse)  # those before the step are not this pulse
             # The shape means start again from "unknown" (the bars), not from this beat.
             self._rise_frac = _RISE_FRAC_LOW_256
             self._crest = _CREST_LOW_256
-        self._rise_frac += (frac - self._rise_frac) >> 2
-        self._crest += (crest - self._crest) >> 2
+        self._rise_frac += (frac - self._rise_frac) >> _SHAPE_EMA_SHIFT
+        self._crest += (crest - self._crest) >> _SHAPE_EMA_SHIFT
         rival = self._rival
         self._rival = 0
         # Diastole shortens more than systole as the rate rises, so the bar rises from
         # 32/256 at 120 bpm and slower to 38/256 at 180 bpm and faster.
         rr_ms = (diff32 * 125) // (4 * self.rate_hz)
-        bar = _RISE_FRAC_256 if rr_ms <= 333 else _RISE_FRAC_LOW_256 if rr_ms >= 500 else \
-            _RISE_FRAC_LOW_256 + ((500 - rr_ms) * (_RISE_FRAC_256 - _RISE_FRAC_LOW_256)) // 167
-        crest_bar = _CREST_256 if rr_ms <= 333 else _CREST_LOW_256 if rr_ms >= 500 else \
-            _CREST_LOW_256 + ((500 - rr_ms) * (_CREST_256 - _CREST_LOW_256)) // 167
+        bar = _RISE_FRAC_256 if rr_ms <= _FAST_RR_MS else _RISE_FRAC_LOW_256 if rr_ms >= _SLOW_RR_MS else \
+            _RISE_FRAC_LOW_256 + ((_SLOW_RR_MS - rr_ms) * (_RISE_FRAC_256 - _RISE_FRAC_LOW_256)) \
+            // (_SLOW_RR_MS - _FAST_RR_MS)
+        crest_bar = _CREST_256 if rr_ms <= _FAST_RR_MS else _CREST_LOW_256 if rr_ms >= _SLOW_RR_MS else \
+            _CREST_LOW_256 + ((_SLOW_RR_MS - rr_ms) * (_CREST_256 - _CREST_LOW_256)) // (_SLOW_RR_MS - _FAST_RR_MS)
         shape_ok = (frac < _RISE_FRAC_MAX_256 and self._rise_frac < bar and self._crest < crest_bar
                     and not (frac >= _SINE_RISE_256 and crest >= _SINE_CREST_256)
                     and rival * 8 <= b * _RIVAL_8)
         snr_ok = (b // scale) * 256 >= self._noise * _SNR_MIN  # small ints even at 18 bits
-        self._beat_good = shape_ok and snr_ok and self._against < 2
+        self._beat_good = shape_ok and snr_ok and self._against < _AGAINST_WINS
         if not self._beat_good:
             ev = 0  # held beats wait for it to come back (see _emit)
             if self._bad_run:
                 self._forget_rhythm()  # two in a row: not a blip (motion), no pulse
             self._bad_run = 1
+            self._good_run = 0
         else:
             self._bad_run = 0
             self._last_good_n = self._tent_n
-        if self._beat_good and prev:
+            if self._good_run < _EVIDENCE_MAX:
+                self._good_run += 1
+        if self._good_run == 2 and ev == 0 and self._no_reading_s >= 3 and 32 * 60 * self.rate_hz < diff32 * _HR_MAX_BPM:
+            # The first interval between two pulse-shaped upstrokes (a pulse regained, or
+            # at the start): it has nothing of its own to agree with yet, but it is one,
+            # so a pulse shows from its fourth upstroke (two agreeing intervals more), 4.4 s
+            # at 55 bpm after the first, not its fifth (5.5 s).  Only after 3 s of no reading
+            # (a return): a pulse in doubt through motion proves itself as before (counted
+            # there, exercise with bursts lost 0.4 F1 points).
+            ev = 1
+        elif self._beat_good and prev:
             dev = diff32 - prev if diff32 > prev else prev - diff32
             if dev * 10 > prev * _AGREE_10:
                 # Successive intervals disagree: an artefact, an ectopic beat or no
@@ -626,7 +719,7 @@ class BeatDetector:
                 # intervals (each clipped at 20 ms), once there are three; before that
                 # an agreeing interval counts (a pulse regained shows within ~4 beats).
                 rate = self.rate_hz
-                clip = (rate * 32 * 20) // 1000
+                clip = (rate * 32 * _JIT_CLIP_MS) // 1000
                 if dev > clip:
                     dev = clip
                 ji = self._jit_i
@@ -636,8 +729,8 @@ class BeatDetector:
                 if self._jit_n < _JIT:
                     self._jit_n += 1
                 jn = self._jit_n
-                if jn < 3 or self._jit_sum * 1000 >= jn * 5 * 16 * rate:
-                    ev += 1  # agrees, and no metronome (judged once there are three)
+                if jn < _JIT_MIN or self._jit_sum * 1000 >= jn * (_METRONOME_US * 32 // 1000) * rate:
+                    ev += 1  # agrees, and no metronome (judged once there are _JIT_MIN)
                 else:
                     ev -= 1  # under 2.5 ms: an oscillator
         if ev < 0:
@@ -763,7 +856,7 @@ class BeatDetector:
                 elif self._need_next:
                     self._cand_next = dp
                     self._need_next = False
-                if not self._need_next and (dp * 2 < self._cand_max or n - self._cand_n > self._max_width):
+                if not self._need_next and (dp * _UPSTROKE_END_DIV < self._cand_max or n - self._cand_n > self._max_width):
                     cand = False
                     self._cand = False
                     self._finish_candidate(di - 1 if di else slen - 1, n)
@@ -783,9 +876,9 @@ class BeatDetector:
                 rearmed = True
                 if n > self._next_decay_n and self._learned:
                     # No beat where one was due: lower the threshold (search back).
-                    self._amp = (self._amp * 3) >> 2
+                    self._amp = (self._amp * _DECAY_4) >> 2
                     thr = (self._amp * _THR_128) >> 7
-                    self._next_decay_n = n + rate // 2
+                    self._next_decay_n = n + rate * _DECAY_EVERY_MS // 1000
             last_d = dp
             n += 1
             # Once a second: contact decision and polarity update.
@@ -841,14 +934,15 @@ class BeatDetector:
         self._bi = bi
         self._di = di
         self.n = n
-        if self.rhythm.waiting() and n - self.rhythm.pend_n() > 2 * self.rate_hz:
+        if self.rhythm.waiting() and n - self.rhythm.pend_n() > _PEND_FLUSH_S * self.rate_hz:
             self.rhythm.flush()  # no next beat to resolve a short interval: report it as it is
-        if self._held and n - self._held_n[self._held - 1] > 3 * self.rate_hz:
+        if self._held and n - self._held_n[self._held - 1] > _HELD_RELEASE_S * self.rate_hz:
             self._release(False)  # no beat for 3 s: no pulse came to claim them
         if n > _REBASE:
             self._rebase()
         if self._rewind_to:
             self._rewind()
+        self._contact_now()
         return self.available()
 
     def _rewind(self):
@@ -874,20 +968,21 @@ class BeatDetector:
 
     def _window_done(self):
         span = self._cw_max - self._cw_min
-        bad = span < self.flat_range or self._cw_sat * 2 > self._cw_n
+        bad = span < self.flat_range or self._cw_sat * _RAIL_SHARE_DIV > self._cw_n
+        was_bad = self._cw_bad
         self._cw_bad = self._cw_bad + 1 if bad else 0
         # Seconds of steady signal: live, and its range within 3x of the second before
         # (a step of the DC, contact gained or lost, makes a shape that is no pulse's).
         last = self._last_span
         self._last_span = span
-        if bad or span > 3 * last or last > 3 * span:
+        if bad or span > _STEADY_X * last or last > _STEADY_X * span:
             self._steady_s = 0
-        elif self._steady_s < 100:
+        elif self._steady_s < _COUNT_CAP_S:
             self._steady_s += 1
         self._cw_min = 1 << 30
         self._cw_max = -1
         hf = self._cw_hf
-        self._noise = (hf << 8) // self._cw_n if hf < 1 << 21 else (hf // self._cw_n) << 8
+        self._noise = (hf << 8) // self._cw_n if hf < _HF_SAFE else (hf // self._cw_n) << 8
         # The polarity window's steepest rise and fall; the level after a reset is the
         # lesser of its two seconds, so a step of the DC (contact regained, a knock)
         # does not set a level no pulse can reach.
@@ -897,8 +992,10 @@ class BeatDetector:
             self._win_pos = pos
         if neg > self._win_neg:
             self._win_neg = neg
-        self._reset_pos = pos if pos < self._last_pos else self._last_pos
-        self._reset_neg = neg if neg < self._last_neg else self._last_neg
+        # (A flat or railed second before is no wave's: this second alone, or the level
+        # after a flat stretch would be its noise and every wiggle a beat.)
+        self._reset_pos = pos if pos < self._last_pos or was_bad else self._last_pos
+        self._reset_neg = neg if neg < self._last_neg or was_bad else self._last_neg
         self._last_pos = pos
         self._last_neg = neg
         self._cw_sat = 0
@@ -907,24 +1004,30 @@ class BeatDetector:
         # and not a run of artefacts: flat, saturated or pulseless noise all fail.
         # While the pulse evidence is in doubt (an artefact, motion) the last OK beat
         # must be within 1.5 s: a brief doubt keeps the reading, a lost pulse ends it.
-        since = self.n - self._last_ok_n
-        recent = since < ((self.rate_hz * 5) // 2 if self._pulse else self.rate_hz * 2)
-        self.contact = self._cw_bad == 0 and recent and self._recent_bad < _BAD_LOST
+        self._contact_now()
         if self._pulse:
             self._no_pulse_s = 0
-        elif self._no_pulse_s < 100:
+        elif self._no_pulse_s < _COUNT_CAP_S:
             self._no_pulse_s += 1
         if self.contact:
             self._no_reading_s = 0
-        elif self._no_reading_s < 100:
+        elif self._no_reading_s < _COUNT_CAP_S:
             self._no_reading_s += 1
-        if self._cw_bad >= 2:
+        if self._cw_bad >= _BAD_WINDOWS_RELEARN:
             self._recent_bad = 0
             self.rhythm.relearn()  # after contact returns the rhythm may differ
 
+    def _contact_now(self):
+        """The contact rule, judged at each window and again at the end of each block:
+        a wrist left (no OK beat for 2 s) shows within 2-2.25 s, not at the next window
+        (up to 1 s later), and a pulse regained shows with its first OK beat."""
+        since = self.n - self._last_ok_n
+        recent = since < (self.rate_hz * _OK_RECENT_MS // 1000 if self._pulse else self.rate_hz * _OK_RECENT_DOUBT_MS // 1000)
+        self.contact = self._cw_bad == 0 and recent and self._recent_bad < _BAD_LOST
+
     def _polarity_update(self):
         self._win_count += self._win_len
-        if not self._learned and self._win_count < 2 * self._win_len:
+        if not self._learned and self._win_count < _FIRST_WINS * self._win_len:
             return  # the first decision looks at 4 s: 2 s can hold under 2 beats at 50 bpm
         pos = self._win_pos
         neg = self._win_neg
@@ -942,14 +1045,14 @@ class BeatDetector:
         # end (a rectified lamp flicker, say) while the polarity says otherwise are no pulse.
         if (vote > 0) == (self.polarity > 0):
             self._against = 0
-        elif self._against < 2:
+        elif self._against < _AGAINST_WINS:
             self._against += 1
             # Clearly the other way (the sharp end a third further out than the other,
             # as a rectified lamp flicker's cusps): one window is enough.
             sharp = bottom if self.polarity > 0 else top
             broad = top if self.polarity > 0 else bottom
-            if 2 * sharp > 3 * broad:
-                self._against = 2
+            if 2 * sharp > _SHARP_2 * broad:
+                self._against = _AGAINST_WINS
         if self.n <= self._replayed_to:
             return  # the rewind of the span that decided the polarity: decided already
         if not self._learned:
@@ -959,11 +1062,11 @@ class BeatDetector:
         elif self._pulse:
             # While there is a pulse the polarity turns slowly: a motion burst never
             # turns it, only a run of windows whose shape says so.
-            self._peaked += (vote - self._peaked) >> 2
-        elif self._steady_s >= 2 and self._no_pulse_s >= 6:
+            self._peaked += (vote - self._peaked) >> _PEAKED_EMA_SHIFT
+        elif self._steady_s >= _STEADY_MIN_S and self._no_pulse_s >= _NO_PULSE_DECIDE_S:
             self._peaked = vote  # no pulse to keep for 6 s: a steady window decides
         else:
-            self._peaked += (vote - self._peaked) >> 2  # a pulse just in doubt (motion)
+            self._peaked += (vote - self._peaked) >> _PEAKED_EMA_SHIFT  # a pulse just in doubt (motion)
 
         want = self.polarity
         if self._peaked > _PEAKED_UP:  # the top is the sharp end in most recent windows
@@ -980,7 +1083,9 @@ class BeatDetector:
             self._rise_frac = _RISE_FRAC_LOW_256  # the shape of the other polarity says nothing
             self._crest = _CREST_LOW_256
             self._forget_rhythm()
-            self._amp = pos if want > 0 else neg
+            lvl = pos if want > 0 else neg
+            fall = _FALL_CAP * (neg if want > 0 else pos)
+            self._amp = fall if lvl > fall > 0 else lvl
             self._cand = False
             self._tent_due = _NEVER  # an upstroke of the old polarity is not a beat
             if not self._learned:
@@ -991,8 +1096,10 @@ class BeatDetector:
             # While contact is bad, or when the window's steepest upstroke is 4x the
             # level (the level decayed on a rail or a flat start: every wiggle of
             # noise would pass), the level starts again from this window.
-            if self._cw_bad >= 2 or top > 4 * self._amp:
-                self._amp = self._reset_pos if want > 0 else self._reset_neg
+            if self._cw_bad >= _BAD_WINDOWS_RELEARN or top > _LEVEL_RESET_X * self._amp:
+                lvl = self._reset_pos if want > 0 else self._reset_neg
+                fall = _FALL_CAP * (self._reset_neg if want > 0 else self._reset_pos)
+                self._amp = fall if lvl > fall > 0 else lvl
 
     def _rebase(self):
         shift = _REBASE >> 1

@@ -32,7 +32,7 @@ Pure logic, integer ms, nothing allocated per call.
 """
 from soothe_fw.compat import const
 
-_REGAIN_MS = const(2000)
+_REGAIN_MS = const(500)
 _REGAIN_MAX_MS = const(32000)
 _SETTLE_MS = const(60000)
 _PULSE_HOLD_MS = const(600000)

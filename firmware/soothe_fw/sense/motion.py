@@ -253,6 +253,12 @@ class MotionMeter:
         n = self._ref_n
         if count <= 0 or n <= 0:
             return
+        if count == len(buf) and max(buf) - min(buf) < self.flat_range:  # C loops, no allocation
+            # A flat block is a sensor off the skin: no contact pressure, no artefact to
+            # cancel; subtracting the learnt estimate would paint the arm's swing onto
+            # the flat line, a live wave that held "worn" for minutes after a slip.
+            self._est_last = 0
+            return
         gs = self._g_shift
         pm = self._pm
         if pm == _NEVER:
