@@ -12,8 +12,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE = ROOT / "firmware"
 FAKES = ROOT / "tests" / "fakes"
-# MicroPython-side test code as real files (linted, tracebacks with file and line): scripts run
-# by interp.script(name, *args) / run_script, and helper modules any snippet can import.
+# MicroPython-side test code as real files (checked, tracebacks with file and line): case files
+# whose functions interp.case / run_case call (mpcase.py: the convention), scripts run by
+# interp.script(name, *args) / run_script, and helper modules any of them can import.
 MP_TESTS = ROOT / "tests" / "firmware" / "mp"
 PROBES = ROOT / "tools" / "probes"  # the MicroPython bench probes
 BIN = Path(sys.executable).parent
@@ -42,6 +43,28 @@ def run_script(interpreter, name, *args, **kw):
     return run_snippet(interpreter, None, script=name, args=args, **kw)
 
 
+# The unix port stops with "FATAL: uncaught NLR" on a command-line argument of 256 bytes or
+# more (shared/FIELD-NOTES.md): longer case arguments go through a file named "@path".
+_ARG_MAX = 200
+
+
+def run_case(interpreter, name, case, *args, **kw):
+    """Runs the function `case` of tests/firmware/mp/<name> under `interpreter` with `args`
+    (JSON values: the file ends with mpcase.main(globals()), which decodes them) -> the
+    parsed JSON of the last line it printed (the function's result)."""
+    encoded = json.dumps(list(args))
+    if interpreter == "mp32" or len(encoded) < _ARG_MAX:
+        out = run_script(interpreter, name, case, encoded, **kw)
+    else:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            f.write(encoded)
+        try:
+            out = run_script(interpreter, name, case, "@" + f.name, **kw)
+        finally:
+            os.unlink(f.name)
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def run_mp32(chunks, timeout=300, dirs=None):
     """Runs code chunks (each its own top-level call) under the 32-bit MicroPython, with
     firmware/ (its packages), tools/probes and tests/fakes importable (or `dirs`: {port path: host dir}, first on sys.path)."""
@@ -61,13 +84,17 @@ def run_mp32(chunks, timeout=300, dirs=None):
     return proc.stdout
 
 
-def run_snippet(interpreter, code, timeout=120, heapsize=None, script=None, args=()):
+def run_snippet(interpreter, code, timeout=120, heapsize=None, script=None, args=(), mkdirs=()):
     """Runs `code` with firmware/ importable; returns its stdout (raises on failure).
-    With script=<file in tests/firmware/mp> (code None) that file runs instead, `args` in sys.argv[1:]."""
+    With script=<file in tests/firmware/mp> (code None) that file runs instead, `args` in sys.argv[1:].
+    `mkdirs`: folders the 32-bit port makes first (its file system is its own; see interp.tmpdir)."""
     if interpreter == "mp32":
         if script is not None:  # imported by name, so tracebacks name the file
-            code = ["import sys\nsys.argv[:] = %r" % ([script] + [str(a) for a in args]),
+            code = ["import sys; sys.argv[:] = %r" % ([script] + [str(a) for a in args]),
                     "import %s" % script[:-3]]
+        if mkdirs:
+            code = ["import os; " + "; ".join("os.mkdir(%r)" % d for d in mkdirs)] + (
+                [code] if isinstance(code, str) else list(code))
         return run_mp32(code, timeout=max(timeout, 300))
     run = ["-c", code] if script is None else [str(MP_TESTS / script)] + [str(a) for a in args]
     if interpreter == "micropython":
@@ -88,7 +115,10 @@ def run_snippet(interpreter, code, timeout=120, heapsize=None, script=None, args
 @pytest.fixture(params=["cpython", "micropython", "mp32"])
 def interp(request):
     """Parametrises a test over CPython, the 64-bit unix port and the 32-bit MicroPython
-    (the ESP32's small-int range); call interp(code) -> parsed JSON of the last line."""
+    (the ESP32's small-int range).  interp.case(file, func, *args) runs a function of a
+    MicroPython-side test file in tests/firmware/mp/ -> its result; interp.script(file, *argv)
+    runs such a file as a script -> the parsed JSON of its last line; interp(code) runs a
+    one-line snippet the same way (programs belong in files: tests/docs/test_test_code_in_files.py)."""
     if request.param == "mp32":
         why = mp32_missing()
         if why:
@@ -97,9 +127,7 @@ def interp(request):
     made = []  # directories the 32-bit port must create first (its files live in memory)
 
     def run(code, **kw):
-        if made:
-            code = "import os\n" + "".join("os.mkdir(%r)\n" % d for d in made) + code
-        out = run_snippet(request.param, code, **kw)
+        out = run_snippet(request.param, code, mkdirs=made, **kw)
         return json.loads(out.strip().splitlines()[-1])
 
     def tmpdir(host_dir):
@@ -113,13 +141,16 @@ def interp(request):
 
     def script(name, *args, **kw):
         """Runs tests/firmware/mp/<name> (args in sys.argv[1:]) -> parsed JSON of its last line."""
-        if made:
-            raise AssertionError("interp.script with interp.tmpdir: pass the folder as an argument instead")
-        return json.loads(run_script(request.param, name, *args, **kw).strip().splitlines()[-1])
+        return json.loads(run_script(request.param, name, *args, mkdirs=made, **kw).strip().splitlines()[-1])
+
+    def case(name, func, *args, **kw):
+        """Runs func(*args) of tests/firmware/mp/<name> (see run_case) -> its result, via JSON."""
+        return run_case(request.param, name, func, *args, mkdirs=made, **kw)
 
     run.name = request.param
     run.tmpdir = tmpdir
     run.script = script
+    run.case = case
     return run
 
 

@@ -4,31 +4,14 @@ check, the register writes, FIFO reads scaled to mg with the right sign, allocat
 reads, the setters' errors, and the board and doctor paths that build it."""
 import json
 
-from conftest import run_script, run_snippet
+from conftest import run_case, run_script
 
-HEAD = """
-import json
-from array import array
-from fake_lis2dh12 import FakeLis2dh12
-from soothe_fw.hw import lis2dh12
-"""
+# The MicroPython-side code: tests/firmware/mp/accel_cases.py (one function a case).
+CASES = "accel_cases.py"
 
 
 def test_missing_or_wrong_chip_is_a_clear_error(interp):
-    r = interp(HEAD + """
-out = []
-for chip in (FakeLis2dh12(addr=0x30), FakeLis2dh12(who_am_i=0x68), FakeLis2dh12(addr=0x18)):
-    try:
-        a = lis2dh12.Lis2dh12(chip)
-        out.append(["ok", a.addr])
-    except OSError as e:
-        out.append(["err", str(e)])
-try:
-    lis2dh12.Lis2dh12(FakeLis2dh12(), addr=0x18)
-except OSError as e:
-    out.append(["err", str(e)])
-print(json.dumps(out))
-""")
+    r = interp.case(CASES, "missing_or_wrong")
     assert r[0] == ["err", "LIS2DH12 accelerometer not answering at 0x19 or 0x18: check wiring (SDA, SCL, 3V3, GND)"]
     assert r[1] == ["err", "0x19 answers WHO_AM_I 0x68, not a LIS2DH12/LIS3DH (0x33): check wiring and the part"]
     assert r[2] == ["ok", 0x18]  # SA0 low: found at the second address
@@ -36,16 +19,7 @@ print(json.dumps(out))
 
 
 def test_init_writes_the_datasheet_sequence(interp):
-    r = interp(HEAD + """
-out = []
-for kw in ({}, {"rate_hz": 50, "range_g": 16}):
-    chip = FakeLis2dh12()
-    a = lis2dh12.Lis2dh12(chip, **kw)
-    out.append([[reg, v] for reg, v in chip.writes])
-a.deinit()
-out.append(chip.writes[-1])
-print(json.dumps(out))
-""")
+    r = interp.case(CASES, "init_writes")
     assert r[0] == [
         [0x20, 0x00],  # CTRL_REG1: power-down while configuring
         [0x21, 0x00],  # CTRL_REG2: no high-pass filter
@@ -70,23 +44,7 @@ def _counts(mg, mg_per_digit):
 def test_fifo_reads_scale_to_mg_with_the_right_sign(interp):
     samples = [(0, 0, 1000), (-1000, 8, -16), (2040, -2048, 504)]  # mg, multiples of 8 (4 g range)
     raw = [[_counts(v, 8) for v in s] for s in samples]
-    r = interp(HEAD + """
-chip = FakeLis2dh12()
-a = lis2dh12.Lis2dh12(chip)
-buf = array("h", [0] * 96)
-empty = a.read_fifo(buf)
-for s in %s:
-    chip.push(*s)
-n = a.read_fifo(buf)
-got = list(buf[:3 * n])
-again = a.read_fifo(buf)
-# 16 g range: 48 mg a digit; -1 digit is -48 mg (arithmetic shift of a negative count)
-a.set_range_g(16)
-chip.push(0xFFC0, 20 << 6, 0x8000)
-n16 = a.read_fifo(buf)
-print(json.dumps({"empty": empty, "n": n, "got": got, "again": again, "n16": n16, "g16": list(buf[:3]),
-                  "left": chip.count}))
-""" % raw)
+    r = interp.case(CASES, "fifo_scaled", raw)
     assert r["empty"] == 0 and r["again"] == 0 and r["left"] == 0
     assert r["n"] == 3
     assert r["got"] == [v for s in samples for v in s]
@@ -94,29 +52,7 @@ print(json.dumps({"empty": empty, "n": n, "got": got, "again": again, "n16": n16
 
 
 def test_a_full_fifo_gives_32_newest_samples_and_counts_the_overrun(interp):
-    r = interp(HEAD + """
-chip = FakeLis2dh12()
-a = lis2dh12.Lis2dh12(chip)
-buf = array("h", [0] * 96)
-for i in range(31):
-    chip.push(i << 6, 0, 0)
-n31 = a.read_fifo(buf)
-for i in range(40):  # nobody read for 1.6 s at 25 Hz: the oldest 8 are overwritten
-    chip.push(i << 6, 0, 0)
-n = a.read_fifo(buf)
-xs = [buf[3 * i] for i in range(n)]
-small = array("h", [0] * 30)  # room for 10 samples: the rest stay in the FIFO
-for i in range(12):
-    chip.push(i << 6, 0, 0)
-k = a.read_fifo(small)
-left = chip.count
-# a glitch on the shared bus: no samples this time, counted; the next read gets them
-chip.fail_reads = 1
-glitch = a.read_fifo(buf)
-after = a.read_fifo(buf)
-print(json.dumps({"n31": n31, "n": n, "x0": xs[0], "x31": xs[-1], "overruns": a.overruns, "k": k,
-                  "left": left, "glitch": [glitch, a.bus_errors, after]}))
-""")
+    r = interp.case(CASES, "full_fifo")
     assert r["n31"] == 31 and r["overruns"] == 1
     assert r["n"] == 32 and r["x0"] == 8 * 8 and r["x31"] == 39 * 8  # 4 g: 8 mg a digit
     assert r["k"] == 10 and r["left"] == 2
@@ -126,48 +62,13 @@ print(json.dumps({"n31": n31, "n": n, "x0": xs[0], "x31": xs[-1], "overruns": a.
 def test_read_allocates_nothing_under_heap_lock():
     """micropython.heap_lock() makes any allocation raise MemoryError; the fake chip's reads
     allocate nothing themselves, so this catches the driver's own allocations."""
-    out = run_snippet("micropython", HEAD + """
-import micropython
-chip = FakeLis2dh12()
-a = lis2dh12.Lis2dh12(chip)
-buf = array("h", [0] * 96)
-total = 0
-for burst in range(5):
-    for i in range(6 + burst * 6):
-        chip.push((i * 64) & 0xFFFF, 0xFFC0, 0x4000)
-    micropython.heap_lock()
-    try:
-        n = a.read_fifo(buf)
-        n0 = a.read_fifo(buf)
-    finally:
-        micropython.heap_unlock()
-    total += n + n0
-print(json.dumps({"total": total, "last": [buf[0], buf[1], buf[2]]}))
-""")
-    r = json.loads(out.strip().splitlines()[-1])
+    r = run_case("micropython", CASES, "read_allocates_nothing")
     assert r["total"] == 6 + 12 + 18 + 24 + 30
     assert r["last"] == [0, -8, 2048]
 
 
 def test_setters_reject_out_of_range_values_and_restart_the_fifo(interp):
-    r = interp(HEAD + """
-chip = FakeLis2dh12()
-a = lis2dh12.Lis2dh12(chip)
-errs = []
-for bad in (lambda: a.set_rate_hz(30), lambda: a.set_range_g(3), lambda: a.set_rate_hz(0),
-            lambda: lis2dh12.Lis2dh12(FakeLis2dh12(), rate_hz=1600), lambda: lis2dh12.Lis2dh12(chip, range_g=32)):
-    try:
-        bad()
-        errs.append("accepted")
-    except ValueError as e:
-        errs.append(str(e))
-chip.push(64, 64, 64)
-chip.writes.clear()
-a.set_rate_hz(100)
-waiting = chip.count  # samples at the old rate are dropped with the FIFO reset
-print(json.dumps({"errs": errs, "rate": a.rate_hz, "range": a.range_g, "waiting": waiting,
-                  "ctrl1": [v for reg, v in chip.writes if reg == 0x20]}))
-""")
+    r = interp.case(CASES, "setters")
     assert r["errs"][0] == "LIS2DH12 rate 30 Hz: use one of 1, 10, 25, 50, 100, 200, 400"
     assert r["errs"][1] == "LIS2DH12 range 3 g: use one of 2, 4, 8, 16"
     assert r["errs"][2].startswith("LIS2DH12 rate 0 Hz") and r["errs"][3].startswith("LIS2DH12 rate 1600 Hz")
@@ -177,14 +78,7 @@ print(json.dumps({"errs": errs, "rate": a.rate_hz, "range": a.range_g, "waiting"
 
 
 def test_doctor_check_reads_the_wrist_at_rest(interp):
-    r = interp(HEAD + """
-chip = FakeLis2dh12(addr=0x18)
-def sleep_ms(ms):
-    for i in range(ms * 25 // 1000):  # 25 Hz while the doctor waits: flat on a table, 1 g on z
-        chip.push(0, (i % 2) << 6, 125 << 6)
-print(json.dumps([lis2dh12.check(chip, sleep_ms), lis2dh12.check(FakeLis2dh12(addr=0x33), sleep_ms),
-                  chip.regs[0x20]]))
-""")
+    r = interp.case(CASES, "doctor_check")
     assert r[0] == {"addr": 0x18, "mg": [0, 3, 1000], "n": 7}  # y: 0, 8, 0, 8, 0, 8, 0 mg -> 24 // 7
     assert "not answering at 0x19 or 0x18" in r[1]["error"]
     assert r[2] == 0  # powered down again afterwards

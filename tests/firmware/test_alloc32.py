@@ -11,11 +11,12 @@ import json
 
 import pytest
 
-from conftest import run_snippet
+from conftest import run_script
 
 
-def _day(hours, sample_min):
-    return "import bench_device as d\nd.run_hours(0, %d, %d, %d)\nd.report()\n" % (hours, hours, sample_min)
+def _day(interpreter, hours, sample_min, **kw):
+    """A day of `hours` through tools/probes/bench_device.py (tests/firmware/mp/bench_day.py)."""
+    return run_script(interpreter, "bench_day.py", 0, hours, hours, sample_min, **kw)
 
 
 def _check(r, hours):
@@ -31,7 +32,7 @@ def _check(r, hours):
 
 
 def test_day_allocates_nothing_on_32_bit(mp32):
-    r = mp32(_day(24, 10), timeout=1800)
+    r = json.loads(_day("mp32", 24, 10, timeout=1800).strip().splitlines()[-1])
     assert r["maxsize"] == 2 ** 31 - 1  # really the 32-bit object model
     _check(r, 24)
 
@@ -39,5 +40,5 @@ def test_day_allocates_nothing_on_32_bit(mp32):
 @pytest.mark.parametrize("interpreter", ["micropython"])
 def test_day_allocates_nothing_on_64_bit(interpreter, tmp_path, monkeypatch):
     monkeypatch.setenv("SOOTHE_BENCH_DIR", str(tmp_path))
-    out = run_snippet(interpreter, _day(24, 180), timeout=600, heapsize="4m")
+    out = _day(interpreter, 24, 180, timeout=600, heapsize="4m")
     _check(json.loads(out.strip().splitlines()[-1]), 24)

@@ -6,46 +6,12 @@ they must never be flagged ok, or they reach HRV (Lipponen & Tarvainen 2019).
 """
 import pytest
 
-GEN = """
-import json
-from soothe_sim import ppg_synth
-from array import array
-def gen(kind, per_min, plan='rest:3m', seed=41):
-    g = ppg_synth.SyntheticPPG(100, ppg_synth.parse_plan(plan), seed=seed, ectopic_per_min=per_min, ectopic=kind)
-    n = g.total_ms * 100 // 1000
-    buf = array('i', [0] * n)
-    g.fill(buf, n)
-    return g, buf
-"""
-
-PHYSIOLOGY = GEN + """
-res = {}
-g0, b0 = gen('pvc', 0)
-g1 = ppg_synth.SyntheticPPG(100, ppg_synth.parse_plan('rest:3m'), seed=41)
-b1 = array('i', [0] * len(b0))
-g1.fill(b1, len(b1))
-res['same_when_off'] = list(b0) == list(b1) and g0.beats_us == g1.beats_us
-for kind in ('pvc', 'pac'):
-    g, buf = gen(kind, 6)
-    t = g.beats_us
-    rows = []
-    for onset, k in g.ectopics:
-        j = t.index(onset)
-        if j < 2 or j + 2 >= len(t):
-            continue
-        # Pulse height: the template peaks 16 % into the pulse; compare with the beat before.
-        def peak(a, b):
-            lo = min(buf[i] for i in range(a * 100 // 1000000, b * 100 // 1000000))
-            return max(buf[i] for i in range(a * 100 // 1000000, b * 100 // 1000000)) - lo
-        rows.append([t[j - 1] - t[j - 2], t[j] - t[j - 1], t[j + 1] - t[j],
-                     peak(t[j], t[j + 1]), peak(t[j - 1], t[j]), k])
-    res[kind] = rows
-print(json.dumps(res))
-"""
+# The MicroPython-side code: tests/firmware/mp/ectopic_cases.py (one function a case).
+CASES = "ectopic_cases.py"
 
 
 def test_generator_ectopic_timing_and_pulse(interp):
-    res = interp(PHYSIOLOGY)
+    res = interp.case(CASES, "physiology")
     assert res["same_when_off"], "ectopic_per_min=0 must leave the signal byte-identical"
     for kind in ("pvc", "pac"):
         rows = res[kind]
@@ -70,31 +36,8 @@ def test_generator_ectopic_timing_and_pulse(interp):
             assert total < 1.95, total  # the sinus node was reset: less than two cycles
 
 
-ENGINE = GEN + """
-from soothe_fw.sense import beats
-g, buf = gen(KIND, 6, PLAN, SEED)
-d = beats.BeatDetector(100)
-n = len(buf)
-blk = array('i', [0] * 25)
-out = []
-i = 0
-while i < n:
-    k = min(25, n - i)
-    for j in range(k):
-        blk[j] = buf[i + j]
-    d.process(blk, k)
-    i += k
-    while d.available():
-        h = d.pop()
-        out.append([((d.beat_n[h] * 32 + d.beat_off32[h]) * 1000000) // 3200, d.beat_flag[h]])
-print(json.dumps({'truth': g.beats_us, 'ect': [t for t, _ in g.ectopics], 'beats': out,
-                  'names': list(beats.FLAG_NAMES)}))
-"""
-
-
 def _engine(interp, kind, plan, seed):
-    code = ENGINE.replace("KIND", repr(kind)).replace("PLAN", repr(plan)).replace("SEED", str(seed))
-    res = interp(code, timeout=300)
+    res = interp.case(CASES, "engine", kind, plan, seed, timeout=300)
     names = res["names"]
     beats = res["beats"]
     # The detector's fiducial (the tangent foot) sits a constant few ms from the true onset.

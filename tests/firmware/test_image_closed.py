@@ -8,6 +8,7 @@ import ast
 import os
 import subprocess
 
+from conftest import MP_TESTS
 from soothe import fw
 
 # What a MicroPython ESP32 build provides (its built-in and frozen modules).
@@ -58,11 +59,13 @@ def test_the_compiled_image_imports_under_micropython_with_nothing_else_on_the_p
     (fakes / "machine.py").write_text((fake_dir / "fake_machine.py").read_text())
     (fakes / "fake_i2c.py").write_text((fake_dir / "fake_i2c.py").read_text())
     mods = [m for m, _ in _package_modules()]
-    code = "import sys\n" + "".join("import %s\n" % m for m in mods) + (
-        "print('imported', %d)\n" % len(mods))
+    # tests/firmware/mp/import_all.py, from a folder of its own (a script's folder is on its path)
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    (probe / "import_all.py").write_text((MP_TESTS / "import_all.py").read_text())
     env = dict(os.environ, MICROPYPATH=".frozen:%s:%s" % (image, fakes))
-    proc = subprocess.run([fw.micropython_binary(), "-c", code], capture_output=True, text=True, env=env,
-                          cwd=str(tmp_path), timeout=120)
+    proc = subprocess.run([fw.micropython_binary(), str(probe / "import_all.py")] + mods, capture_output=True,
+                          text=True, env=env, cwd=str(tmp_path), timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.split() == ["imported", str(len(mods))]
     # and the simulator is really not reachable from there (so the check above means something)

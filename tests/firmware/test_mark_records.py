@@ -4,24 +4,11 @@ from hypothesis import given, strategies as st
 
 from soothe_fw.log import records
 
-CODE = """
-import json
-from soothe_fw.log import records as R
-buf = bytearray(64)
-n = R.encode_mark(buf, 1767600061, 250, 1, (6512, 423, 1, 97), (R.NO_EVIDENCE, R.NO_EVIDENCE, 0, 12))
-raw = bytes(buf[:n]).hex()
-m = R.decode_mark(buf[:n])
-k = R.encode_session(buf, 1767600100, 300, 55, 3, False, (7000, 400, 50), (6800, 450, 120),
-                     (6600, 480, 130), 92, 2)
-s = R.decode_session(buf[:k])
-old = R.decode_session(buf[:k - 1])   # a format 0.3 record: no practice byte
-print(json.dumps([n, raw, m, k, s["practice"], s["kind"], s["completed"], old["practice"],
-                  R.TYPE_NAMES[R.MARK], R.EVENT_NAMES[R.EV_MARK]]))
-"""
+# The MicroPython-side code: tests/firmware/mp/records_cases.py.
 
 
 def test_mark_and_session_practice_on_every_interpreter(interp):
-    n, raw, m, k, practice, kind, completed, old, tname, ename = interp(CODE)
+    n, raw, m, k, practice, kind, completed, old, tname, ename = interp.case("records_cases.py", "mark_and_session")
     assert n == 19 and k == 30
     assert m == {"unix_s": 1767600061, "ms": 250, "state_at_mark": "threat",
                  "before": {"hr": 65.12, "rmssd": 42.3, "state": "threat", "ok_pct": 97},

@@ -6,49 +6,13 @@ import pytest
 
 VARIANTS = ["offwrist_ambient", "offwrist_dangling", "offwrist_daylight", "offwrist_table"]
 
-RUN = """
-import json
-from array import array
-from soothe_fw.sense import beats
-from soothe_sim import ppg_synth
-def run(plan, seed, rate=100, keep=True):
-    g = ppg_synth.SyntheticPPG(rate_hz=rate, plan=ppg_synth.parse_plan(plan), seed=seed)
-    d = beats.BeatDetector(rate)
-    buf = array("i", [0] * 25)
-    total = g.total_ms * rate // 1000
-    n = 0
-    out = []
-    counts = [0, 0]  # beats, OK beats
-    changes = []
-    c = False
-    while n < total:
-        g.fill(buf, 25)
-        d.process(buf, 25)
-        n += 25
-        while d.available():
-            i = d.pop()
-            counts[0] += 1
-            counts[1] += d.beat_flag[i] == beats.OK
-            if keep:
-                out.append([d.beat_n[i] / rate, d.beat_flag[i]])
-        if d.contact != c:
-            c = d.contact
-            changes.append([n / rate, c])
-    counts.append(d.unclaimed)
-    return (out if keep else counts), changes, [t / 1e6 for t in g.beats_us]
-"""
+# The MicroPython-side code: tests/firmware/mp/offwrist_cases.py (one function a case).
+CASES = "offwrist_cases.py"
 
 
 @pytest.mark.parametrize("kind", VARIANTS)
 def test_no_ok_beat_and_no_contact_off_the_wrist(interp, kind):
-    code = RUN + """
-res = []
-for seed in (3, 4):
-    counts, changes, truth = run("%s:8m", seed, keep=False)
-    res.append([counts[0] + counts[2], counts[1], changes])
-print(json.dumps(res))
-""" % kind
-    for n_beats, n_ok, changes in interp(code):
+    for n_beats, n_ok, changes in interp.case(CASES, "off_the_wrist", kind):
         assert n_beats > 50  # the detector did see upstrokes (most dropped as unclaimed): judged, not absent
         assert n_ok == 0
         assert changes == []  # never a reading
@@ -56,11 +20,7 @@ print(json.dumps(res))
 
 @pytest.mark.parametrize("kind", VARIANTS + ["nocontact"])
 def test_contact_goes_within_3_s_and_beats_return_within_5_s(interp, kind):
-    code = RUN + """
-out, changes, truth = run("rest:60s,%s:45s,rest:40s", 5)
-print(json.dumps([out, changes, truth]))
-""" % kind
-    out, changes, truth = interp(code)
+    out, changes, truth = interp.case(CASES, "off_and_back", kind)
     # Contact was there on the wrist, and is gone within 3 s of leaving it.
     assert any(c for t, c in changes if t < 60)
     lost = [t for t, c in changes if not c and t >= 60]
@@ -82,13 +42,7 @@ def test_hours_of_daylight_never_stop_the_detector():
     """Slow daylight drift can put two tangent feet on the same 1/32 sample; that is no
     interval (it divided by zero 2.5 h into this seed's plan, which on the device would end
     the sense task).  On the 64-bit unix port, with the detector's native code (about 10 s)."""
-    import json
+    from conftest import run_case
 
-    from conftest import run_snippet
-
-    out = run_snippet("micropython", RUN + """
-counts, changes, truth = run("offwrist_daylight:160m", 31, keep=False)
-print(json.dumps([counts, changes]))
-""", timeout=600)
-    counts, changes = json.loads(out.strip().splitlines()[-1])
+    counts, changes = run_case("micropython", CASES, "hours_of_daylight", timeout=600)
     assert counts[1] == 0 and changes == []

@@ -5,44 +5,12 @@ clean pulses.  The polarity turns to the pulses' once they are clean, and no pul
 detected twice.  Both interpreters, both sensor polarities."""
 import pytest
 
-CODE = """
-import json, math
-from array import array
-from soothe_fw.sense import beats
-from soothe_sim import ppg_synth
-res = []
-for seed in (0, 3):
-    g = ppg_synth.SyntheticPPG(rate_hz=100, plan=ppg_synth.parse_plan("rest:40s"), seed=seed, inverted=%s)
-    total = 4000
-    sig = array("i", [0] * total)
-    g.fill(sig, total)
-    sign = -1 if %s else 1
-    for i in range(800):  # the sensor pressed and released, 3x the pulse, 1.3 Hz
-        t = i / 100.0
-        ph = (t * 1.3 + 0.1 * seed) %% 1.0
-        art = -1800 * math.exp(-((ph - 0.5) / 0.06) ** 2) + 400 * math.sin(6.28 * 0.4 * t)
-        sig[i] += int(sign * art)
-    d = beats.BeatDetector(100)
-    buf = array("i", [0] * 25)
-    out = []
-    pol_6s = 0
-    for k in range(0, total, 25):
-        for j in range(25):
-            buf[j] = sig[k + j]
-        d.process(buf, 25)
-        if k == 600:
-            pol_6s = d.polarity
-        while d.available():
-            i = d.pop()
-            out.append([d.beat_n[i] / 100, d.beat_flag[i]])
-    res.append([pol_6s, d.polarity, out, [t / 1e6 for t in g.beats_us]])
-print(json.dumps(res))
-"""
+# The MicroPython-side code: tests/firmware/mp/polarity_cases.py.
 
 
 @pytest.mark.parametrize("inverted", [False, True])
 def test_polarity_turns_to_the_clean_pulses_and_no_pulse_counts_twice(interp, inverted):
-    for pol_6s, pol_end, out, truth in interp(CODE % (inverted, inverted)):
+    for pol_6s, pol_end, out, truth in interp.case("polarity_cases.py", "movement_first", inverted):
         want = -1 if inverted else 1
         assert pol_6s == -want  # the movement did fool the first decision...
         assert pol_end == want  # ...and the clean pulses turned it

@@ -10,10 +10,9 @@ import sqlite3
 
 import pytest
 
-from conftest import run_snippet
+from conftest import run_case, run_snippet
 
 from soothe_tools.faults import POWER_CUT_SWEEP as SWEEP  # noqa: E402 - the sweep is shared with `make faults`
-
 
 
 def _sweep(tmp_path, n, cuts=None, tear=-1, erases=False):
@@ -59,42 +58,8 @@ def test_power_cut_sampled_in_a_larger_workload(tmp_path):
     _check(res)
 
 
-FULL = r"""
-import json, os, vfs
-from soothe_fw.log import records
-from soothe_sim.board import FileBlockDevice
-from soothe_fw.log.logstore import RecordLog
-
-bdev = FileBlockDevice(%(img)r, blocks=24)
-vfs.VfsLfs2.mkfs(bdev)
-vfs.mount(vfs.VfsLfs2(bdev), "/full")
-log = RecordLog("/full", segment_bytes=8192, reserve_bytes=16384, unix_s=lambda: 1767600000).open()
-body = bytes(range(250))
-trace = []
-for i in range(600):
-    log.append(records.MINUTE if log.keep_rr else records.EVENT, body, 250 if log.keep_rr else 60)
-    if i %% 5 == 4:
-        log.flush()
-        trace.append([log.keep_rr, log.full, log.flushed_seq, log.dropped])
-flushed_when_full = log.flushed_seq
-unsynced = [s for f in log.segments() for _, s, _ in log.iter_segment(f)]
-# The host syncs everything that was flushed; the device frees it, then logs on.
-log.ack(log.flushed_seq)
-for i in range(20):
-    log.append(records.EVENT, body, 60)
-    if i %% 5 == 4:
-        log.flush()
-log.close()
-log2 = RecordLog("/full").open()
-got = [(t, s, bytes(p)) for f in log2.segments() for t, s, p in log2.iter_segment(f)]
-gaps = [records.decode_gap(p) for t, s, p in got if t == records.GAP]
-print(json.dumps({"trace": trace, "flushed_when_full": flushed_when_full, "unsynced": unsynced,
-                  "seqs": [s for _, s, _ in got], "gaps": gaps, "dropped_total": log.dropped_total}))
-"""
-
-
 def test_full_flash_keeps_summaries_then_drops_with_a_gap_record(tmp_path):
-    r = json.loads(run_snippet("micropython", FULL % {"img": str(tmp_path / "full.img")}).strip().splitlines()[-1])
+    r = run_case("micropython", "logstore_cases.py", "full_flash", str(tmp_path / "full.img"))
     states = [(k, f) for k, f, _, _ in r["trace"]]
     first_no_rr = states.index((False, False))
     first_full = states.index((False, True))

@@ -1,31 +1,11 @@
 """State machine, prompt policy and pacer plan: pure firmware logic under both interpreters."""
 
-STATE = """
-import json
-from soothe_fw.log import settings
-from soothe_fw.feedback import state
-s = settings.Settings()
-s.values["baseline_learn_min"] = 10
-b = state.Baseline()
-m = state.StateMachine(s, b)
-out = []
-def feed(n, contact, beats, art, hr, rmssd, coh, motion=0, res=0):
-    for _ in range(n):
-        m.update(5000, contact, beats, art, hr, rmssd, coh, motion, res)
-        out.append(m.state)
-feed(2, True, 10, 0, 6400, 380, 50)       # a pulse, too few beats: unclassified
-feed(160, True, 64, 0, 6400, 380, 50)     # calm: learning at once, balanced after 10 calm min
-feed(20, True, 90, 0, 9000, 120, 30)      # HR +26, RMSSD 12 ms: threat after the 20 s dwell
-feed(30, True, 64, 0, 6400, 380, 50)      # calm again: balanced, not kept red
-feed(1, False, 0, 0, 0, 0, 0)             # contact lost: at once
-feed(20, True, 64, 0, 6300, 380, 250, 0, 100)  # coherent slow breathing: soothe
-feed(20, True, 64, 0, 6300, 380, 250, 0, 250)  # as coherent but at 15/min: balanced
-print(json.dumps([out, b.calm_n]))
-"""
+# The MicroPython-side code: tests/firmware/mp/state_logic_cases.py (one function a case).
+CASES = "state_logic_cases.py"
 
 
 def test_state_shows_only_while_evidence_holds(interp):
-    seq, calm_n = interp(STATE)
+    seq, calm_n = interp.case(CASES, "states")
     assert seq[:2] == [4, 4]
     calm = seq[2:162]
     assert calm[0] == 6 and set(calm[:119]) == {6} and calm[-1] == 5  # learning, then balanced
@@ -41,36 +21,8 @@ def test_state_shows_only_while_evidence_holds(interp):
     assert 150 <= calm_n <= 220  # learnt from the calm steps only, never from threat
 
 
-COACH = """
-import json
-from soothe_fw.log import settings
-from soothe_fw.feedback import coach
-from soothe_fw.feedback import state
-s = settings.Settings()
-c = coach.Coach(s)
-log = []
-t = 0
-def run(seconds, st, hour, activity=False, busy=False):
-    global t
-    for _ in range(seconds // 5):
-        t += 5000
-        a = c.update(t, 5000, st, activity, hour, busy)
-        if a:
-            log.append([t // 1000, a])
-run(300, state.THREAT, 23)                   # quiet hours: nothing
-run(300, state.THREAT, 12, activity=True)    # activity: nothing
-run(200, state.THREAT, 12)                   # offered after 180 s, ignored after 60 s
-run(230, state.THREAT, 12)                   # second offer at 1020, still pending
-log.append([t // 1000, c.press(t, True, False, False)])  # long press: snooze 30 min
-run(1200, state.THREAT, 12)                  # snoozed: nothing
-run(4000, state.THREAT, 12)                  # after the snooze and the 2-per-hour limit: again
-log.append([t // 1000, c.press(t, False, False, False)])  # short press: start prompted... or manual
-print(json.dumps(log))
-"""
-
-
 def test_prompt_policy(interp):
-    log = interp(COACH)
+    log = interp.case(CASES, "prompts")
     OFFER, START_MANUAL, START_PROMPTED, SNOOZE, IGNORED = 1, 2, 3, 5, 6
     assert log[0] == [600 + 180, OFFER]
     assert log[1] == [600 + 240, IGNORED]
@@ -82,22 +34,8 @@ def test_prompt_policy(interp):
     assert log[-1][1] in (START_PROMPTED, START_MANUAL)
 
 
-PACER = """
-import json
-from soothe_fw.feedback import pacer
-p = pacer.BreathPlan(60, 4, 6, 60)
-ev = []
-t = 0
-while t < 10000:
-    p.at(t)
-    ev.append([t, p.duty, p.glow, p.inhaling])
-    t = p.next_ms
-print(json.dumps([p.period_ms, p.inhale_ms, ev]))
-"""
-
-
 def test_pacer_plan_timeline(interp):
-    period, inhale, ev = interp(PACER)
+    period, inhale, ev = interp.case(CASES, "pacer_plan")
     assert (period, inhale) == (10000, 4000)
     assert ev[0] == [0, 60, 48, True]  # the inhale cue at full intensity
     ramp = [d for t, d, g, i in ev if 120 <= t < 4000]

@@ -56,8 +56,8 @@ def test_the_host_package_holds_no_sql_outside_the_store_layer():
 
 @pytest.mark.parametrize("argv,tool", [(["bench", "--quick"], "bench"), (["soak", "--days", "1"], "soak")])
 def test_bench_and_soak_without_the_tools_installed_say_how_to_get_them(argv, tool):
-    code = ("import sys; sys.modules['soothe_tools'] = None\n"  # as in an installed wheel: no tools package
-            "from soothe import cli; sys.exit(cli.main(%r))" % argv)
+    # as in an installed wheel: no tools package
+    code = "import sys; sys.modules['soothe_tools'] = None; from soothe import cli; sys.exit(cli.main(%r))" % argv
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.splitlines() == ["soothe: error: `soothe %s` is a developer tool (tools/soothe_tools): run "

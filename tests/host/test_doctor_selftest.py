@@ -12,22 +12,23 @@ from conftest import FAKES, MP_TESTS
 from soothe.deploy import Deployer, board_txt, doctor_report
 from soothe.fw import FIRMWARE_DIR, micropython_binary
 
-# tests/firmware/mp/doctor_fake.py: the fakes, sensors that measure while the self-test waits
-PRELUDE = "from doctor_fake import bus, FakeLis2dh12\n"
-POSTLUDE = "\nimport doctor_fake\ndoctor_fake.report()\n"
+# tests/firmware/mp/doctor_run.py runs the doctor's own script on doctor_fake.py's board: the
+# fakes, sensors that measure while the self-test waits, the named sets of chips on the bus.
 
 
-def doctor(tmp_path, board_text, setup=""):
+def doctor(tmp_path, board_text, setup="none"):
     """Runs `soothe doctor`'s board script through Deployer, as mpremote would, on the fake board
-    described by board_text; returns (findings, what reached the fake hardware)."""
+    described by board_text with the chips doctor_fake.CHIPS[setup]; returns (findings, what
+    reached the fake hardware)."""
     (tmp_path / "board.txt").write_text(board_text)
     seen = {}
 
     def runner(argv):
         assert argv[:3] == ["connect", "/dev/fake0", "exec"]
-        code = PRELUDE + setup + argv[3] + POSTLUDE
+        (tmp_path / "doctor_script.py").write_text(argv[3])
         env = dict(os.environ, MICROPYPATH=".frozen:%s:%s:%s" % (FAKES, MP_TESTS, FIRMWARE_DIR))
-        p = subprocess.run([micropython_binary(), "-c", code], cwd=str(tmp_path), capture_output=True, text=True,
+        p = subprocess.run([micropython_binary(), str(MP_TESTS / "doctor_run.py"), setup,
+                            str(tmp_path / "doctor_script.py")], cwd=str(tmp_path), capture_output=True, text=True,
                            env=env, timeout=120)
         for line in p.stdout.splitlines():
             if line.startswith("FAKELOG "):
@@ -41,8 +42,7 @@ def doctor(tmp_path, board_text, setup=""):
 def test_the_wearable_build_drives_the_pixel_and_the_drv2605_never_a_pwm(tmp_path):
     """The README's XIAO wearable: MAX30102, WS2812, DRV2605, LIS2DH12 on one I2C bus."""
     text = board_txt("xiao-esp32s3", "max30102", "ws2812", "drv2605")
-    res, hw = doctor(tmp_path, text, "bus.device(0x57, {0xFF: 0x15})\nbus.device(0x5A, {})\n"
-                                     "bus.attach(FakeLis2dh12())\n")
+    res, hw = doctor(tmp_path, text, "wearable")
     assert res["board"] == "xiao-esp32s3" and res["options"]["led"] == "ws2812"
     # the pixel on D1 (GPIO 2) showed red, green, blue, off; no PWM anywhere (not on the pixel's data pin,
     # not on GPIO 5 where a PWM motor would be)
@@ -80,9 +80,9 @@ def test_the_devkit_default_pwms_the_rgb_led_and_the_motor_and_reads_the_adc(tmp
 
 
 @pytest.mark.parametrize("board,setup,why", [
-    (board_txt("esp32-devkitc", accel="lis2dh12"), "", "OSError: LIS2DH12 accelerometer not answering"),
-    (board_txt("xiao-esp32s3", "max30102", "ws2812", "drv2605"), "", "MAX30102 not answering at 0x57"),
-    ("esp32-devkitc\nled=rgbw\n", "", "ValueError: board.txt led=rgbw: use one of"),
+    (board_txt("esp32-devkitc", accel="lis2dh12"), "none", "OSError: LIS2DH12 accelerometer not answering"),
+    (board_txt("xiao-esp32s3", "max30102", "ws2812", "drv2605"), "none", "MAX30102 not answering at 0x57"),
+    ("esp32-devkitc\nled=rgbw\n", "none", "ValueError: board.txt led=rgbw: use one of"),
 ])
 def test_a_board_that_would_not_start_is_one_fix_line(tmp_path, board, setup, why):
     res, hw = doctor(tmp_path, board, setup)

@@ -73,15 +73,7 @@ def test_sim_start_device_id_long_plan_and_ctrl_c(cli_sim):
 
 
 def test_compound_durations_in_the_firmware_parser(interp):
-    r = interp("import json\nfrom soothe_sim import ppg_synth\n"
-               "ok = [ppg_synth.parse_duration_ms(t) for t in ('90', '90s', '10m', '13h30m', '1d2h', '1.5h', '250ms')]\n"
-               "bad = 0\n"
-               "for t in ('', '-5', '5x', '10m5', 'h', 'ten'):\n"
-               "    try:\n"
-               "        ppg_synth.parse_duration_ms(t)\n"
-               "    except ValueError:\n"
-               "        bad += 1\n"
-               "print(json.dumps([ok, bad]))")
+    r = interp.case("sim_cases.py", "durations")  # tests/firmware/mp/sim_cases.py
     assert r == [[90000, 90000, 600000, 48600000, 93600000, 5400000, 250], 6]
 
 

@@ -12,7 +12,7 @@ import serial
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import run_snippet
+from conftest import run_case
 from soothe_tools.bench_log import FixedClock
 from soothe.device import Device, DeviceError, open_port
 from soothe_fw.log import records
@@ -291,36 +291,9 @@ def test_fuzz_corpus_under_micropython(tmp_path):
         corpus.append(b"".join(parts).hex())
     corpus.append((b"\x00" + wire.encode(wire.HELLO)).hex())  # a host starts with a delimiter
     (tmp_path / "corpus.json").write_text(json.dumps(corpus))
-    code = """
-import json, asyncio, binascii, os
-from soothe_fw.log import records
-from soothe_fw.link import wire
-from soothe_fw.link import handler as link
-from soothe_fw.log.logstore import RecordLog
-from soothe_fw.log.settings import Settings
-class C:
-    is_set = True
-    def unix_ms(self): return 1767600000000
-    def set_unix_ms(self, ms): return 1767600000000
-log = RecordLog(%(dir)r).open()
-for i in range(10):
-    log.append(records.EVENT, bytes([i]) * 20, 20)
-log.flush()
-sent = []
-async def send(f):
-    sent.append(bytes(f))
-ln = link.Link(send, log, C(), Settings(), 'fuzz-mp')
-bad = 0
-for h in json.load(open(%(corpus)r)):
-    asyncio.run(ln.feed(binascii.unhexlify(h)))
-for f in sent:
-    try:
-        op, body = wire.decode(f[:-1])
-    except wire.FrameError:
-        bad += 1
-print(json.dumps([len(sent), bad, wire.decode(sent[-1][:-1])[0]]))
-""" % {"dir": str(tmp_path / "mpdev"), "corpus": str(tmp_path / "corpus.json")}
-    n, bad, last = json.loads(run_snippet("micropython", code).strip().splitlines()[-1])
+    # the MicroPython side: tests/firmware/mp/link_cases.py
+    n, bad, last = run_case("micropython", "link_cases.py", "fuzz", str(tmp_path / "mpdev"),
+                            str(tmp_path / "corpus.json"))
     assert n > 100 and bad == 0
     assert last == wire.HELLO | wire.RESPONSE
 

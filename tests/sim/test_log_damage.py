@@ -11,7 +11,6 @@ import struct
 
 import pytest
 
-from conftest import run_snippet
 from soothe_tools import faults
 from soothe.device import Device
 from soothe_fw.log import records
@@ -242,52 +241,10 @@ def test_live_frames_are_dropped_when_the_port_is_full_and_stop_when_the_lease_r
     loop.close()
 
 
-# The same damage handling under MicroPython: resync, high-water mark, declared gaps.
-MP_DAMAGE = r"""
-import json, os
-from soothe_fw.log import records
-from soothe_fw.log.logstore import RecordLog
-root = %(root)r
-for d in (root, root + "/log"):
-    try:
-        os.mkdir(d)
-    except OSError:
-        pass
-log = RecordLog(root, segment_bytes=600).open()
-for i in range(40):
-    log.append(records.EVENT, bytes([i]) * (20 + i), 20 + i)
-    if i %% 4 == 3:
-        log.flush()
-log.close()
-segs = log.segments()
-# flip one bit in the middle of the second segment, and tear the end of the newest
-p = root + "/log/%%08x.seg" %% segs[1]
-b = bytearray(open(p, "rb").read())
-b[len(b) // 2] ^= 4
-open(p, "wb").write(b)
-p = root + "/log/%%08x.seg" %% segs[-1]
-b = open(p, "rb").read()
-open(p, "wb").write(b[: len(b) - 10])
-log = RecordLog(root, segment_bytes=600).open()
-buf = bytearray(1100)
-got, lost, seq = [], [], 1
-while seq <= log.flushed_seq:
-    n, nxt, end = log.read_into(seq, buf, 0, 900, 1096)
-    if not n:
-        break
-    for t, s, pl in records.iter_records(buf[:end]):
-        k = records.declared_lost(t, s, pl)
-        if k:
-            lost.extend(range(s, s + k))
-        else:
-            got.append(s)
-    seq = nxt
-print(json.dumps({"next": log.next_seq, "got": got, "lost": lost, "epoch": log.epoch}))
-"""
-
-
+# The same damage handling under MicroPython: resync, high-water mark, declared gaps
+# (tests/firmware/mp/logstore_cases.py).
 def test_damage_is_skipped_and_declared_under_both_interpreters(tmp_path, interp):
-    r = interp(MP_DAMAGE % {"root": interp.tmpdir(tmp_path) + "/log-" + str(random.random())[2:8]})
+    r = interp.case("logstore_cases.py", "damage", interp.tmpdir(tmp_path) + "/log-" + str(random.random())[2:8])
     assert r["next"] == 41 and r["epoch"] != 0
     assert len(r["lost"]) == 2 and r["lost"][-1] == 40  # the flipped record and the torn newest one
     assert sorted(r["got"] + r["lost"]) == list(range(1, 41))

@@ -2,12 +2,13 @@
 tests/host/test_doctor_selftest.py.  Importing it installs the fakes (machine, neopixel, an
 `os` with the board's uname and flash figures), makes the sensors measure while the
 self-test waits (100 Hz PPG into a MAX30102's FIFO, a wrist at rest on any LIS2DH12), and
-points selftest.run at that wait.  report() prints what reached the fake hardware."""
+points selftest.run at that wait.  setup(name) puts one of the named sets of chips on the bus
+(CHIPS); report() prints what reached the fake hardware."""
 import json
 import sys
 
 from esp32_fake import bus, fake_machine, fake_neopixel
-from fake_lis2dh12 import FakeLis2dh12  # noqa: F401  (for the test's SETUP lines)
+from fake_lis2dh12 import FakeLis2dh12
 
 
 class FakeOs:
@@ -39,6 +40,20 @@ from soothe_fw.hw import selftest  # noqa: E402
 
 _run = selftest.run
 selftest.run = lambda: _run(sleep_ms=sleep_ms)
+
+
+def wearable():
+    """The README's XIAO wearable: MAX30102, DRV2605 and a LIS2DH12 on one I2C bus."""
+    bus.device(0x57, {0xFF: 0x15})
+    bus.device(0x5A, {})
+    bus.attach(FakeLis2dh12())
+
+
+CHIPS = {"none": lambda: None, "wearable": wearable}
+
+
+def setup(name):
+    CHIPS[name]()
 
 
 def report():

@@ -9,7 +9,7 @@ import fake_neopixel
 sys.modules["machine"] = fake_machine
 sys.modules["neopixel"] = fake_neopixel
 
-from soothe_fw.hw import esp32  # noqa: E402  (after the fakes are installed)
+from soothe_fw.hw import esp32  # noqa: E402, F401  (once the fakes are in; tests import it from here)
 
 log = fake_machine.log
 bus = fake_machine.bus
