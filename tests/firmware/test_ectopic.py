@@ -70,39 +70,12 @@ def test_engine_finds_and_flags_every_ectopic_beat(interp, kind, plan, seed):
         "premature/post-pause beats not detected at %s us; flagged ok (feeds HRV) at %s us" % (missing, ok_flagged))
 
 
-SMALL = """
-import json
-from soothe_fw.sense import rhythm
-out = []
-def sink(rr_us, flag, n, off32):
-    out.append(flag)
-    if flag == rhythm.OK:
-        r.accept(rr_us)
-r = rhythm.RhythmClassifier(sink)
-pos = [0]
-def beat(ms, small=False):
-    pos[0] += 1
-    r.feed(ms * 1000, True, pos[0], 0, small)
-# Sinus rhythm at rest with wide beat-to-beat swings (|dRR| ~60 ms: Th ~330 ms, wider than a
-# premature beat's 20 % drop), then the same short-long pair twice: once with the detector
-# saying the short beat's pulse was small, once without; then a small pulse with no pause.
-for i in range(20): beat(1000 + (60 if i % 2 else -60))
-beat(800, True); beat(1120)
-for i in range(8): beat(1000 + (60 if i % 2 else -60))
-beat(800); beat(1120)
-for i in range(8): beat(1000 + (60 if i % 2 else -60))
-beat(860, True); beat(850)  # HR rising: no pause
-beat(870)
-print(json.dumps(out))
-"""
-
-
 def test_a_small_early_pulse_waits_for_its_pause(interp):
     """rhythm.feed(small=True): a premature beat's pulse is smaller (less filling time), so
     an interval 20 % short with a small pulse waits for the next one; with the pause
     after it both are ectopic, where the interval alone lies within sinus arrhythmia's Th.
     With no pause the small pulse was a sinus beat after all: ok, not short."""
-    flags = [["ok", "extra", "missed", "ectopic", "short", "noise"][f] for f in interp(SMALL)]
+    flags = [["ok", "extra", "missed", "ectopic", "short", "noise"][f] for f in interp.case(CASES, "small_early_pulse")]
     assert len(flags) == 20 + 2 + 8 + 2 + 8 + 3
     assert flags[20:22] == ["ectopic", "ectopic"], flags[18:24]
     assert flags[30:32] == ["ok", "ok"], flags[28:34]  # no hint: within Th, as before

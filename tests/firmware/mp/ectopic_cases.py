@@ -3,7 +3,7 @@
 from array import array
 
 import mpcase
-from soothe_fw.sense import beats
+from soothe_fw.sense import beats, rhythm
 from soothe_sim import ppg_synth
 
 
@@ -61,6 +61,38 @@ def engine(kind, plan, seed):
             out.append([((d.beat_n[h] * 32 + d.beat_off32[h]) * 1000000) // 3200, d.beat_flag[h]])
     return {'truth': g.beats_us, 'ect': [t for t, _ in g.ectopics], 'beats': out,
             'names': list(beats.FLAG_NAMES)}
+
+
+def small_early_pulse():
+    out = []
+
+    def sink(rr_us, flag, n, off32):
+        out.append(flag)
+        if flag == rhythm.OK:
+            r.accept(rr_us)
+    r = rhythm.RhythmClassifier(sink)
+    pos = [0]
+
+    def beat(ms, small=False):
+        pos[0] += 1
+        r.feed(ms * 1000, True, pos[0], 0, small)
+    # Sinus rhythm at rest with wide beat-to-beat swings (|dRR| ~60 ms: Th ~330 ms, wider than a
+    # premature beat's 20 % drop), then the same short-long pair twice: once with the detector
+    # saying the short beat's pulse was small, once without; then a small pulse with no pause.
+    for i in range(20):
+        beat(1000 + (60 if i % 2 else -60))
+    beat(800, True)
+    beat(1120)
+    for i in range(8):
+        beat(1000 + (60 if i % 2 else -60))
+    beat(800)
+    beat(1120)
+    for i in range(8):
+        beat(1000 + (60 if i % 2 else -60))
+    beat(860, True)
+    beat(850)  # HR rising: no pause
+    beat(870)
+    return out
 
 
 mpcase.main(globals())
