@@ -94,6 +94,10 @@ _SNR_MIN = const(1)  # steepest rise against the raw noise floor (filter gain in
 _EVIDENCE_ON = const(3)  # agreeing good beats before beats may be OK
 _EVIDENCE_MAX = const(6)
 _HR_MAX_BPM = const(220)  # a first interval shorter than this rate's is no pulse's
+# A return: a pulse after this many seconds of no reading (longer than a heart's pause, so a
+# missed beat or two on the wrist is no return); only then does the first interval between
+# two pulse-shaped upstrokes count, and may the seconds since the return be run again.
+_RETURN_AFTER_S = const(3)
 _AGREE_10 = const(3)  # successive foot-to-foot intervals agree within 3/10
 _HOLD = const(6)  # beats held back while the evidence builds
 _LEARN_S = const(5)  # seconds kept for the rewind (the polarity is decided at 4 s)
@@ -850,7 +854,7 @@ class BeatDetector:
             if self._good_run < _EVIDENCE_MAX:
                 self._good_run += 1
         if (self._shaped_run >= 1 and self._ring_from >= 0 and self._was_worn and not self._replaying
-                and self._no_reading_s >= 3
+                and self._no_reading_s >= _RETURN_AFTER_S
                 and self.n - self._replay_n > self.rate_hz):
             # Two pulse-shaped upstrokes in a row with no reading: their level is a pulse's;
             # run the seconds since the return again with it (see _replay).  Judged on their
@@ -858,7 +862,7 @@ class BeatDetector:
             self._replay_now = True
             self._replay_amp = b
         first_of_replay = self._good_run == 1 and not prev and self._replaying == 2
-        if ((self._good_run == 2 or first_of_replay) and ev == 0 and self._no_reading_s >= 3
+        if ((self._good_run == 2 or first_of_replay) and ev == 0 and self._no_reading_s >= _RETURN_AFTER_S
                 and 32 * 60 * self.rate_hz < diff32 * _HR_MAX_BPM):
             # The first interval between two pulse-shaped upstrokes (a pulse regained, or
             # at the start): it has nothing of its own to agree with yet, but it is one,
