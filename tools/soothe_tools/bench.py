@@ -507,8 +507,8 @@ def bench_offwrist(out, quick=False):
             if "-" in vals:
                 missing += 1
                 continue
-            for i, v in enumerate(vals):
-                worst[i] = max(worst[i], float(v))
+            for j, v in enumerate(vals):
+                worst[j] = max(worst[j], float(v))
     out.write("  leaving and coming back (plan rest:30s,KIND:20s,rest:15s, seeds %s, every variant): worst "
               "\"no reading\" after leaving %.2f s (target <= 3 s); worst first OK beat emitted after return "
               "%.2f s, shown contact back %.2f s (target <= 5 s)%s\n"
