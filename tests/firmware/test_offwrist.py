@@ -38,6 +38,18 @@ def test_contact_goes_within_3_s_and_beats_return_within_5_s(interp, kind):
     assert len(ok) <= len(true) + 1
 
 
+# A sensor that leaves the wrist and swings on its strap as the arm moves, after a worn
+# minute (the detector has a pulse's level and polarity): a swing large enough to clip at
+# the ADC's rail has a flat trough and a steep rise, a pulse's shape.  Found at these rates
+# and seeds (123 OK beats in 20 min at 55 bpm); a beat measured across a rail is no pulse's.
+@pytest.mark.parametrize("kind,hr,seed", [("offwrist_dangling", 55, 3), ("offwrist_dangling", 100, 3),
+                                          ("offwrist_dangling", 100, 4), ("offwrist_ambient", 55, 3)])
+def test_no_ok_beat_after_leaving_a_worn_wrist(interp, kind, hr, seed):
+    n_ok, n_true = interp.case(CASES, "worn_then_off", kind, hr, seed, 10)
+    assert n_true >= hr - 5  # the worn minute had its beats
+    assert n_ok == 0
+
+
 def test_hours_of_daylight_never_stop_the_detector():
     """Slow daylight drift can put two tangent feet on the same 1/32 sample; that is no
     interval (it divided by zero 2.5 h into this seed's plan, which on the device would end

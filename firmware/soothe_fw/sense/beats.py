@@ -226,7 +226,7 @@ class BeatDetector:
       beat if a pause follows, see _PAUSE_2); timing `_foot_n/_foot_off/_foot_back`, `_last_beat_n`, `_last_peak`,
       `_trough_n` (crest time);
     - pulse evidence: `_evidence`, `_pulse`, `_beat_good`, `_bad_run/_good_run`, `_prev_b`,
-      `_prev_diff32`, `_rise_frac`, `_crest`, `_jit*` (metronome test), `_held_*`
+      `_prev_diff32`, `_rise_frac`, `_crest`, `_rail_n/_railed` (clipped at a rail), `_jit*` (metronome test), `_held_*`
       (beats held while the evidence builds), `_last_good_n` (pulse_like), `unclaimed`, `worn`;
     - RR classification: `rhythm` (rhythm.RhythmClassifier: median, EXTRA..SHORT rules);
     - contact: `_cw_*` (1 s window: range, rails, noise, steepest rise/fall), `_noise`,
@@ -376,6 +376,8 @@ class BeatDetector:
         self._jit_n = 0  # how many are measured since the last non-pulse
         self._jit_i = 0
         self._next_decay_n = 0
+        self._rail_n = -(1 << 20)  # the last sample at an ADC rail (see _pulse_evidence)
+        self._railed = False  # ... inside the beat's interval
         self._head = 0
         self._tail = 0
         # Contact: raw range and saturation per 1 s window, and a recent OK beat.
@@ -712,6 +714,9 @@ class BeatDetector:
             if med and not first and self._pulse and not self.worn:
                 self._premature(n, med)
         diff32 = (fn - self._foot_n) * 32 + (fo - self._foot_off)
+        # A sample at a rail inside this interval: the wave was clipped there, so its foot
+        # and its shape are not the pulse's (see _pulse_evidence).
+        self._railed = self._rail_n >= self._foot_n
         self._last_beat_n = n
         self._foot_n = fn
         self._foot_off = fo
@@ -834,7 +839,7 @@ class BeatDetector:
             _CREST_LOW_256 + ((_SLOW_RR_MS - rr_ms) * (_CREST_256 - _CREST_LOW_256)) // (_SLOW_RR_MS - _FAST_RR_MS)
         shape_ok = (frac < _RISE_FRAC_MAX_256 and self._rise_frac < bar and self._crest < crest_bar
                     and not (frac >= _SINE_RISE_256 and crest >= _SINE_CREST_256)
-                    and rival * 8 <= b * _RIVAL_8)
+                    and rival * 8 <= b * _RIVAL_8 and not self._railed)
         snr_ok = (b // scale) * 256 >= self._noise * _SNR_MIN  # small ints even at 18 bits
         self._beat_good = shape_ok and snr_ok and self._against < _AGAINST_WINS
         if shape_ok and snr_ok:
@@ -997,6 +1002,7 @@ class BeatDetector:
                 cw_max = x
             if x <= adc_min or x >= adc_max:
                 cw_sat += 1
+                self._rail_n = n
             # Noise floor: the raw second difference is white noise, hardly any pulse.
             e = x - x1 - x1 + x2
             cw_hf += e if e > 0 else -e
@@ -1464,6 +1470,7 @@ class BeatDetector:
         self._last_good_n -= shift
         self._rival_end -= shift
         self._next_decay_n -= shift
+        self._rail_n -= shift
         self.rhythm.rebase(shift)
         self._ring_from = -1  # the ring's index is n modulo its length: start it again
         self._rise_n = -(1 << 30)

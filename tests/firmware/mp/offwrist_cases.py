@@ -53,4 +53,10 @@ def hours_of_daylight():
     return [counts, changes]
 
 
+def worn_then_off(kind, hr, seed, minutes):
+    """A worn minute at `hr` bpm, then `minutes` off the wrist: OK beats after leaving."""
+    out, changes, truth = run("rest=%d:60s,%s=%d:%dm" % (hr, kind, hr, minutes), seed)
+    return [len([t for t, f in out if f == beats.OK and t > 60.5]), len(truth)]
+
+
 mpcase.main(globals())
