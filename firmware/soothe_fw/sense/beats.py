@@ -375,6 +375,7 @@ class BeatDetector:
         self._jit_sum = 0
         self._jit_n = 0  # how many are measured since the last non-pulse
         self._jit_i = 0
+        self._jit_skip = False  # the next difference spans a change of source (not measured)
         self._next_decay_n = 0
         self._rail_n = -(1 << 20)  # the last sample at an ADC rail (see _pulse_evidence)
         self._railed = False  # ... inside the beat's interval
@@ -806,6 +807,8 @@ class BeatDetector:
         ev = self._evidence
         prev = self._prev_diff32
         self._prev_diff32 = diff32
+        skip = self._jit_skip  # this difference spans a change of source (see below)
+        self._jit_skip = False
         scale = self._span * self._len * self._len
         # Rise fraction of this beat and its running mean (EMA 1/4), 1/256 of the interval.
         frac = (rise32 << 8) // diff32 if rise32 > 0 else 0
@@ -820,6 +823,13 @@ class BeatDetector:
             ev = _EVIDENCE_ON - _STEP_PROOF if ev >= _EVIDENCE_ON else 0
             if b * _NEW_SOURCE_X < last_b or b > last_b * _NEW_SOURCE_X:
                 self._forget_rhythm()  # over 2x: a new source more likely than motion
+                # Off the level the pulse held too (`_amp`, ~8 beats; back at it, this is
+                # the pulse resuming after an artefact), this interval runs from the old
+                # source's last upstroke to the new one's first: how the next one differs
+                # from it is no variability of either, so the metronome test leaves that
+                # difference out (a lamp's flicker 30 ms off the heart's interval stood
+                # there as its variability for 8 beats: 11 OK beats after leaving).
+                self._jit_skip = b * _NEW_SOURCE_X < self._amp or b > self._amp * _NEW_SOURCE_X
             elif self._held:
                 self._release(self._pulse)  # those before the step are not this pulse
             # The shape means start again from "unknown" (the bars), not from this beat.
@@ -886,6 +896,8 @@ class BeatDetector:
                 # Successive intervals disagree: an artefact, an ectopic beat or no
                 # pulse at all.  The next agreeing beat decides (the hold keeps them).
                 ev = ev - 1 if ev < _EVIDENCE_ON else _EVIDENCE_ON - 1
+            elif skip:
+                ev += 1  # agrees, but it measures no variability (see the step above)
             else:
                 # A metronome is an oscillator (lamp flicker, a swinging sensor): a
                 # heart always varies a little, if only through the pulse transit
