@@ -3,7 +3,9 @@ flagged ok without a pulse").  A flicker aliased near the heart's rate, after a 
 130-150 bpm: the interval that spans the change of source (the heart's last upstroke to the
 flicker's first) differed from the flicker's by ~30 ms, and that one difference stood in the
 metronome test as the flicker's beat-to-beat variability for 8 beats, so the flicker passed
-for a pulse (11 and 10 OK beats in the 5 s after leaving).  Through App.sense's pipeline,
+for a pulse (11 and 10 OK beats in the 5 s after leaving).  And a sensor swinging off the wrist
+whose first two upstrokes came early and small, as premature beats do: the second was taken
+for a second premature beat in a row, left out of the pulse evidence, and went out OK.  Through App.sense's pipeline,
 with the simulated accelerometer and from the signal alone, under every interpreter.
 tests/firmware/mp/offwrist_leak_cases.py."""
 import pytest
@@ -16,4 +18,11 @@ CASES = "offwrist_leak_cases.py"
 def test_no_ok_beat_from_a_flicker_after_leaving_a_fast_pulse(interp, hr, seed, accel):
     ok_off, ok_on, true_on = interp.case(CASES, "worn_then_off", "offwrist_ambient", hr, seed, 30, accel)
     assert ok_on >= true_on - 8  # the worn minute's pulse was there and OK (its first seconds learn)
+    assert ok_off == 0
+
+
+@pytest.mark.parametrize("accel", [True, False], ids=["accel", "signal-only"])
+def test_no_ok_beat_from_a_swing_taken_for_two_premature_beats(interp, accel):
+    ok_off, ok_on, true_on = interp.case(CASES, "worn_then_off", "offwrist_dangling", 100, 6, 30, accel)
+    assert ok_on >= true_on - 8
     assert ok_off == 0

@@ -741,11 +741,14 @@ class BeatDetector:
             self._prev_diff32 = 0
             return
         rr_us = (diff32 * 31250) // rate
-        if small and med and rr_us * 8 < med * _EARLY_8 and self._pulse:
+        if small and med and rr_us * 8 < med * _EARLY_8 and self._pulse and self._prev_diff32:
             # Early with a smaller pulse, amid a pulse: a premature beat (the diastolic
             # window let it through: large enough, or late in the cycle).  Its size and
             # interval say nothing about the pulse being there: the evidence is left as it
-            # is, and the next beat is compared with the one before it.
+            # is, and the next beat is compared with the one before it.  Not twice in a
+            # row (a premature beat is followed by its pause): a second early, small beat
+            # is a new rhythm or a new source, judged as any (a sensor swinging off the
+            # wrist passed as two premature beats, the second OK on the pulse's evidence).
             self._prev_diff32 = 0
         else:
             self._pulse_evidence(diff32, (n - fn) * 32 - fo, b, (crest_n - self._trough_n) * 32)
