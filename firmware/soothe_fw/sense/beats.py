@@ -376,6 +376,7 @@ class BeatDetector:
         self._jit_n = 0  # how many are measured since the last non-pulse
         self._jit_i = 0
         self._jit_skip = False  # the next difference spans a change of source (not measured)
+        self._pulse_b = 0  # the upstroke of the last beat judged while a pulse was established
         self._next_decay_n = 0
         self._rail_n = -(1 << 20)  # the last sample at an ADC rail (see _pulse_evidence)
         self._railed = False  # ... inside the beat's interval
@@ -826,13 +827,17 @@ class BeatDetector:
             ev = _EVIDENCE_ON - _STEP_PROOF if ev >= _EVIDENCE_ON else 0
             if b * _NEW_SOURCE_X < last_b or b > last_b * _NEW_SOURCE_X:
                 self._forget_rhythm()  # over 2x: a new source more likely than motion
-                # Off the level the pulse held too (`_amp`, ~8 beats; back at it, this is
-                # the pulse resuming after an artefact), this interval runs from the old
-                # source's last upstroke to the new one's first: how the next one differs
-                # from it is no variability of either, so the metronome test leaves that
-                # difference out (a lamp's flicker 30 ms off the heart's interval stood
-                # there as its variability for 8 beats: 11 OK beats after leaving).
-                self._jit_skip = b * _NEW_SOURCE_X < self._amp or b > self._amp * _NEW_SOURCE_X
+                # Off the last established pulse's upstroke too (back at it, this is the
+                # pulse resuming after an artefact), it is no pulse in doubt but a new
+                # source: its evidence starts from nothing, and this interval runs from the
+                # old source's last upstroke to the new one's first, so how the next one
+                # differs from it is no variability of either: the metronome test leaves
+                # that difference out (a lamp's flicker 30 ms off the heart's interval
+                # stood there as its variability for 8 beats: 11 OK beats after leaving).
+                pb = self._pulse_b
+                if pb > 0 and (b * _NEW_SOURCE_X < pb or b > pb * _NEW_SOURCE_X):
+                    ev = 0
+                    self._jit_skip = True
             elif self._held:
                 self._release(self._pulse)  # those before the step are not this pulse
             # The shape means start again from "unknown" (the bars), not from this beat.
@@ -930,6 +935,8 @@ class BeatDetector:
         if ev >= _EVIDENCE_ON and not self._pulse:
             self._recent_bad = 0  # a pulse again: the artefacts before it are history
         self._pulse = ev >= _EVIDENCE_ON
+        if self._pulse:
+            self._pulse_b = b
 
     @micropython.native
     def process(self, buf, count):
