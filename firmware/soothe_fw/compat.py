@@ -34,6 +34,14 @@ class mp_shim:
         return f
 
 
+if not IS_MICROPYTHON:  # viper's pointer casts, as plain indexing for CPython
+
+    def ptr32(b):  # type: ignore
+        return b
+
+    ptr8 = ptr16 = ptr32
+
+
 try:
     from time import ticks_ms, ticks_diff, ticks_add  # type: ignore[attr-defined]
 except ImportError:  # CPython
