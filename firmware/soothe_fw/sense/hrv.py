@@ -121,11 +121,13 @@ class RollingHRV:
         sum_d2 = 0
         nn50 = 0
         prev = -1
+        seen = 0  # beats walked, those after now_ms included
         for _ in range(int(self._count)):
             i = (i - 1) % cap
             age = ((now_ms - t[i] + _TICKS_HALF) & _TICKS_MASK) - _TICKS_HALF  # ticks_diff
             if age > span_ms:
                 break
+            seen += 1
             if age < 0:  # after now_ms: a minute closed late (app._LATE_MS) is still its own
                 continue
             if okf[i]:
@@ -161,9 +163,9 @@ class RollingHRV:
         self.hr_bpm_x100 = q * n + ((6000000 - q * total) * n + total // 2) // total
         dev2 = 0
         i = head
-        for _ in range(n + bad):
+        for _ in range(seen):  # the same beats again (not the n + bad newest: some may be after now_ms)
             i = (i - 1) % cap
-            if okf[i]:
+            if okf[i] and ((now_ms - t[i] + _TICKS_HALF) & _TICKS_MASK) >= _TICKS_HALF:
                 d = rr[i] - mean
                 if d > _DIFF_CLAMP or d < 0 - _DIFF_CLAMP:
                     d = _DIFF_CLAMP
@@ -367,6 +369,13 @@ class RollingHRV:
         off_x1000 = 0
         if den < 0:
             off_x1000 = (500 * (left - right)) // den
+        # The parabola's vertex lies within half a bin of a local maximum; at the band's edge
+        # (bin 3 or 16) the neighbour outside may be higher, and the vertex then runs off (a
+        # negative frequency at bin 3 in a test series): the edge it is.
+        if off_x1000 > 500:
+            off_x1000 = 500
+        elif off_x1000 < -500:
+            off_x1000 = -500
         self.resonance_mhz = (pk * 1000 + off_x1000) // 64
         return True
 
