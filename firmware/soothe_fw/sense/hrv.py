@@ -13,7 +13,7 @@ after construction (floats would: they are boxed on the ESP32), and no intermedi
 from array import array
 import math
 
-from soothe_fw.compat import IS_MICROPYTHON, zeros, const, ticks_diff, isqrt
+from soothe_fw.compat import IS_MICROPYTHON, zeros, const, ticks_diff
 
 if not IS_MICROPYTHON:  # viper's pointer casts, as plain indexing for CPython
     from soothe_fw.compat import ptr8, ptr16, ptr32
@@ -47,11 +47,20 @@ _TICKS_HALF = const(1 << 29)
 _TICKS_MASK = const((1 << 30) - 1)
 
 
-@micropython.native
-def _x100_over(total, n):
-    """total * 100 // n without the product: a sum of squares can pass 2**30 / 100."""
+@micropython.viper
+def _root_x100_over(total: int, n: int) -> int:
+    """isqrt(total * 100 // n) (compat.isqrt's Newton steps), without the product: a sum of
+    squares can pass 2**30 / 100.  Viper: compat.isqrt as bytecode took ~5k instructions."""
     q = total // n
-    return q * 100 + ((total - q * n) * 100) // n
+    v = q * 100 + ((total - q * n) * 100) // n
+    if v <= 0:
+        return 0
+    x = v
+    y = (x + 1) >> 1
+    while y < x:
+        x = y
+        y = (x + v // x) >> 1
+    return x
 
 
 class RollingHRV:
@@ -123,7 +132,9 @@ class RollingHRV:
         prev = -1
         seen = 0  # beats walked, those after now_ms included
         for _ in range(int(self._count)):
-            i = (i - 1) % cap
+            i -= 1
+            if i < 0:
+                i = cap - 1
             age = ((now_ms - t[i] + _TICKS_HALF) & _TICKS_MASK) - _TICKS_HALF  # ticks_diff
             if age > span_ms:
                 break
@@ -164,16 +175,18 @@ class RollingHRV:
         dev2 = 0
         i = head
         for _ in range(seen):  # the same beats again (not the n + bad newest: some may be after now_ms)
-            i = (i - 1) % cap
+            i -= 1
+            if i < 0:
+                i = cap - 1
             if okf[i] and ((now_ms - t[i] + _TICKS_HALF) & _TICKS_MASK) >= _TICKS_HALF:
                 d = rr[i] - mean
                 if d > _DIFF_CLAMP or d < 0 - _DIFF_CLAMP:
                     d = _DIFF_CLAMP
                 dev2 += d * d
         # Sample SDNN (n - 1), RMSSD over the successive differences.
-        self.sdnn_ms_x10 = isqrt(_x100_over(dev2, n - 1))
+        self.sdnn_ms_x10 = _root_x100_over(dev2, n - 1)
         if nd:
-            self.rmssd_ms_x10 = isqrt(_x100_over(sum_d2, nd))
+            self.rmssd_ms_x10 = _root_x100_over(sum_d2, nd)
             self.pnn50_x10 = (nn50 * 1000) // nd
         else:
             self.rmssd_ms_x10 = 0
@@ -244,7 +257,9 @@ class RollingHRV:
         nxt_rr = 0
         used = 0
         for _ in range(int(self._count)):
-            i = (i - 1) % cap
+            i -= 1
+            if i < 0:
+                i = cap - 1
             if okf[i] == 0:
                 continue
             age = ((now_ms - t[i] + _TICKS_HALF) & _TICKS_MASK) - _TICKS_HALF  # ticks_diff
