@@ -13,7 +13,7 @@ after construction (floats would: they are boxed on the ESP32), and no intermedi
 from array import array
 import math
 
-from soothe_fw.compat import IS_MICROPYTHON, zeros, const, ticks_diff
+from soothe_fw.compat import IS_MICROPYTHON, zeros, const, ticks_diff, isqrt
 
 if not IS_MICROPYTHON:  # viper's pointer casts, as plain indexing for CPython
     from soothe_fw.compat import ptr8, ptr16, ptr32
@@ -49,18 +49,9 @@ _TICKS_MASK = const((1 << 30) - 1)
 
 @micropython.viper
 def _root_x100_over(total: int, n: int) -> int:
-    """isqrt(total * 100 // n) (compat.isqrt's Newton steps), without the product: a sum of
-    squares can pass 2**30 / 100.  Viper: compat.isqrt as bytecode took ~5k instructions."""
+    """isqrt(total * 100 // n) without the product: a sum of squares can pass 2**30 / 100."""
     q = total // n
-    v = q * 100 + ((total - q * n) * 100) // n
-    if v <= 0:
-        return 0
-    x = v
-    y = (x + 1) >> 1
-    while y < x:
-        x = y
-        y = (x + v // x) >> 1
-    return x
+    return int(isqrt(q * 100 + ((total - q * n) * 100) // n))
 
 
 class RollingHRV:
