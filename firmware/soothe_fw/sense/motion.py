@@ -9,6 +9,8 @@ whose interval overlaps measured movement into beats.MOTION (never `ok`), and
 PPG block while the arm moves.
 Cost: integer math, about 20 operations per 25 Hz accelerometer sample, max/min of
 each PPG block in the fallback, 8 comparisons per beat; nothing allocated per call.
+The accelerometer path (feed_accel + clean, viper) is ~0.09 M callgrind instructions per
+second of 100 Hz signal while the arm moves now and then (0.36 M as native code).
 """
 from soothe_fw.compat import zeros, const
 from soothe_fw.sense.beats import MOTION, EXTRA
