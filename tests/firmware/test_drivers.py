@@ -107,3 +107,17 @@ def test_esp32_light_sleep_between_max30102_bursts_only_when_nothing_needs_the_c
         "use sleep=none",
         "board.txt sleep=deep: use one of light, none"]
     assert r["analog_napper"] is True
+
+
+def test_esp32_board_loads_only_the_drivers_board_txt_names():
+    # A DevKitC with the default analog sensor, PWM LED and PWM motor never holds the chip
+    # drivers' module objects; a board.txt that names the chips loads each one.  (MicroPython
+    # only, as the other ESP32 board tests: the fake `machine` needs its `time.ticks_ms`.)
+    from conftest import run_case
+
+    plain = run_case("micropython", "esp32_imports.py", "driver_modules", "esp32-devkitc", {"accel": "none"})
+    assert plain == ["soothe_fw.hw.esp32"]
+    chips = run_case("micropython", "esp32_imports.py", "driver_modules", "xiao-esp32s3",
+                     {"sensor": "max30102", "led": "ws2812", "motor": "drv2605", "accel": "none"})
+    assert chips == ["soothe_fw.hw.drv2605", "soothe_fw.hw.esp32",
+                     "soothe_fw.hw.max30102", "soothe_fw.hw.ws2812"]
