@@ -55,6 +55,15 @@ def test_beats_overlapping_movement_are_flagged_motion(interp):
     assert out[13:] == [False, 3]
 
 
+def test_fallback_reads_any_block_alike(interp):
+    # The fallback's block range (viper: ptr32 reads) is the same for negative samples and for
+    # a block of another typecode: the same movement, block by block.
+    counts, levels, same, negative = interp.case(CASES, "fallback_any_block")
+    assert negative
+    assert same and len(set(counts)) == 1 and len(set(levels)) == 1, (counts, levels)
+    assert counts[0] >= 4 and levels[0] > 0  # the bursts were seen
+
+
 def test_clean_removes_the_artefact_that_follows_the_arm(interp):
     out = interp.script("motion_clean.py")
     rest_same, was, left, rails = out

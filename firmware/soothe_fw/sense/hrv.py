@@ -13,7 +13,10 @@ after construction (floats would: they are boxed on the ESP32), and no intermedi
 from array import array
 import math
 
-from soothe_fw.compat import zeros, const, ticks_diff, isqrt
+from soothe_fw.compat import IS_MICROPYTHON, zeros, const, ticks_diff, isqrt
+
+if not IS_MICROPYTHON:  # viper's pointer casts, as plain indexing for CPython
+    from soothe_fw.compat import ptr8, ptr16, ptr32
 
 try:
     import micropython
@@ -31,13 +34,24 @@ _COH_BINS = const(27)  # up to 0.42 Hz at 1/64 Hz spacing
 _DIFF_CLAMP = const(500)  # keeps integer sums inside 31-bit small ints on the ESP32
 _DEV_CLAMP = const(8191)  # 512 ms from the mean, in 1/16 ms: keeps DFT sums below 2**30
 _SXX_CENTRED = const(699008)  # sum of (2k-127)**2 for k in 0..127
+# Viper (the window and coherence passes): ptr32 loads zero-extend on a 64-bit port and
+# sign-extend on the 32-bit ESP32, so the arrays those passes read back hold signed values plus
+# _BIAS (|value| < 2**29: never negative, still a small int); the signed 16-bit cos table is
+# read back as ((v + _S16) & _M16) - _S16, right for either load and for CPython's signed items.
+_BIAS = const(1 << 29)
+_S16 = const(0x8000)
+_M16 = const(0xFFFF)
+# ticks_diff inlined (ticks_ms wraps at 2**30 on the ESP32 and in compat): right for any two
+# ticks less than 2**29 ms (6.2 days) apart, whatever their size.
+_TICKS_HALF = const(1 << 29)
+_TICKS_MASK = const((1 << 30) - 1)
 
 
-@micropython.native
-def _x100_over(total, n):
-    """total * 100 // n without the product: a sum of squares can pass 2**30 / 100."""
+@micropython.viper
+def _root_x100_over(total: int, n: int) -> int:
+    """isqrt(total * 100 // n) without the product: a sum of squares can pass 2**30 / 100."""
     q = total // n
-    return q * 100 + ((total - q * n) * 100) // n
+    return int(isqrt(q * 100 + ((total - q * n) * 100) // n))
 
 
 class RollingHRV:
@@ -58,16 +72,14 @@ class RollingHRV:
         # Results of the last coherence() call.
         self.coherence_x100 = 0
         self.resonance_mhz = 0
-        # Lists, not arrays: indexing a list skips the typecode conversion (~30 % of each
-        # access in the native passes and the FFT); every value stays a small int (< 2**30,
-        # see coherence), so storing one allocates nothing, and on 32 bits a list item takes
-        # the 4 bytes an array("i") item does.
-        self._grid = [0] * _COH_POINTS
+        # Arrays read through viper's pointers; what coherence() leaves in them is biased
+        # (_BIAS).
+        self._grid = zeros("i", _COH_POINTS)
         self._cos = array("h", [int(round(512 * math.cos(2 * math.pi * i / _COH_POINTS)))
                                 for i in range(_COH_POINTS)])
         self._hann = array("h", [512 - c for c in self._cos])  # Hann window in 1/1024
-        self._re = [0] * _HALF
-        self._im = [0] * _HALF
+        self._re = zeros("i", _HALF)
+        self._im = zeros("i", _HALF)
         self._spec = zeros("i", 2 * _COH_BINS)
         # Bit-reversed index of each of the 64 points, for the in-place FFT.
         self._rev = zeros("B", _HALF)
@@ -93,14 +105,15 @@ class RollingHRV:
     def clear(self):
         self._count = 0
 
-    @micropython.native
-    def window(self, now_ms, span_ms):
+    @micropython.viper
+    def window(self, now_ms: int, span_ms: int) -> int:
         """Time-domain figures over the beats of the last span_ms; returns the OK beat count."""
-        t = self._t
-        rr = self._rr
-        okf = self._ok
-        cap = self.capacity
-        i = self._head
+        t = ptr32(self._t)
+        rr = ptr16(self._rr)
+        okf = ptr8(self._ok)
+        cap = int(self.capacity)
+        head = int(self._head)
+        i = head
         n = 0
         bad = 0
         total = 0
@@ -108,11 +121,15 @@ class RollingHRV:
         sum_d2 = 0
         nn50 = 0
         prev = -1
-        for _ in range(self._count):
-            i = (i - 1) % cap
-            age = ticks_diff(now_ms, t[i])
+        seen = 0  # beats walked, those after now_ms included
+        for _ in range(int(self._count)):
+            i -= 1
+            if i < 0:
+                i = cap - 1
+            age = ((now_ms - t[i] + _TICKS_HALF) & _TICKS_MASK) - _TICKS_HALF  # ticks_diff
             if age > span_ms:
                 break
+            seen += 1
             if age < 0:  # after now_ms: a minute closed late (app._LATE_MS) is still its own
                 continue
             if okf[i]:
@@ -122,7 +139,7 @@ class RollingHRV:
                 if prev >= 0:
                     d = prev - r
                     if d < 0:
-                        d = -d
+                        d = 0 - d
                     if d > 50:
                         nn50 += 1
                     if d > _DIFF_CLAMP:
@@ -136,7 +153,10 @@ class RollingHRV:
         self.beats = n
         self.artefacts = bad
         if n < 2:
-            self.hr_bpm_x100 = self.rmssd_ms_x10 = self.sdnn_ms_x10 = self.pnn50_x10 = 0
+            self.hr_bpm_x100 = 0
+            self.rmssd_ms_x10 = 0
+            self.sdnn_ms_x10 = 0
+            self.pnn50_x10 = 0
             return n
         mean = total // n
         # 6000000 * n // total, split so no product passes 2**30 (the ESP32's small ints):
@@ -144,21 +164,24 @@ class RollingHRV:
         q = 6000000 // total
         self.hr_bpm_x100 = q * n + ((6000000 - q * total) * n + total // 2) // total
         dev2 = 0
-        i = self._head
-        for _ in range(n + bad):
-            i = (i - 1) % cap
-            if okf[i]:
+        i = head
+        for _ in range(seen):  # the same beats again (not the n + bad newest: some may be after now_ms)
+            i -= 1
+            if i < 0:
+                i = cap - 1
+            if okf[i] and ((now_ms - t[i] + _TICKS_HALF) & _TICKS_MASK) >= _TICKS_HALF:
                 d = rr[i] - mean
-                if d > _DIFF_CLAMP or d < -_DIFF_CLAMP:
+                if d > _DIFF_CLAMP or d < 0 - _DIFF_CLAMP:
                     d = _DIFF_CLAMP
                 dev2 += d * d
         # Sample SDNN (n - 1), RMSSD over the successive differences.
-        self.sdnn_ms_x10 = isqrt(_x100_over(dev2, n - 1)) if n > 1 else 0
+        self.sdnn_ms_x10 = _root_x100_over(dev2, n - 1)
         if nd:
-            self.rmssd_ms_x10 = isqrt(_x100_over(sum_d2, nd))
+            self.rmssd_ms_x10 = _root_x100_over(sum_d2, nd)
             self.pnn50_x10 = (nn50 * 1000) // nd
         else:
-            self.rmssd_ms_x10 = self.pnn50_x10 = 0
+            self.rmssd_ms_x10 = 0
+            self.pnn50_x10 = 0
         return n
 
     @micropython.native
@@ -202,32 +225,35 @@ class RollingHRV:
             cycles += 1
         return total // cycles if cycles else 0
 
-    @micropython.native
-    def coherence(self, now_ms):
+    @micropython.viper
+    def coherence(self, now_ms: int) -> bool:
         """Coherence over the last 64 s of OK RR, resampled at 2 Hz.
 
         peak = power in a 0.030 Hz window around the highest peak in 0.04-0.26 Hz,
         total = power over 0.0033-0.4 Hz, ratio = peak / (total - peak)
         (HeartMath's coherence ratio).  Returns False without enough beats.
         Integer only (RR in 1/16 ms, cos in 1/512), with every intermediate kept
-        below 2**30 so the ESP32's small ints never turn into heap-allocated big ints.
+        below 2**30 so the ESP32's small ints never turn into heap-allocated big ints
+        where this runs as bytecode (viper's machine words would hold 2**31).
         """
-        t = self._t
-        rr = self._rr
-        okf = self._ok
-        cap = self.capacity
-        grid = self._grid
+        t = ptr32(self._t)
+        rr = ptr16(self._rr)
+        okf = ptr8(self._ok)
+        cap = int(self.capacity)
+        grid = ptr32(self._grid)
         # Walk back from the newest beat, filling the grid from its end (linear interpolation).
-        i = self._head
+        i = int(self._head)
         gi = _COH_POINTS - 1  # grid point gi lies (127 - gi) * 500 ms before now_ms
         nxt_age = -1
         nxt_rr = 0
         used = 0
-        for _ in range(self._count):
-            i = (i - 1) % cap
-            if not okf[i]:
+        for _ in range(int(self._count)):
+            i -= 1
+            if i < 0:
+                i = cap - 1
+            if okf[i] == 0:
                 continue
-            age = ticks_diff(now_ms, t[i])
+            age = ((now_ms - t[i] + _TICKS_HALF) & _TICKS_MASK) - _TICKS_HALF  # ticks_diff
             r = rr[i] << 4
             stop = 127 - age // 500  # the points not older than this beat are gi >= stop
             if stop < 0:
@@ -277,42 +303,44 @@ class RollingHRV:
             elif y < lo:
                 lo = y
         mean = sy // _COH_POINTS
+        gb = 0  # the bias of what the grid holds (signed values: see _BIAS)
         if hi > 65535 or hi - mean > _DEV_CLAMP or mean - lo > _DEV_CLAMP:
             sxy = 0
             for k in range(_COH_POINTS):
                 y = grid[k] - mean
                 if y > _DEV_CLAMP:
                     y = _DEV_CLAMP
-                elif y < -_DEV_CLAMP:
-                    y = -_DEV_CLAMP
-                grid[k] = y
+                elif y < 0 - _DEV_CLAMP:
+                    y = 0 - _DEV_CLAMP
+                grid[k] = y + _BIAS
                 sxy += (2 * k - 127) * y
             mean = 0
+            gb = _BIAS
         slope_q10 = sxy // (_SXX_CENTRED >> 10)  # slope per unit of (2k-127), in 1/1024
-        hann = self._hann
+        hann = ptr16(self._hann)
         # slope_q10 * (2k - 127), stepped, plus the mean in 1/1024 (a multiple of 1024 passes
         # the shift unchanged); |trend| < 2**28 as the mean <= 65535 here
         trend = -127 * slope_q10 + (mean << 10)
         step = 2 * slope_q10
         top = 0
         for k in range(_COH_POINTS):
-            y = ((grid[k] - (trend >> 10)) * hann[k]) >> 10
-            grid[k] = y
+            y = ((grid[k] - gb - (trend >> 10)) * hann[k]) >> 10
+            grid[k] = y + _BIAS
             trend += step
             if y > top:
                 top = y
-            elif -y > top:
-                top = -y
-        spec = self._spec
-        big = self._fft(grid, spec, top)
+            elif 0 - y > top:
+                top = 0 - y
+        big = int(self._fft(top))
+        spec = ptr32(self._spec)
         shift = 0
         while (big >> shift) > 4095:  # squares <= 2**24, their sum over 26 bins < 2**30
             shift += 1
-        power = self._power
+        power = ptr32(self._power)
         total = 0
         for b in range(1, _COH_BINS):
-            re = spec[2 * b] >> shift
-            im = spec[2 * b + 1] >> shift
+            re = (spec[2 * b] - _BIAS) >> shift
+            im = (spec[2 * b + 1] - _BIAS) >> shift
             p = re * re + im * im
             power[b] = p
             if b < 26:  # 0.0156..0.39 Hz (0.0033 Hz is below the first bin)
@@ -333,8 +361,10 @@ class RollingHRV:
         if rest > 0:
             ratio = (peak * 100) // rest
             self.coherence_x100 = ratio if ratio < 10000 else 10000
+        elif peak > 0:
+            self.coherence_x100 = 10000
         else:
-            self.coherence_x100 = 10000 if peak > 0 else 0
+            self.coherence_x100 = 0
         # Peak frequency with a parabolic refinement between the neighbouring bins.
         top = power[pk]
         while top > 1000000:
@@ -342,14 +372,24 @@ class RollingHRV:
             left >>= 1
             right >>= 1
         den = left - 2 * top + right
-        off_x1000 = (500 * (left - right)) // den if den < 0 else 0
+        off_x1000 = 0
+        if den < 0:
+            off_x1000 = (500 * (left - right)) // den
+        # The parabola's vertex lies within half a bin of a local maximum; at the band's edge
+        # (bin 3 or 16) the neighbour outside may be higher, and the vertex then runs off (a
+        # negative frequency at bin 3 in a test series): the edge it is.
+        if off_x1000 > 500:
+            off_x1000 = 500
+        elif off_x1000 < -500:
+            off_x1000 = -500
         self.resonance_mhz = (pk * 1000 + off_x1000) // 64
         return True
 
-    @micropython.native
-    def _fft(self, x, spec, top):
-        """Bins 1..26 of the 128-point DFT of the real series `x` into spec as re, im pairs;
-        returns the largest |re| or |im| of them.  `top` is the largest |x[k]|.
+    @micropython.viper
+    def _fft(self, top: int) -> int:
+        """Bins 1..26 of the 128-point DFT of the real series in _grid into _spec as re, im
+        pairs; returns the largest |re| or |im| of them.  `top` is the largest |x[k]|.
+        _grid, _re, _im and _spec hold their signed values plus _BIAS.
 
         A real 128-point DFT as one 64-point complex FFT of z[n] = x[2n] + i x[2n+1]
         (radix-2 decimation in time, Cooley-Tukey, in place), then split into the even and
@@ -358,29 +398,31 @@ class RollingHRV:
         input is scaled to within +-16383 first, so the products stay below 2**30 (small
         ints on the ESP32) and the twiddles' rounding stays small beside weak spectra.
         """
-        re = self._re
-        im = self._im
-        rev = self._rev
-        cos = self._cos
+        x = ptr32(self._grid)
+        re = ptr32(self._re)
+        im = ptr32(self._im)
+        rev = ptr8(self._rev)
+        cos = ptr16(self._cos)  # signed 16-bit: read back through _S16 (see below)
+        spec = ptr32(self._spec)
         up = 0
-        while top and (top << (up + 1)) <= 16383:
+        while top != 0 and (top << (up + 1)) <= 16383:
             up += 1
         # Pack (scaled, bit-reversed) and do the first two stages together: their twiddles
         # are 1 and -i, so a group of four needs additions only (the same integers).
         a = 0
         while a < _HALF:
             j = rev[a] << 1
-            r0 = x[j] << up
-            i0 = x[j + 1] << up
+            r0 = (x[j] - _BIAS) << up
+            i0 = (x[j + 1] - _BIAS) << up
             j = rev[a + 1] << 1
-            r1 = x[j] << up
-            i1 = x[j + 1] << up
+            r1 = (x[j] - _BIAS) << up
+            i1 = (x[j + 1] - _BIAS) << up
             j = rev[a + 2] << 1
-            r2 = x[j] << up
-            i2 = x[j + 1] << up
+            r2 = (x[j] - _BIAS) << up
+            i2 = (x[j + 1] - _BIAS) << up
             j = rev[a + 3] << 1
-            r3 = x[j] << up
-            i3 = x[j + 1] << up
+            r3 = (x[j] - _BIAS) << up
+            i3 = (x[j + 1] - _BIAS) << up
             ar = r0 + r1
             ai = i0 + i1
             br = r0 - r1
@@ -389,82 +431,82 @@ class RollingHRV:
             ci = i2 + i3
             dr = r2 - r3
             di = i2 - i3
-            re[a] = ar + cr
-            im[a] = ai + ci
-            re[a + 2] = ar - cr
-            im[a + 2] = ai - ci
-            re[a + 1] = br + di  # b - (-i) d
-            im[a + 1] = bi - dr
-            re[a + 3] = br - di
-            im[a + 3] = bi + dr
+            re[a] = ar + cr + _BIAS
+            im[a] = ai + ci + _BIAS
+            re[a + 2] = ar - cr + _BIAS
+            im[a + 2] = ai - ci + _BIAS
+            re[a + 1] = br + di + _BIAS  # b - (-i) d
+            im[a + 1] = bi - dr + _BIAS
+            re[a + 3] = br - di + _BIAS
+            im[a + 3] = bi + dr + _BIAS
             a += 4
+        # In the stages a biased value minus or plus a plain one stays biased.
         half = 4
         stride = 16  # twiddle step in the 128-entry table for butterflies of this span
         while half < _HALF:
             span = half << 1
-            # (while loops: a range with a variable step would be allocated)
             a = 0
             while a < _HALF:  # twiddle 1: no multiply
                 b = a + half
-                xr = re[b]
-                xi = im[b]
+                xr = re[b] - _BIAS
+                xi = im[b] - _BIAS
                 re[b] = re[a] - xr
                 im[b] = im[a] - xi
-                re[a] += xr
-                im[a] += xi
+                re[a] = re[a] + xr
+                im[a] = im[a] + xi
                 a += span
             a = half >> 1
             while a < _HALF:  # twiddle -i: no multiply
                 b = a + half
-                xr = re[b]
-                xi = im[b]
+                xr = re[b] - _BIAS
+                xi = im[b] - _BIAS
                 re[b] = re[a] - xi
                 im[b] = im[a] + xr
-                re[a] += xi
-                im[a] -= xr
+                re[a] = re[a] + xi
+                im[a] = im[a] - xr
                 a += span
             w = stride
             for j in range(1, half):
                 if w == 32:
                     w += stride
                     continue
-                c = cos[w]
-                s = cos[(w + 96) & 127]  # sin(2 pi w / 128)
+                c = ((cos[w] + _S16) & _M16) - _S16
+                s = ((cos[(w + 96) & 127] + _S16) & _M16) - _S16  # sin(2 pi w / 128)
                 a = j
                 while a < _HALF:
                     b = a + half
-                    xr = re[b]
-                    xi = im[b]
+                    xr = re[b] - _BIAS
+                    xi = im[b] - _BIAS
                     tr = (c * xr + s * xi) >> 9  # (c - i s) * x
                     ti = (c * xi - s * xr) >> 9
                     re[b] = re[a] - tr
                     im[b] = im[a] - ti
-                    re[a] += tr
-                    im[a] += ti
+                    re[a] = re[a] + tr
+                    im[a] = im[a] + ti
                     a += span
                 w += stride
             half = span
             stride >>= 1
         big = 1
         for k in range(1, _COH_BINS):
-            zr = re[k]
-            zi = im[k]
-            yr = re[_HALF - k]
-            yi = im[_HALF - k]
+            zr = re[k] - _BIAS
+            zi = im[k] - _BIAS
+            yr = re[_HALF - k] - _BIAS
+            yi = im[_HALF - k] - _BIAS
             er = (zr + yr) >> 1  # even samples' spectrum
             ei = (zi - yi) >> 1
             o_r = (zi + yi) >> 1  # odd samples' spectrum
             o_i = (yr - zr) >> 1
-            c = cos[k]
-            s = cos[(k + 96) & 127]
+            c = ((cos[k] + _S16) & _M16) - _S16
+            s = ((cos[(k + 96) & 127] + _S16) & _M16) - _S16
             r = er + ((c * o_r + s * o_i) >> 9)
             i = ei + ((c * o_i - s * o_r) >> 9)
-            spec[2 * k] = r
-            spec[2 * k + 1] = i
+            spec[2 * k] = r + _BIAS
+            spec[2 * k + 1] = i + _BIAS
             if r < 0:
-                r = -r
+                r = 0 - r
             if i < 0:
-                i = -i
+                i = 0 - i
             if r > big:
                 big = r
             if i > big:

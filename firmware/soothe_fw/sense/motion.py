@@ -13,7 +13,7 @@ The accelerometer path (feed_accel + clean, viper) is ~0.09 M callgrind instruct
 second of 100 Hz signal while the arm moves now and then (0.36 M as native code), ~0.11 M
 while walking (0.54 M as native code).
 """
-from soothe_fw.compat import zeros, const
+from soothe_fw.compat import IS_MICROPYTHON, zeros, const
 from soothe_fw.sense.beats import MOTION, EXTRA
 from soothe_fw.sense.rhythm import sorted_replace as _median_insert
 
@@ -35,6 +35,9 @@ if not IS_MICROPYTHON:  # viper's pointer casts, as plain indexing for CPython
 # gives a 32-bit item its sign back there; 0 on the 32-bit ESP32, where the load is the word,
 # and any shift of a Python int (bytecode, CPython) and back is the same int.
 _SX = 32 if sys.maxsize > (1 << 32) else 0
+
+if not IS_MICROPYTHON:  # viper's pointer casts, as plain indexing for CPython
+    from soothe_fw.compat import ptr32
 
 # Movement threshold on the high-passed acceleration (sum of |deviation| over the
 # three axes, smoothed over ~0.16 s).  Wrist actigraphy puts the line between
@@ -395,48 +398,78 @@ class MotionMeter:
         self._est_last = last
 
     # ---- signal-only fallback ---------------------------------------------------------
-    @micropython.native
-    def feed_ppg(self, buf, count):
+    @micropython.viper
+    def feed_ppg(self, buf, count: int):
         """Without an accelerometer: a second whose raw PPG range is well over the
         usual pulse's is movement (the pulse is the reference, learnt while still)."""
         if count <= 0:
             return
-        # One native pass (max() and min() builtins: two passes through the iterator
-        # protocol and a boxed compare per sample, 2.5x the cost).
-        hi = lo = buf[0]
-        for k in range(1, count):
-            v = buf[k]
-            if v > hi:
-                hi = v
-            elif v < lo:
-                lo = v
-        if hi > self._w_max:
+        # The block's range in one viper pass over the samples (the max() and min()
+        # builtins: two passes through the iterator protocol, a boxed compare per sample;
+        # a native loop: a runtime call per compare).  The block is an array('i') (App,
+        # replay and the probes make it so); ptr32 loads zero-extend on a 64-bit port, so a
+        # load with bit 31 set there is a negative sample, and the ESP32's 32-bit words and
+        # CPython's items come signed.  Its first and last items read both ways must agree,
+        # else (another typecode) it is read item by item.
+        p = ptr32(buf)
+        hw = 16  # 2**32 as (1 << hw) << hw at run time: folded, it is no small int on the ESP32
+        hi = int(buf[0])
+        v = p[0]
+        if (v >> 31) == 1:
+            v -= (1 << hw) << hw
+        last = p[count - 1]
+        if (last >> 31) == 1:
+            last -= (1 << hw) << hw
+        lo = hi
+        if v == hi and last == int(buf[count - 1]):
+            for k in range(1, count):
+                v = p[k]
+                if (v >> 31) == 1:  # only on a 64-bit port
+                    v -= (1 << hw) << hw
+                if v > hi:
+                    hi = v
+                elif v < lo:
+                    lo = v
+        else:
+            for k in range(1, count):
+                v = int(buf[k])
+                if v > hi:
+                    hi = v
+                elif v < lo:
+                    lo = v
+        if hi > int(self._w_max):
             self._w_max = hi
-        if lo < self._w_min:
+        if lo < int(self._w_min):
             self._w_min = lo
-        start = self._n
-        self._n += count
-        self._sec_n += count
-        if self._sec_n >= self.rate_hz:
-            self._sec_n -= self.rate_hz
-            r = self._w_max - self._w_min
-            self._w_max = -_NEVER
+        start = int(self._n)
+        n = start + count
+        self._n = n
+        rate = int(self.rate_hz)
+        sec_n = int(self._sec_n) + count
+        if sec_n < rate:
+            self._sec_n = sec_n
+        else:
+            self._sec_n = sec_n - rate
+            r = int(self._w_max) - int(self._w_min)
+            self._w_max = 0 - _NEVER
             self._w_min = _NEVER
-            if r >= 2 * self.flat_range:  # a flat line (no contact) teaches nothing
-                n = self._rn
-                if n >= _RANGES // 4 and r * _FALLBACK_DEN > self._sorted_r[n // 2] * _FALLBACK_NUM:
-                    i = start - self.rate_hz + count
+            if r >= 2 * int(self.flat_range):  # a flat line (no contact) teaches nothing
+                rn = int(self._rn)
+                sorted_r = self._sorted_r
+                if rn >= _RANGES // 4 and r * _FALLBACK_DEN > int(sorted_r[rn // 2]) * _FALLBACK_NUM:
+                    i = start - rate + count
                     self._moved_at(i if i > 0 else 0)
-                    self._moved_at(self._n - 1)
+                    self._moved_at(n - 1)
                 # Every window joins the median: a movement of a few seconds hardly moves
                 # it, a lasting change of level (contact, skin warming) becomes it within
                 # half the span, and so does steady rhythmic movement, which the signal
                 # alone cannot tell from a stronger pulse.
-                j = self._ri
-                _median_insert(self._sorted_r, n, self._ranges[j] if n == _RANGES else -1, r)
-                self._ranges[j] = r
+                j = int(self._ri)
+                ranges = self._ranges
+                _median_insert(sorted_r, rn, int(ranges[j]) if rn == _RANGES else -1, r)
+                ranges[j] = r
                 self._ri = (j + 1) % _RANGES
-                if n < _RANGES:
-                    self._rn = n + 1
+                if rn < _RANGES:
+                    self._rn = rn + 1
             self._second_done()
         self._after_block()

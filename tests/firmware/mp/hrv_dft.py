@@ -284,5 +284,6 @@ class RollingHRVDFT:
             right >>= 1
         den = left - 2 * top + right
         off_x1000 = (500 * (left - right)) // den if den < 0 else 0
+        off_x1000 = max(-500, min(500, off_x1000))  # the vertex within half a bin, as the firmware now
         self.resonance_mhz = (pk * 1000 + off_x1000) // 64
         return True

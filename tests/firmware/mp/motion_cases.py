@@ -186,4 +186,27 @@ def engine():
     return res
 
 
+
+def fallback_any_block():
+    """The signal-only fallback fed the same bursts as array('i'), as array('i') 3000 counts
+    lower (negative samples: a 64-bit port's ptr32 load zero-extends them) and as array('h')
+    (another typecode: read item by item).  Per block: movement seen; then the level."""
+    from soothe_sim import ppg_synth
+    g = ppg_synth.SyntheticPPG(100, ppg_synth.parse_plan('rest:40s,rest/bursts:80s'), seed=5)
+    ms = [motion.MotionMeter(0, 100, 8) for _ in range(3)]
+    b = array('i', [0] * 25)
+    low = array('i', [0] * 25)
+    short = array('h', [0] * 25)
+    moved = [[], [], []]
+    for _ in range(g.total_ms // 250):
+        g.fill(b, 25)
+        for k in range(25):
+            low[k] = b[k] - 3000
+            short[k] = b[k]
+        for m, blk, out in zip(ms, (b, low, short), moved):
+            m.feed_ppg(blk, 25)
+            out.append(1 if m._n - m._last_move < 25 else 0)
+    return [[sum(o) for o in moved], [m.level_pct for m in ms], moved[0] == moved[1] == moved[2],
+            min(low) < 0]
+
 mpcase.main(globals())
