@@ -22,22 +22,14 @@ try:
 except ImportError:
     from soothe_fw.compat import mp_shim as micropython  # type: ignore[no-redef]
 import sys
-from soothe_fw.compat import IS_MICROPYTHON
-
-if not IS_MICROPYTHON:  # viper's pointer casts, as plain indexing for CPython
-
-    def ptr16(b):
-        return b
-
-    ptr32 = ptr16
 
 # Viper's ptr32 load zero-extends on a 64-bit port (and ptr16 always does): (v << _SX) >> _SX
 # gives a 32-bit item its sign back there; 0 on the 32-bit ESP32, where the load is the word,
 # and any shift of a Python int (bytecode, CPython) and back is the same int.
-_SX = 32 if sys.maxsize > (1 << 32) else 0
+_SX = 32 if sys.maxsize >> 32 else 0
 
 if not IS_MICROPYTHON:  # viper's pointer casts, as plain indexing for CPython
-    from soothe_fw.compat import ptr32
+    from soothe_fw.compat import ptr16, ptr32
 
 # Movement threshold on the high-passed acceleration (sum of |deviation| over the
 # three axes, smoothed over ~0.16 s).  Wrist actigraphy puts the line between
